@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "arena.h"
 #include "source.h"
@@ -87,6 +88,7 @@ typedef struct MirOde {
     int state;         /* slot of the state variable */
     MirExpr *rhs;      /* d state / dt, SI units, may reference states, params, temps of `defs` */
     MirMethod method;  /* chosen by ode.c (MM_AUTO before) */
+    const char *reason;/* set by ode.c: why `method` was chosen (for `eic check --explain`) */
     SrcSpan span;
 } MirOde;
 
@@ -132,5 +134,14 @@ MirExpr *mir_select(Arena *a, MirExpr *c, MirExpr *x, MirExpr *y);
 MirStmt *mir_set(Arena *a, int slot, MirExpr *value);
 MirStmt *mir_let(Arena *a, int slot, MirExpr *value);
 void mir_push(Arena *a, MirBlock *b, MirStmt *s);
+MirStmt *mir_input_clear(Arena *a, int slot);
+MirStmt *mir_if(Arena *a, MirExpr *cond);   /* push into ->then / ->else_ afterwards */
+
+/* Printing (mir.c). Names come from `p` when it is non-NULL; temps print as %N. */
+const char *mir_fn_name(MirFn fn);
+const char *mir_method_name(MirMethod m);
+void mir_dump_expr(FILE *f, const MirPop *p, const MirExpr *e);
+void mir_dump_block(FILE *f, const MirPop *p, const MirBlock *b, int depth);
+void mir_dump(FILE *f, const MirPop *p);
 
 #endif

@@ -48,5 +48,7 @@ DIAG(DIAG_BAD_SIZE,              "invalid-size",           ERROR, "a population 
 DIAG(DIAG_RANGE_BOUNDS,          "range-out-of-bounds",    ERROR, "a neuron range outside its population or with its ends reversed")
 DIAG(DIAG_BAD_OPTION,            "invalid-option",         ERROR, "a clause given twice, missing, or not allowed in its place")
 DIAG(DIAG_INVALID_VALUE,         "invalid-value",          ERROR, "a value outside its domain (a negative duration, rate or time constant)")
+DIAG(DIAG_EXACT_NONLINEAR,       "exact-nonlinear",        ERROR, "`method exact` for an ODE that is not linear with coefficients known at compile time")
+DIAG(DIAG_EXPEULER_NONLINEAR,    "exponential-euler-nonlinear", ERROR, "`method exponential_euler` for an ODE that is not affine in its own state")
 DIAG(DIAG_DELAY_NOT_MULTIPLE,    "delay-not-multiple-of-dt", WARNING, "a delay that is not a whole number of time steps")
 DIAG(DIAG_UNUSED,                "unused-declaration",     WARNING, "a parameter, state or definition that nothing uses")

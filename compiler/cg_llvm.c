@@ -1,0 +1,641 @@
+/* cg_llvm.c - MirPop -> LLVM update kernels; target machine, passes, objects.
+ *
+ * Each population gets two functions:
+ *   eic_update_<k>(const RtPopArgs *a, i64 begin, i64 end)   the RtUpdateFn
+ *   eic_update_<k>.body(noalias arrays..., begin, end, step, t, dt)
+ * The wrapper loads the array pointers from RtPopArgs and calls the body,
+ * which is always inlined: LLVM turns its noalias parameters into alias
+ * scopes, so the vectorizer needs no runtime alias checks (TOOLCHAIN.md §7.15).
+ *
+ * The per-neuron code is straight-line SSA. MIR_IF is if-converted while
+ * emitting: both branches are evaluated and every write becomes
+ * select(mask, new, old). Model expressions cannot trap (IEEE floating
+ * point), so this is always safe, and the loop body has no branches for the
+ * vectorizer to worry about.
+ *
+ * Floating point: no fast-math flags on model arithmetic (see cg_llvm.h and
+ * /work/notes/spec-cg.md). exp is inline (cg_math.c); log, sin, cos, pow map to
+ * LLVM intrinsics and tanh to libm, which are calls: only models that use
+ * them pay for them.
+ */
+#include "cg_llvm.h"
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Support.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cg_math.h"
+#include "rt_abi.h"
+
+/* Fast-math flags put on model arithmetic. None: every flag that helps
+ * (reassoc, contract, arcp) can make the vector body and the scalar remainder
+ * round differently, and then results would depend on the thread partition. */
+#define CG_FMF LLVMFastMathNone
+
+typedef struct Emit {
+    LLVMContextRef cx;
+    LLVMModuleRef m;
+    LLVMBuilderRef b;
+    CgMath math;
+    const MirPop *p;
+    LLVMTypeRef f64, i64, i8, i1, ptr;
+    LLVMValueRef *state, *state0;  /* current values; values loaded at loop entry */
+    LLVMValueRef *input, *input0;
+    LLVMValueRef *param, *temp;
+    LLVMValueRef t, dt;
+    LLVMValueRef mask;             /* predicate of the statement being emitted; NULL: true */
+    char *err;
+    size_t errlen;
+    bool failed;
+} Emit;
+
+static void fail(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(Emit *e, const char *fmt, ...)
+{
+    if (e->failed)
+        return;
+    e->failed = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->err, e->errlen, fmt, ap);
+    va_end(ap);
+}
+
+static void set_err(char *err, size_t errlen, const char *what, char *msg)
+{
+    snprintf(err, errlen, "%s: %s", what, msg ? msg : "unknown error");
+    if (msg)
+        LLVMDisposeMessage(msg);
+}
+
+/* ---- target ---------------------------------------------------------------- */
+
+/* True if the comma-separated LLVM feature list enables `name` ("+name"). */
+static bool has_feature(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *s = list; s && *s; s = strchr(s, ',') ? strchr(s, ',') + 1 : NULL)
+        if (s[0] == '+' && strncmp(s + 1, name, n) == 0 && (s[n + 1] == ',' || s[n + 1] == 0))
+            return true;
+    return false;
+}
+
+int cg_target_host(CgTarget *t, char *err, size_t errlen)
+{
+    static bool inited;
+    if (!inited) {
+        LLVMInitializeNativeTarget();
+        LLVMInitializeNativeAsmPrinter();
+        /* Epilogue vectorization makes a third loop copy: ~25% of compile
+         * time for nothing measurable at run time (TOOLCHAIN.md §7.12). This
+         * is process-global LLVM state, set once here. */
+        const char *argv[] = {"eic", "-enable-epilogue-vectorization=false"};
+        LLVMParseCommandLineOptions(2, argv, NULL);
+        inited = true;
+    }
+    memset(t, 0, sizeof *t);
+    char *triple = LLVMGetDefaultTargetTriple(), *cpu = LLVMGetHostCPUName();
+    char *feat = LLVMGetHostCPUFeatures();
+    snprintf(t->triple, sizeof t->triple, "%s", triple);
+    snprintf(t->cpu, sizeof t->cpu, "%s", cpu);
+    snprintf(t->features, sizeof t->features, "%s", feat);
+    t->fma = has_feature(feat, "fma");
+    LLVMDisposeMessage(triple);
+    LLVMDisposeMessage(cpu);
+    LLVMDisposeMessage(feat);
+    char *msg = NULL;
+    if (LLVMGetTargetFromTriple(t->triple, &t->target, &msg)) {
+        set_err(err, errlen, "no LLVM target for the host", msg);
+        return -1;
+    }
+    return 0;
+}
+
+LLVMTargetMachineRef cg_target_machine(const CgTarget *t)
+{
+    return LLVMCreateTargetMachine(t->target, t->triple, t->cpu, t->features,
+                                   LLVMCodeGenLevelAggressive, LLVMRelocPIC, LLVMCodeModelSmall);
+}
+
+void cg_kernel_name(char *buf, size_t len, int index)
+{
+    snprintf(buf, len, "eic_update_%d", index);
+}
+
+LLVMModuleRef cg_module_create(LLVMContextRef cx, const CgTarget *t, const char *name)
+{
+    LLVMModuleRef m = LLVMModuleCreateWithNameInContext(name, cx);
+    LLVMSetSourceFileName(m, name, strlen(name));
+    LLVMSetTarget(m, t->triple);
+    LLVMTargetMachineRef tm = cg_target_machine(t);
+    LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(tm);
+    LLVMSetModuleDataLayout(m, dl);
+    LLVMDisposeTargetData(dl);
+    LLVMDisposeTargetMachine(tm);
+    return m;
+}
+
+/* ---- expressions ----------------------------------------------------------- */
+
+static LLVMValueRef emit_expr(Emit *e, const MirExpr *x);
+
+static LLVMValueRef fmf(LLVMValueRef v)
+{
+    if (CG_FMF != LLVMFastMathNone && LLVMCanValueUseFastMathFlags(v))
+        LLVMSetFastMathFlags(v, CG_FMF);
+    return v;
+}
+
+static LLVMValueRef cnst(Emit *e, double v)
+{
+    return LLVMConstReal(e->f64, v);
+}
+
+/* An expression used as a condition: comparisons and logic give i1 directly;
+ * any other value is true when nonzero. */
+static LLVMValueRef emit_cond(Emit *e, const MirExpr *x)
+{
+    static const LLVMRealPredicate preds[] = {
+        [MX_LT] = LLVMRealOLT, [MX_LE] = LLVMRealOLE, [MX_GT] = LLVMRealOGT,
+        [MX_GE] = LLVMRealOGE, [MX_EQ] = LLVMRealOEQ, [MX_NE] = LLVMRealUNE,
+    };
+    switch (x->op) {
+    case MX_LT: case MX_LE: case MX_GT: case MX_GE: case MX_EQ: case MX_NE:
+        return LLVMBuildFCmp(e->b, preds[x->op], emit_expr(e, x->args[0]),
+                             emit_expr(e, x->args[1]), "");
+    case MX_AND:
+        return LLVMBuildAnd(e->b, emit_cond(e, x->args[0]), emit_cond(e, x->args[1]), "");
+    case MX_OR:
+        return LLVMBuildOr(e->b, emit_cond(e, x->args[0]), emit_cond(e, x->args[1]), "");
+    case MX_NOT:
+        return LLVMBuildNot(e->b, emit_cond(e, x->args[0]), "");
+    default:
+        return LLVMBuildFCmp(e->b, LLVMRealUNE, emit_expr(e, x), cnst(e, 0.0), "");
+    }
+}
+
+/* min/max as C's a < b ? a : b (NaN in b propagates, like the reference). */
+static LLVMValueRef emit_minmax(Emit *e, LLVMValueRef a, LLVMValueRef b, bool is_min)
+{
+    LLVMValueRef c = LLVMBuildFCmp(e->b, is_min ? LLVMRealOLT : LLVMRealOGT, a, b, "");
+    return LLVMBuildSelect(e->b, c, a, b, "");
+}
+
+/* x^y. Small integer constant exponents become multiplications (x*x*x for
+ * 3: left to right), 0.5 a square root, anything else llvm.pow. */
+static LLVMValueRef emit_pow(Emit *e, const MirExpr *x)
+{
+    LLVMValueRef base = emit_expr(e, x->args[0]);
+    const MirExpr *ex = x->args[1];
+    if (ex->op == MX_CONST && ex->value == 0.5)
+        return cg_math_intrinsic(&e->math, "llvm.sqrt", &base, 1);
+    if (ex->op == MX_CONST && ex->value == (int)ex->value && ex->value >= 1 && ex->value <= 8) {
+        LLVMValueRef r = base;
+        for (int i = 1; i < (int)ex->value; i++)
+            r = fmf(LLVMBuildFMul(e->b, r, base, ""));
+        return r;
+    }
+    LLVMValueRef args[2] = {base, emit_expr(e, ex)};
+    return cg_math_intrinsic(&e->math, "llvm.pow", args, 2);
+}
+
+static LLVMValueRef emit_call(Emit *e, const MirExpr *x)
+{
+    LLVMValueRef a[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < x->nargs && i < 3; i++)
+        a[i] = emit_expr(e, x->args[i]);
+    static const int arity[MF__COUNT] = {
+        [MF_EXP] = 1, [MF_LOG] = 1, [MF_SQRT] = 1, [MF_SIN] = 1, [MF_COS] = 1, [MF_TANH] = 1,
+        [MF_ABS] = 1, [MF_MIN] = 2, [MF_MAX] = 2, [MF_CLIP] = 3, [MF_FLOOR] = 1,
+    };
+    if (x->fn < 0 || x->fn >= MF__COUNT || x->nargs != arity[x->fn]) {
+        fail(e, "unsupported call (function %d with %d arguments)", x->fn, x->nargs);
+        return cnst(e, 0.0);
+    }
+    switch ((MirFn)x->fn) {
+    case MF_EXP:   return cg_math_exp(&e->math, a[0]);
+    case MF_LOG:   return cg_math_intrinsic(&e->math, "llvm.log", a, 1);
+    case MF_SQRT:  return cg_math_intrinsic(&e->math, "llvm.sqrt", a, 1);
+    case MF_SIN:   return cg_math_intrinsic(&e->math, "llvm.sin", a, 1);
+    case MF_COS:   return cg_math_intrinsic(&e->math, "llvm.cos", a, 1);
+    case MF_TANH:  return cg_math_libm(&e->math, "tanh", a, 1);
+    case MF_ABS:   return cg_math_intrinsic(&e->math, "llvm.fabs", a, 1);
+    case MF_FLOOR: return cg_math_intrinsic(&e->math, "llvm.floor", a, 1);
+    case MF_MIN:   return emit_minmax(e, a[0], a[1], true);
+    case MF_MAX:   return emit_minmax(e, a[0], a[1], false);
+    case MF_CLIP:  return emit_minmax(e, emit_minmax(e, a[0], a[1], false), a[2], true);
+    case MF__COUNT: break;
+    }
+    return cnst(e, 0.0);
+}
+
+static LLVMValueRef slot_value(Emit *e, LLVMValueRef *arr, int n, int slot, const char *what)
+{
+    if (slot < 0 || slot >= n) {
+        fail(e, "%s slot %d out of range (population has %d)", what, slot, n);
+        return cnst(e, 0.0);
+    }
+    return arr[slot];
+}
+
+static LLVMValueRef emit_expr(Emit *e, const MirExpr *x)
+{
+    const MirPop *p = e->p;
+    LLVMBuilderRef b = e->b;
+    switch (x->op) {
+    case MX_CONST: return cnst(e, x->value);
+    case MX_STATE: return slot_value(e, e->state, p->nstates, x->slot, "state");
+    case MX_PARAM: return slot_value(e, e->param, p->nparams, x->slot, "parameter");
+    case MX_INPUT: return slot_value(e, e->input, p->ninputs, x->slot, "input");
+    case MX_TEMP:  return slot_value(e, e->temp, p->ntemps, x->slot, "temporary");
+    case MX_TIME:  return e->t;
+    case MX_DT:    return e->dt;
+    case MX_NEG:   return LLVMBuildFNeg(b, emit_expr(e, x->args[0]), "");
+    case MX_ADD: return fmf(LLVMBuildFAdd(b, emit_expr(e, x->args[0]), emit_expr(e, x->args[1]), ""));
+    case MX_SUB: return fmf(LLVMBuildFSub(b, emit_expr(e, x->args[0]), emit_expr(e, x->args[1]), ""));
+    case MX_MUL: return fmf(LLVMBuildFMul(b, emit_expr(e, x->args[0]), emit_expr(e, x->args[1]), ""));
+    case MX_DIV: return fmf(LLVMBuildFDiv(b, emit_expr(e, x->args[0]), emit_expr(e, x->args[1]), ""));
+    case MX_POW: return emit_pow(e, x);
+    case MX_CALL: return emit_call(e, x);
+    case MX_LT: case MX_LE: case MX_GT: case MX_GE: case MX_EQ: case MX_NE:
+    case MX_AND: case MX_OR: case MX_NOT:
+        return LLVMBuildUIToFP(b, emit_cond(e, x), e->f64, "");
+    case MX_SELECT:
+        return LLVMBuildSelect(b, emit_cond(e, x->args[0]), emit_expr(e, x->args[1]),
+                               emit_expr(e, x->args[2]), "");
+    }
+    fail(e, "unknown MIR expression kind %d", (int)x->op);
+    return cnst(e, 0.0);
+}
+
+/* ---- statements ------------------------------------------------------------- */
+
+/* *dst = v where the current predicate holds. */
+static void assign(Emit *e, LLVMValueRef *dst, LLVMValueRef v)
+{
+    *dst = e->mask ? LLVMBuildSelect(e->b, e->mask, v, *dst, "") : v;
+}
+
+static void emit_block(Emit *e, const MirBlock *blk);
+
+static LLVMValueRef *slot_ref(Emit *e, LLVMValueRef *arr, int n, int slot, const char *what)
+{
+    static LLVMValueRef dummy;
+    if (slot < 0 || slot >= n) {
+        fail(e, "%s slot %d out of range (population has %d)", what, slot, n);
+        return &dummy;
+    }
+    return &arr[slot];
+}
+
+/* if (c) then else: both sides are emitted under the conjunction of the
+ * enclosing mask with c (resp. not c). */
+static void emit_if(Emit *e, const MirStmt *s)
+{
+    LLVMValueRef outer = e->mask, c = emit_cond(e, s->value);
+    LLVMValueRef nc = LLVMBuildNot(e->b, c, "");
+    e->mask = outer ? LLVMBuildAnd(e->b, outer, c, "") : c;
+    emit_block(e, &s->then);
+    e->mask = outer ? LLVMBuildAnd(e->b, outer, nc, "") : nc;
+    emit_block(e, &s->else_);
+    e->mask = outer;
+}
+
+static void emit_stmt(Emit *e, const MirStmt *s)
+{
+    const MirPop *p = e->p;
+    switch (s->kind) {
+    case MIR_SET:
+        assign(e, slot_ref(e, e->state, p->nstates, s->slot, "state"), emit_expr(e, s->value));
+        break;
+    case MIR_LET:
+        assign(e, slot_ref(e, e->temp, p->ntemps, s->slot, "temporary"), emit_expr(e, s->value));
+        break;
+    case MIR_INPUT_CLEAR:
+        assign(e, slot_ref(e, e->input, p->ninputs, s->slot, "input"), cnst(e, 0.0));
+        break;
+    case MIR_IF:
+        emit_if(e, s);
+        break;
+    }
+}
+
+static void emit_block(Emit *e, const MirBlock *blk)
+{
+    for (int i = 0; i < blk->n && !e->failed; i++)
+        emit_stmt(e, blk->v[i]);
+}
+
+/* ---- the kernel ------------------------------------------------------------- */
+
+static void add_attr(Emit *e, LLVMValueRef fn, unsigned idx, const char *name)
+{
+    unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
+    LLVMAddAttributeAtIndex(fn, idx, LLVMCreateEnumAttribute(e->cx, kind, 0));
+}
+
+static void add_str_attr(Emit *e, LLVMValueRef fn, const char *k, const char *v)
+{
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                            LLVMCreateStringAttribute(e->cx, k, (unsigned)strlen(k), v, (unsigned)strlen(v)));
+}
+
+/* Body parameters: arrays first (states, params, inputs, ref_until, spiked),
+ * then begin, end, step, t, dt. */
+enum { BODY_SCALARS = 5 };
+
+static int body_narrays(const MirPop *p)
+{
+    return p->nstates + p->nparams + p->ninputs + 2;
+}
+
+static LLVMValueRef declare_body(Emit *e, const char *name)
+{
+    int na = body_narrays(e->p), n = na + BODY_SCALARS;
+    LLVMTypeRef *ps = calloc((size_t)n, sizeof *ps);
+    for (int i = 0; i < na; i++)
+        ps[i] = e->ptr;
+    LLVMTypeRef sc[BODY_SCALARS] = {e->i64, e->i64, e->i64, e->f64, e->f64};
+    memcpy(ps + na, sc, sizeof sc);
+    LLVMValueRef fn = LLVMAddFunction(e->m, name, LLVMFunctionType(LLVMVoidTypeInContext(e->cx), ps, (unsigned)n, 0));
+    free(ps);
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    add_attr(e, fn, LLVMAttributeFunctionIndex, "alwaysinline");
+    add_attr(e, fn, LLVMAttributeFunctionIndex, "nounwind");
+    add_str_attr(e, fn, "prefer-vector-width", "512");
+    for (int i = 0; i < na; i++) {
+        add_attr(e, fn, (unsigned)i + 1, "noalias");
+        add_attr(e, fn, (unsigned)i + 1, "nocapture");
+    }
+    return fn;
+}
+
+static LLVMValueRef elem_ptr(Emit *e, LLVMTypeRef ty, LLVMValueRef base, LLVMValueRef i)
+{
+    return LLVMBuildInBoundsGEP2(e->b, ty, base, &i, 1, "");
+}
+
+/* Loads this neuron's states, parameters and inputs into SSA values. */
+static void load_neuron(Emit *e, LLVMValueRef fn, LLVMValueRef i)
+{
+    const MirPop *p = e->p;
+    int k = 0;
+    for (int v = 0; v < p->nstates; v++, k++)
+        e->state[v] = e->state0[v] = LLVMBuildLoad2(e->b, e->f64, elem_ptr(e, e->f64, LLVMGetParam(fn, (unsigned)k), i), "");
+    for (int v = 0; v < p->nparams; v++, k++)
+        e->param[v] = LLVMBuildLoad2(e->b, e->f64, elem_ptr(e, e->f64, LLVMGetParam(fn, (unsigned)k), i), "");
+    for (int v = 0; v < p->ninputs; v++, k++)
+        e->input[v] = e->input0[v] = LLVMBuildLoad2(e->b, e->f64, elem_ptr(e, e->f64, LLVMGetParam(fn, (unsigned)k), i), "");
+    for (int v = 0; v < p->ntemps; v++)
+        e->temp[v] = cnst(e, 0.0);   /* a temp read before any write is 0 */
+}
+
+/* Writes back changed states, zeroes the inputs, writes spiked[i]. */
+static void store_neuron(Emit *e, LLVMValueRef fn, LLVMValueRef i, LLVMValueRef spike)
+{
+    const MirPop *p = e->p;
+    for (int v = 0; v < p->nstates; v++)
+        if (e->state[v] != e->state0[v])
+            LLVMBuildStore(e->b, e->state[v], elem_ptr(e, e->f64, LLVMGetParam(fn, (unsigned)v), i));
+    int k = p->nstates + p->nparams;
+    for (int v = 0; v < p->ninputs; v++)
+        LLVMBuildStore(e->b, cnst(e, 0.0), elem_ptr(e, e->f64, LLVMGetParam(fn, (unsigned)(k + v)), i));
+    LLVMValueRef spiked = LLVMGetParam(fn, (unsigned)(body_narrays(p) - 1));
+    LLVMBuildStore(e->b, LLVMBuildZExt(e->b, spike, e->i8, ""), elem_ptr(e, e->i8, spiked, i));
+}
+
+/* Steps 3 and 4 of the update: refractory clamp, threshold, reset,
+ * ref_until. Returns the i1 "spiked". */
+static LLVMValueRef emit_spike_logic(Emit *e, LLVMValueRef fn, LLVMValueRef i, LLVMValueRef n_ref,
+                                     LLVMValueRef *pre)
+{
+    const MirPop *p = e->p;
+    int na = body_narrays(p);
+    LLVMValueRef step = LLVMGetParam(fn, (unsigned)na + 2);
+    LLVMValueRef ref_ptr = NULL, rf = NULL, isref = NULL;
+    if (n_ref) {
+        ref_ptr = elem_ptr(e, e->i64, LLVMGetParam(fn, (unsigned)na - 2), i);
+        rf = LLVMBuildLoad2(e->b, e->i64, ref_ptr, "ref_until");
+        isref = LLVMBuildICmp(e->b, LLVMIntSLT, step, rf, "isref");
+        for (int c = 0; c < p->nclamped; c++) {
+            int s = p->clamped[c];
+            if (s >= 0 && s < p->nstates)
+                e->state[s] = LLVMBuildSelect(e->b, isref, pre[s], e->state[s], "");
+        }
+    }
+    LLVMValueRef spike = p->threshold ? emit_cond(e, p->threshold) : LLVMConstInt(e->i1, 0, 0);
+    if (isref)
+        spike = LLVMBuildAnd(e->b, spike, LLVMBuildNot(e->b, isref, ""), "spike");
+    e->mask = spike;
+    emit_block(e, &p->reset);
+    e->mask = NULL;
+    if (n_ref) {
+        LLVMValueRef until = LLVMBuildAdd(e->b, step, LLVMBuildAdd(e->b, n_ref, LLVMConstInt(e->i64, 1, 0), ""), "");
+        LLVMBuildStore(e->b, LLVMBuildSelect(e->b, spike, until, rf, ""), ref_ptr);
+    }
+    return spike;
+}
+
+/* round(refractory_s / dt) as i64, or NULL when the population has none. */
+static LLVMValueRef emit_n_ref(Emit *e)
+{
+    if (!(e->p->refractory_s > 0))
+        return NULL;
+    LLVMValueRef q = LLVMBuildFDiv(e->b, cnst(e, e->p->refractory_s), e->dt, "");
+    q = cg_math_intrinsic(&e->math, "llvm.round", &q, 1);
+    return LLVMBuildFPToSI(e->b, q, e->i64, "n_ref");
+}
+
+/* The per-neuron loop: for (i = begin; i < end; i++) { ... }. */
+static void emit_body(Emit *e, LLVMValueRef fn)
+{
+    int na = body_narrays(e->p);
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(e->cx, fn, "entry");
+    LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(e->cx, fn, "loop");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(e->cx, fn, "done");
+    LLVMValueRef begin = LLVMGetParam(fn, (unsigned)na), end = LLVMGetParam(fn, (unsigned)na + 1);
+    LLVMPositionBuilderAtEnd(e->b, entry);
+    e->t = LLVMGetParam(fn, (unsigned)na + 3);
+    e->dt = LLVMGetParam(fn, (unsigned)na + 4);
+    LLVMValueRef n_ref = emit_n_ref(e);
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, begin, end, ""), loop, done);
+
+    LLVMPositionBuilderAtEnd(e->b, loop);
+    LLVMValueRef i = LLVMBuildPhi(e->b, e->i64, "i");
+    load_neuron(e, fn, i);
+    emit_block(e, &e->p->on_input);
+    LLVMValueRef *pre = calloc((size_t)e->p->nstates + 1, sizeof *pre);
+    memcpy(pre, e->state, (size_t)e->p->nstates * sizeof *pre);
+    emit_block(e, &e->p->step);
+    LLVMValueRef spike = emit_spike_logic(e, fn, i, n_ref, pre);
+    free(pre);
+    store_neuron(e, fn, i, spike);
+    LLVMValueRef next = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, 1, 0), "");
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, next, end, ""), loop, done);
+    LLVMValueRef inc_v[2] = {begin, next};
+    LLVMBasicBlockRef inc_b[2] = {entry, loop};
+    LLVMAddIncoming(i, inc_v, inc_b, 2);
+
+    LLVMPositionBuilderAtEnd(e->b, done);
+    LLVMBuildRetVoid(e->b);
+}
+
+/* LLVM type of RtPopArgs (field order of rt_abi.h). */
+static LLVMTypeRef pop_args_type(Emit *e)
+{
+    LLVMTypeRef f[] = {e->ptr, e->ptr, e->ptr, e->ptr, e->ptr, e->ptr,
+                       e->i64, e->f64, e->f64, e->i64, LLVMInt32TypeInContext(e->cx),
+                       LLVMInt32TypeInContext(e->cx), e->i64};
+    return LLVMStructTypeInContext(e->cx, f, sizeof f / sizeof f[0], 0);
+}
+
+enum { ARG_STATE, ARG_PARAM, ARG_INPUT, ARG_CONSTS, ARG_REF_UNTIL, ARG_SPIKED, ARG_STEP, ARG_T, ARG_DT };
+
+static LLVMValueRef load_field(Emit *e, LLVMTypeRef st, LLVMValueRef a, int field, LLVMTypeRef ty)
+{
+    return LLVMBuildLoad2(e->b, ty, LLVMBuildStructGEP2(e->b, st, a, (unsigned)field, ""), "");
+}
+
+/* The RtUpdateFn wrapper: unpacks RtPopArgs and calls the body. */
+static void emit_wrapper(Emit *e, LLVMValueRef body, const char *name)
+{
+    LLVMTypeRef ps[3] = {e->ptr, e->i64, e->i64};
+    LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(e->cx), ps, 3, 0);
+    LLVMValueRef fn = LLVMAddFunction(e->m, name, fty);
+    add_attr(e, fn, LLVMAttributeFunctionIndex, "nounwind");
+    add_attr(e, fn, 1, "nocapture");
+    add_attr(e, fn, 1, "readonly");
+    add_str_attr(e, fn, "prefer-vector-width", "512");
+    LLVMPositionBuilderAtEnd(e->b, LLVMAppendBasicBlockInContext(e->cx, fn, "entry"));
+    LLVMTypeRef st = pop_args_type(e);
+    LLVMValueRef a = LLVMGetParam(fn, 0);
+    const MirPop *p = e->p;
+    int na = body_narrays(p), k = 0;
+    LLVMValueRef *args = calloc((size_t)na + BODY_SCALARS, sizeof *args);
+    int counts[3] = {p->nstates, p->nparams, p->ninputs};
+    for (int g = 0; g < 3; g++) {
+        LLVMValueRef arr = load_field(e, st, a, ARG_STATE + g, e->ptr);
+        for (int v = 0; v < counts[g]; v++) {
+            LLVMValueRef idx = LLVMConstInt(e->i64, (unsigned long long)v, 0);
+            args[k++] = LLVMBuildLoad2(e->b, e->ptr, LLVMBuildInBoundsGEP2(e->b, e->ptr, arr, &idx, 1, ""), "");
+        }
+    }
+    args[k++] = load_field(e, st, a, ARG_REF_UNTIL, e->ptr);
+    args[k++] = load_field(e, st, a, ARG_SPIKED, e->ptr);
+    args[k++] = LLVMGetParam(fn, 1);
+    args[k++] = LLVMGetParam(fn, 2);
+    args[k++] = load_field(e, st, a, ARG_STEP, e->i64);
+    args[k++] = load_field(e, st, a, ARG_T, e->f64);
+    args[k++] = load_field(e, st, a, ARG_DT, e->f64);
+    LLVMBuildCall2(e->b, LLVMGlobalGetValueType(body), body, args, (unsigned)k, "");
+    LLVMBuildRetVoid(e->b);
+    free(args);
+}
+
+int cg_emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int index,
+                char *err, size_t errlen)
+{
+    Emit e = {0};
+    e.cx = LLVMGetModuleContext(m);
+    e.m = m;
+    e.b = LLVMCreateBuilderInContext(e.cx);
+    e.math = (CgMath){m, e.b, t->fma};
+    e.p = p;
+    e.f64 = LLVMDoubleTypeInContext(e.cx);
+    e.i64 = LLVMInt64TypeInContext(e.cx);
+    e.i8 = LLVMInt8TypeInContext(e.cx);
+    e.i1 = LLVMInt1TypeInContext(e.cx);
+    e.ptr = LLVMPointerTypeInContext(e.cx, 0);
+    e.err = err;
+    e.errlen = errlen;
+    size_t n = (size_t)(p->nstates + p->ninputs + p->nparams + p->ntemps + 1);
+    LLVMValueRef *mem = calloc(2 * n, sizeof *mem);
+    e.state = mem;             e.state0 = e.state + p->nstates;
+    e.input = e.state0 + p->nstates;  e.input0 = e.input + p->ninputs;
+    e.param = e.input0 + p->ninputs;  e.temp = e.param + p->nparams;
+    char name[64], bname[80];
+    cg_kernel_name(name, sizeof name, index);
+    snprintf(bname, sizeof bname, "%s.body", name);
+    LLVMValueRef body = declare_body(&e, bname);
+    emit_body(&e, body);
+    emit_wrapper(&e, body, name);
+    free(mem);
+    LLVMDisposeBuilder(e.b);
+    return e.failed ? -1 : 0;
+}
+
+LLVMModuleRef cg_emit_model(LLVMContextRef cx, const CgTarget *t, const MirModel *model,
+                            char *err, size_t errlen)
+{
+    LLVMModuleRef m = cg_module_create(cx, t, "eic_model");
+    for (int i = 0; i < model->npops; i++) {
+        if (cg_emit_pop(m, t, &model->pops[i], i, err, errlen) != 0) {
+            LLVMDisposeModule(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+/* ---- passes and objects ------------------------------------------------------ */
+
+int cg_optimize(LLVMModuleRef m, const CgTarget *t, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (LLVMVerifyModule(m, LLVMReturnStatusAction, &msg)) {
+        set_err(err, errlen, "generated IR is invalid (compiler bug)", msg);
+        return -1;
+    }
+    LLVMDisposeMessage(msg);
+    LLVMTargetMachineRef tm = cg_target_machine(t);
+    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+    LLVMPassBuilderOptionsSetLoopVectorization(po, 1);
+    LLVMPassBuilderOptionsSetSLPVectorization(po, 1);   /* off by default */
+    LLVMPassBuilderOptionsSetLoopInterleaving(po, 1);
+    LLVMErrorRef pe = LLVMRunPasses(m, "default<O3>", tm, po);
+    LLVMDisposePassBuilderOptions(po);
+    LLVMDisposeTargetMachine(tm);
+    if (pe) {
+        char *em = LLVMGetErrorMessage(pe);
+        snprintf(err, errlen, "LLVM optimisation failed: %s", em);
+        LLVMDisposeErrorMessage(em);
+        return -1;
+    }
+    return 0;
+}
+
+LLVMMemoryBufferRef cg_emit_object_buffer(LLVMModuleRef m, const CgTarget *t,
+                                          char *err, size_t errlen)
+{
+    LLVMTargetMachineRef tm = cg_target_machine(t);
+    LLVMMemoryBufferRef buf = NULL;
+    char *msg = NULL;
+    if (LLVMTargetMachineEmitToMemoryBuffer(tm, m, LLVMObjectFile, &msg, &buf)) {
+        set_err(err, errlen, "object emission failed", msg);
+        buf = NULL;
+    }
+    LLVMDisposeTargetMachine(tm);
+    return buf;
+}
+
+int cg_emit_object_file(LLVMModuleRef m, const CgTarget *t, const char *path,
+                        char *err, size_t errlen)
+{
+    LLVMMemoryBufferRef buf = cg_emit_object_buffer(m, t, err, errlen);
+    if (!buf)
+        return -1;
+    FILE *f = fopen(path, "wb");
+    size_t n = LLVMGetBufferSize(buf);
+    int rc = f && fwrite(LLVMGetBufferStart(buf), 1, n, f) == n ? 0 : -1;
+    if (f && fclose(f) != 0)
+        rc = -1;
+    if (rc)
+        snprintf(err, errlen, "cannot write object file '%s'", path);
+    LLVMDisposeMemoryBuffer(buf);
+    return rc;
+}

@@ -1,0 +1,74 @@
+/* cg_llvm.h - LLVM code generation of population update kernels.
+ *
+ * Pipeline position: ode.c has filled MirPop.step; this module turns each
+ * MirPop into one kernel `eic_update_<index>` of type RtUpdateFn
+ * (runtime/rt_abi.h) inside one LLVM module per model, optimises it for the
+ * host CPU (vectorized SoA loop over [begin, end)) and emits objects.
+ * jit.c loads the objects (with a cache); `eic build` links them (AOT).
+ *
+ * Reproducibility: the kernels use IEEE arithmetic without reassociation or
+ * contraction of model expressions, so every neuron's result is independent
+ * of which loop copy (vector body or scalar remainder) computes it, hence of
+ * the thread partition, and JIT and AOT share one object emitter. See
+ * /work/notes/spec-cg.md for the guarantees.
+ */
+#ifndef EIC_CG_LLVM_H
+#define EIC_CG_LLVM_H
+
+#include <stdbool.h>
+
+#include <llvm-c/Core.h>
+#include <llvm-c/TargetMachine.h>
+
+#include "mir.h"
+
+/* The machine code is generated for. */
+typedef struct CgTarget {
+    char triple[128];
+    char cpu[64];
+    char features[2048];  /* LLVM feature string, e.g. "+avx2,+fma,..." */
+    bool fma;             /* features contain +fma: exp polynomial uses llvm.fma */
+    LLVMTargetRef target;
+} CgTarget;
+
+/* Fills `t` for the host (CPU name and features from LLVM's host detection)
+ * and initialises LLVM's native target once per process. Returns 0, or -1
+ * with a message in err[0..errlen). */
+int cg_target_host(CgTarget *t, char *err, size_t errlen);
+
+/* A new target machine for `t` (O3, PIC, small code model). The caller owns
+ * it (LLVMDisposeTargetMachine, or hand it to ORC, which takes ownership). */
+LLVMTargetMachineRef cg_target_machine(const CgTarget *t);
+
+/* Name of the update kernel of population `index`: "eic_update_<index>". */
+void cg_kernel_name(char *buf, size_t len, int index);
+
+/* Creates an empty module for `t` (triple and data layout set) in `cx`. */
+LLVMModuleRef cg_module_create(LLVMContextRef cx, const CgTarget *t, const char *name);
+
+/* Adds the update kernel of `p` as `eic_update_<index>` to `m`. The kernel
+ * follows RtUpdateFn: per neuron, on_input, step, refractory clamp, threshold
+ * and reset, then zeroes every input buffer and writes spiked[i]. Returns 0,
+ * or -1 with a message (unsupported construct) in err. */
+int cg_emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int index,
+                char *err, size_t errlen);
+
+/* Module with the update kernels of every population of `model`. Returns
+ * NULL with a message in err on failure. */
+LLVMModuleRef cg_emit_model(LLVMContextRef cx, const CgTarget *t, const MirModel *model,
+                            char *err, size_t errlen);
+
+/* Verifies and optimises `m` in place with default<O3>, loop and SLP
+ * vectorization, for the host target machine. Returns 0 or -1 with err. */
+int cg_optimize(LLVMModuleRef m, const CgTarget *t, char *err, size_t errlen);
+
+/* Emits `m` (already optimised) as a relocatable object into memory.
+ * Returns the buffer (caller disposes) or NULL with err. */
+LLVMMemoryBufferRef cg_emit_object_buffer(LLVMModuleRef m, const CgTarget *t,
+                                          char *err, size_t errlen);
+
+/* Emits `m` (already optimised) as an object file at `path` (AOT). */
+int cg_emit_object_file(LLVMModuleRef m, const CgTarget *t, const char *path,
+                        char *err, size_t errlen);
+
+#endif

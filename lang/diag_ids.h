@@ -47,6 +47,7 @@ DIAG(DIAG_NEGATIVE_DELAY,        "negative-delay",         ERROR, "a negative sy
 DIAG(DIAG_BAD_SIZE,              "invalid-size",           ERROR, "a population size, count or degree that is not a positive integer")
 DIAG(DIAG_RANGE_BOUNDS,          "range-out-of-bounds",    ERROR, "a neuron range outside its population or with its ends reversed")
 DIAG(DIAG_BAD_OPTION,            "invalid-option",         ERROR, "a clause given twice, missing, or not allowed in its place")
+DIAG(DIAG_MISPLACED_DIST,       "misplaced-distribution", ERROR, "a random distribution where a deterministic value is required")
 DIAG(DIAG_INVALID_VALUE,         "invalid-value",          ERROR, "a value outside its domain (a negative duration, rate or time constant)")
 DIAG(DIAG_EXACT_NONLINEAR,       "exact-nonlinear",        ERROR, "`method exact` for an ODE that is not linear with coefficients known at compile time")
 DIAG(DIAG_EXPEULER_NONLINEAR,    "exponential-euler-nonlinear", ERROR, "`method exponential_euler` for an ODE that is not affine in its own state")

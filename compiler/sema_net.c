@@ -1,0 +1,777 @@
+/* sema_net.c - networks, motifs, contexts, protocol events and simulate.
+ *
+ * A network's names (populations, inputs, motif instances) are declared
+ * before any item is checked, so items may refer to each other in any order.
+ * A motif body is checked where it is used, with its parameters bound to the
+ * arguments of that `use`; populations a motif declares are named
+ * `alias.name` when the use has an alias. */
+#include <math.h>
+#include <string.h>
+
+#include "sema_int.h"
+
+typedef struct NetCtx {
+    Ctx c;                  /* scope: the network's (or motif instance's) scope */
+    AstNode *net;
+    const char *prefix;     /* alias of the motif instance being checked, or NULL */
+    int depth;              /* motif nesting, to stop runaway recursion */
+} NetCtx;
+
+static const int MAX_MOTIF_DEPTH = 16;
+
+static double dt_for(Program *p, AstNode *net) {
+    if (p->simulate && p->simulate->name && net && net->name && !strcmp(p->simulate->name, net->name) && p->sim_dt > 0)
+        return p->sim_dt;
+    return 1e-4; /* the default step, SPEC.md "simulate" */
+}
+
+/* ---- clauses ---- */
+
+/* Returns the clause of kind `k`, reporting a duplicate once. */
+static AstNode *clause(Program *p, AstNode *n, int k) {
+    AstNode *found = NULL;
+    for (int i = 0; i < n->items.n; i++) {
+        AstNode *cl = n->items.v[i];
+        if (cl->kind != AST_CLAUSE || cl->op != k) continue;
+        if (found && k != CL_OF) {
+            Diagnostic *g = diag_report(p->d, cl->span, DIAG_BAD_OPTION, "'%s' is given twice", ast_clause_word(k));
+            diag_note(p->d, g, found->span, "first given here");
+            continue;
+        }
+        if (!found) found = cl;
+    }
+    return found;
+}
+
+static void allow_clauses(Program *p, AstNode *n, const int *allowed, int nallowed, const char *where) {
+    for (int i = 0; i < n->items.n; i++) {
+        AstNode *cl = n->items.v[i];
+        bool ok = false;
+        for (int j = 0; j < nallowed; j++) ok |= cl->op == allowed[j];
+        if (!ok)
+            diag_report(p->d, cl->span, DIAG_BAD_OPTION, "'%s' is not allowed in %s", ast_clause_word(cl->op), where);
+    }
+}
+
+/* Checks a constant count (a size, a degree): a positive integer. */
+static bool check_count(Ctx *c, AstNode *e, const char *what, long long *out) {
+    double v;
+    if (!sema_const_value(c, e, DIM_NONE, what, &v)) return false;
+    if (!(v >= 1) || v != floor(v) || v > 4e18) {
+        diag_report(c->p->d, e->span, DIAG_BAD_SIZE, "%s must be a positive integer, not %g", what, v);
+        return false;
+    }
+    *out = (long long)v;
+    return true;
+}
+
+static bool check_probability(Ctx *c, AstNode *e, const char *what) {
+    double v;
+    if (!sema_const_value(c, e, DIM_NONE, what, &v)) return false;
+    if (v < 0 || v > 1 || isnan(v)) {
+        diag_report(c->p->d, e->span, DIAG_PROBABILITY_RANGE, "%s must lie in [0, 1], not %g", what, v);
+        return false;
+    }
+    return true;
+}
+
+/* ---- selectors: E, E[0..9], E[3], alias.E ---- */
+
+static Population *find_population(NetCtx *nc, AstNode *sel) {
+    const char *name = sel->name;
+    SrcSpan at = sel->kind == AST_RANGE ? sel->name_span : sel->span;
+    if (sel->kind == AST_MEMBER) {
+        if (!sel->a || sel->a->kind != AST_NAME) {
+            diag_report(nc->c.p->d, sel->span, DIAG_WRONG_KIND, "expected a population");
+            return NULL;
+        }
+        name = arena_printf(nc->c.p->a, "%s.%s", sel->a->name, sel->name);
+    } else if (sel->kind != AST_NAME && sel->kind != AST_RANGE) {
+        diag_report(nc->c.p->d, sel->span, DIAG_WRONG_KIND, "expected a population");
+        return NULL;
+    }
+    Sym *s = sema_lookup(nc->c.scope, name);
+    if (!s) {
+        sema_undefined(nc->c.p, nc->c.scope, name, at, "population");
+        return NULL;
+    }
+    s->used++;
+    if (s->kind != SYM_POPULATION || !s->data) {
+        diag_report(nc->c.p->d, at, DIAG_WRONG_KIND, "'%s' is not a population", name);
+        return NULL;
+    }
+    return s->data;
+}
+
+static Population *check_selector(NetCtx *nc, AstNode *sel) {
+    Population *pop = find_population(nc, sel);
+    if (!pop || sel->kind != AST_RANGE) return pop;
+    Ctx k = nc->c;
+    double lo, hi;
+    if (!sema_const_value(&k, sel->a, DIM_NONE, "a neuron index", &lo)) return pop;
+    hi = lo;
+    if (sel->b && !sema_const_value(&k, sel->b, DIM_NONE, "a neuron index", &hi)) return pop;
+    if (lo != floor(lo) || hi != floor(hi) || lo < 0 || hi < lo || (pop->size > 0 && hi >= (double)pop->size))
+        diag_report(nc->c.p->d, sel->span, DIAG_RANGE_BOUNDS,
+                    "neuron range [%g..%g] is outside population '%s' of %lld neurons (valid: 0..%lld)", lo, hi,
+                    pop->name, pop->size, pop->size - 1);
+    return pop;
+}
+
+/* ---- populations ---- */
+
+static AstNode *find_decl(NetCtx *nc, AstNode *ref, AstKind kind) {
+    Sym *s = sema_lookup(&nc->c.p->global, ref->name);
+    SrcSpan at = ref->name_span.file ? ref->name_span : ref->span;
+    if (!s || s->kind != SYM_DECL) {
+        sema_undefined(nc->c.p, &nc->c.p->global, ref->name, at, sema_decl_word(kind));
+        return NULL;
+    }
+    s->used++;
+    if (s->decl->kind != kind) {
+        Diagnostic *g = diag_report(nc->c.p->d, at, DIAG_WRONG_KIND, "'%s' is a %s, but a %s is expected here",
+                                    ref->name, sema_decl_word(s->decl->kind), sema_decl_word(kind));
+        diag_note(nc->c.p->d, g, s->decl->name_span, "'%s' declared here", ref->name);
+        return NULL;
+    }
+    return s->decl;
+}
+
+/* Checks `name = value` overrides of the parameters and states of `decl`. */
+static void check_overrides(NetCtx *nc, AstNode *call, AstNode *decl) {
+    Scope *body = sema_body_scope(nc->c.p, decl);
+    for (int i = 0; i < call->items.n; i++) {
+        AstNode *arg = call->items.v[i];
+        if (arg->kind != AST_ARG) {
+            diag_report(nc->c.p->d, arg->span, DIAG_ARG_COUNT,
+                        "overrides of '%s' must be named: write 'name = value'", decl->name);
+            continue;
+        }
+        Sym *s = sema_lookup_local(body, arg->name);
+        if (!s || (s->kind != SYM_PARAM && s->kind != SYM_STATE)) {
+            sema_undefined(nc->c.p, body, arg->name, arg->name_span,
+                           arena_printf(nc->c.p->a, "parameter or state of %s '%s'", sema_decl_word(decl->kind),
+                                        decl->name));
+            continue;
+        }
+        s->used++;
+        Ctx home = {.p = nc->c.p, .scope = body, .body = BODY_NEURON};
+        Ty want = sema_sym_type(&home, s, arg->name_span);
+        Ctx k = nc->c;
+        k.constant = true;
+        k.allow_dist = true;
+        Ty got = sema_expr(&k, arg->a);
+        if (ty_bad(got) || ty_bad(want)) continue;
+        sema_expect_dim(&k, got, want, arg->a->span, DIAG_UNIT_MISMATCH,
+                        arena_printf(nc->c.p->a, "the override of '%s'", arg->name));
+    }
+}
+
+static void check_population(NetCtx *nc, AstNode *it, Population *pop) {
+    check_count(&nc->c, it->a, "the size of a population", &pop->size);
+    AstNode *call = it->b;
+    if (!call) return;
+    pop->type = find_decl(nc, call, AST_NEURON);
+    if (!pop->type) return;
+    pop->type_scope = sema_body_scope(nc->c.p, pop->type);
+    check_overrides(nc, call, pop->type);
+}
+
+/* ---- connections ---- */
+
+static const int connect_clauses[] = {CL_VIA, CL_ONTO, CL_SYNAPSE, CL_WITH, CL_ALL_TO_ALL, CL_ONE_TO_ONE,
+                                      CL_PROBABILITY, CL_INDEGREE, CL_OUTDEGREE, CL_FILE, CL_WEIGHT,
+                                      CL_DELAY, CL_AUTAPSES};
+
+/* The weight type every part of a connection must agree on. */
+static Ty receptor_weight(Program *p, AstNode *receptor) {
+    Sym *w = sema_lookup_local(sema_body_scope(p, receptor), "w");
+    return w ? w->ty : ty_error();
+}
+
+static Ty receptor_current(AstNode *receptor) {
+    for (int i = 0; i < receptor->items.n; i++)
+        if (receptor->items.v[i]->kind == AST_CURRENT && receptor->items.v[i]->sema)
+            return *(Ty *)receptor->items.v[i]->sema;
+    return ty_error();
+}
+
+/* The summed-current symbol of a port of `pop`'s neuron type. */
+static Sym *port_current(NetCtx *nc, Population *pop, AstNode *onto, AstNode *receptor) {
+    const char *port = onto ? onto->name : NULL;
+    if (!port && receptor && receptor->c) port = receptor->c->name;
+    Scope *s = pop->type_scope;
+    if (!port) {
+        for (int i = 0; i < s->n; i++)
+            if (s->v[i]->kind == SYM_PORT_CURRENT && (!s->v[i]->data || !strcmp(((AstNode *)s->v[i]->data)->name, "soma")))
+                return s->v[i];
+        for (int i = 0; i < s->n; i++)
+            if (s->v[i]->kind == SYM_PORT_CURRENT) return s->v[i];
+        return NULL;
+    }
+    for (int i = 0; i < s->n; i++)
+        if (s->v[i]->kind == SYM_PORT_CURRENT && s->v[i]->data && !strcmp(((AstNode *)s->v[i]->data)->name, port))
+            return s->v[i];
+    AstNode *at = onto ? onto : receptor->c;
+    diag_report(nc->c.p->d, at->span, DIAG_UNDEFINED, "neuron '%s' has no port '%s'", pop->type->name, port);
+    return NULL;
+}
+
+/* Checks that `receptor` can feed a port of `pop`: the receptor's current has
+ * the unit of the port's summed current. */
+static void check_receptor_fits(NetCtx *nc, Population *pop, AstNode *via, AstNode *onto, AstNode *receptor) {
+    if (!pop || !pop->type_scope || !receptor) return;
+    Sym *cur = port_current(nc, pop, onto, receptor);
+    if (!cur) return;
+    Ty rc = receptor_current(receptor), pc = cur->ty;
+    if (ty_bad(rc) || sema_unify(nc->c.p, &rc, &pc)) return;
+    Diagnostic *g = diag_report(nc->c.p->d, via->span, DIAG_UNIT_MISMATCH,
+                                "receptor '%s' produces a current in '%s', but '%s' of neuron '%s' is in '%s'",
+                                receptor->name, sema_ty_text(nc->c.p, rc), cur->name, pop->type->name,
+                                sema_ty_text(nc->c.p, pc));
+    diag_note(nc->c.p->d, g, receptor->name_span, "receptor '%s' declared here", receptor->name);
+}
+
+static void check_weight(NetCtx *nc, AstNode *e, Ty want, const char *what) {
+    Ctx k = nc->c;
+    k.constant = true;
+    k.allow_dist = true;
+    Ty t = sema_expr(&k, e);
+    if (ty_bad(t) || ty_bad(want)) return;
+    sema_expect_dim(&k, t, want, e->span, DIAG_UNIT_MISMATCH, what);
+}
+
+static void check_delay(NetCtx *nc, AstNode *e) {
+    Ctx k = nc->c;
+    k.constant = true;
+    k.allow_dist = true;
+    Ty t = sema_expr(&k, e);
+    if (ty_bad(t)) return;
+    if (!sema_expect_dim(&k, t, ty_num(DIM_TIME, "ms"), e->span, DIAG_EXPECTED_DIM, "a delay")) return;
+    if (!t.is_const) return;
+    if (t.value < 0) {
+        diag_report(nc->c.p->d, e->span, DIAG_NEGATIVE_DELAY, "a delay cannot be negative (%s)",
+                    unit_format_value(nc->c.p->a, t.value, DIM_TIME, t.unit));
+        return;
+    }
+    double dt = dt_for(nc->c.p, nc->net), steps = t.value / dt;
+    if (fabs(steps - nearbyint(steps)) > 1e-6 * (steps > 1 ? steps : 1))
+        diag_report(nc->c.p->d, e->span, DIAG_DELAY_NOT_MULTIPLE,
+                    "delay %s is not a multiple of the time step %s; it is rounded to %s",
+                    unit_format_value(nc->c.p->a, t.value, DIM_TIME, t.unit),
+                    unit_format_value(nc->c.p->a, dt, DIM_TIME, "ms"),
+                    unit_format_value(nc->c.p->a, nearbyint(steps) * dt, DIM_TIME, "ms"));
+}
+
+static AstNode *check_rule_call(NetCtx *nc, AstNode *cl, AstKind kind) {
+    AstNode *call = cl->a;
+    if (!call || (call->kind != AST_CALL && call->kind != AST_NAME)) {
+        diag_report(nc->c.p->d, cl->span, DIAG_SYNTAX, "expected the name of a %s", sema_decl_word(kind));
+        return NULL;
+    }
+    AstNode *decl = find_decl(nc, call, kind);
+    if (decl && call->kind == AST_CALL) check_overrides(nc, call, decl);
+    return decl;
+}
+
+static void check_connectivity_rule(NetCtx *nc, AstNode *it, Population *src, Population *dst) {
+    static const int rules[] = {CL_ALL_TO_ALL, CL_ONE_TO_ONE, CL_PROBABILITY, CL_INDEGREE, CL_OUTDEGREE, CL_FILE};
+    AstNode *rule = NULL;
+    for (int i = 0; i < it->items.n; i++) {
+        AstNode *cl = it->items.v[i];
+        bool is_rule = false;
+        for (size_t j = 0; j < sizeof rules / sizeof rules[0]; j++) is_rule |= cl->op == rules[j];
+        if (!is_rule) continue;
+        if (rule) {
+            Diagnostic *g = diag_report(nc->c.p->d, cl->span, DIAG_BAD_OPTION,
+                                        "a connection has one connectivity rule; '%s' conflicts with '%s'",
+                                        ast_clause_word(cl->op), ast_clause_word(rule->op));
+            diag_note(nc->c.p->d, g, rule->span, "first rule given here");
+            continue;
+        }
+        rule = cl;
+    }
+    if (!rule) {
+        diag_report(nc->c.p->d, it->span, DIAG_BAD_OPTION,
+                    "a connection needs a rule: all_to_all, one_to_one, probability P, indegree K, outdegree K "
+                    "or from \"file\"");
+        return;
+    }
+    long long k;
+    switch (rule->op) {
+    case CL_PROBABILITY: check_probability(&nc->c, rule->a, "a connection probability"); break;
+    case CL_INDEGREE:
+        if (check_count(&nc->c, rule->a, "an in-degree", &k) && src && src->size && k > src->size &&
+            !clause(nc->c.p, it, CL_AUTAPSES))
+            diag_report(nc->c.p->d, rule->a->span, DIAG_BAD_SIZE,
+                        "in-degree %lld exceeds the %lld neurons of '%s'", k, src->size, src->name);
+        break;
+    case CL_OUTDEGREE:
+        if (check_count(&nc->c, rule->a, "an out-degree", &k) && dst && dst->size && k > dst->size)
+            diag_report(nc->c.p->d, rule->a->span, DIAG_BAD_SIZE,
+                        "out-degree %lld exceeds the %lld neurons of '%s'", k, dst->size, dst->name);
+        break;
+    case CL_ONE_TO_ONE:
+        if (src && dst && src->size && dst->size && src->size != dst->size)
+            diag_report(nc->c.p->d, rule->span, DIAG_BAD_SIZE,
+                        "one_to_one needs populations of equal size, but '%s' has %lld and '%s' %lld", src->name,
+                        src->size, dst->name, dst->size);
+        break;
+    case CL_FILE:
+        if (!rule->a || rule->a->kind != AST_STRING)
+            diag_report(nc->c.p->d, rule->span, DIAG_SYNTAX, "expected a file name in quotes after 'from'");
+        break;
+    default: break;
+    }
+}
+
+static void check_connect(NetCtx *nc, AstNode *it) {
+    Program *p = nc->c.p;
+    allow_clauses(p, it, connect_clauses, sizeof connect_clauses / sizeof connect_clauses[0], "a connection");
+    Population *src = check_selector(nc, it->a);
+    Population *dst = check_selector(nc, it->b);
+    check_connectivity_rule(nc, it, src, dst);
+    AstNode *via = clause(p, it, CL_VIA), *onto = clause(p, it, CL_ONTO);
+    AstNode *receptor = NULL;
+    if (!via) diag_report(p->d, it->span, DIAG_BAD_OPTION, "a connection needs 'via RECEPTOR'");
+    else if (via->a) receptor = find_decl(nc, via->a, AST_RECEPTOR);
+    if (receptor && dst) check_receptor_fits(nc, dst, via, onto ? onto->a : NULL, receptor);
+    Ty w = receptor ? receptor_weight(p, receptor) : ty_error();
+    AstNode *syn = clause(p, it, CL_SYNAPSE), *with = clause(p, it, CL_WITH);
+    if (syn) {
+        AstNode *d = check_rule_call(nc, syn, AST_SYNAPSE);
+        if (d && !ty_bad(w)) {
+            Ty sw = receptor_weight(p, d);
+            sema_unify(p, &w, &sw);
+        }
+    }
+    if (with) {
+        AstNode *d = check_rule_call(nc, with, AST_PLASTICITY);
+        if (d && !ty_bad(w)) {
+            Ty pw = receptor_weight(p, d);
+            if (!sema_unify(p, &w, &pw))
+                diag_report(p->d, with->span, DIAG_UNIT_MISMATCH,
+                            "plasticity rule '%s' changes weights in '%s', but receptor '%s' takes '%s'", d->name,
+                            sema_ty_text(p, pw), receptor ? receptor->name : "?", sema_ty_text(p, w));
+        }
+    }
+    AstNode *weight = clause(p, it, CL_WEIGHT), *delay = clause(p, it, CL_DELAY);
+    AstNode *file = clause(p, it, CL_FILE);
+    if (weight) check_weight(nc, weight->a, w, "the weight");
+    else if (!file) diag_report(p->d, it->span, DIAG_BAD_OPTION, "a connection needs a 'weight'");
+    if (delay) check_delay(nc, delay->a);
+}
+
+/* ---- inputs ---- */
+
+static void check_input(NetCtx *nc, AstNode *it) {
+    Program *p = nc->c.p;
+    static const int poisson[] = {CL_RATE, CL_VIA, CL_ONTO, CL_WEIGHT, CL_DELAY};
+    static const int current[] = {CL_ONTO};
+    if (it->op == INPUT_CURRENT) allow_clauses(p, it, current, 1, "a current input");
+    else allow_clauses(p, it, poisson, it->op == INPUT_POISSON ? 5 : 4, "this input");
+    Population *dst = check_selector(nc, it->b);
+    long long count;
+    if (it->op == INPUT_POISSON) {
+        if (it->a) check_count(&nc->c, it->a, "the number of Poisson sources", &count);
+        AstNode *rate = clause(p, it, CL_RATE);
+        double r;
+        if (!rate) diag_report(p->d, it->span, DIAG_BAD_OPTION, "a Poisson input needs a 'rate'");
+        else if (sema_const_value(&nc->c, rate->a, DIM_RATE, "a rate", &r) && r < 0)
+            diag_report(p->d, rate->a->span, DIAG_INVALID_VALUE, "a rate cannot be negative");
+    }
+    if (it->op == INPUT_CURRENT) {
+        Ctx k = nc->c;
+        k.constant = true;
+        Ty amp = sema_expr(&k, it->a);
+        AstNode *onto = clause(p, it, CL_ONTO);
+        Sym *cur = dst && dst->type_scope ? port_current(nc, dst, onto ? onto->a : NULL, NULL) : NULL;
+        if (cur && !ty_bad(amp))
+            sema_expect_dim(&k, amp, cur->ty, it->a->span, DIAG_UNIT_MISMATCH,
+                            arena_printf(p->a, "the injected current (added to '%s')", cur->name));
+        return;
+    }
+    AstNode *via = clause(p, it, CL_VIA), *onto = clause(p, it, CL_ONTO);
+    AstNode *receptor = NULL;
+    if (!via) diag_report(p->d, it->span, DIAG_BAD_OPTION, "an input needs 'via RECEPTOR'");
+    else if (via->a) receptor = find_decl(nc, via->a, AST_RECEPTOR);
+    if (receptor && dst) check_receptor_fits(nc, dst, via, onto ? onto->a : NULL, receptor);
+    AstNode *weight = clause(p, it, CL_WEIGHT), *delay = clause(p, it, CL_DELAY);
+    if (!weight) diag_report(p->d, it->span, DIAG_BAD_OPTION, "an input needs a 'weight'");
+    else if (receptor) check_weight(nc, weight->a, receptor_weight(p, receptor), "the weight");
+    if (delay) check_delay(nc, delay->a);
+}
+
+/* ---- recordings ---- */
+
+static void check_record(NetCtx *nc, AstNode *it) {
+    Program *p = nc->c.p;
+    static const int allowed[] = {CL_OF, CL_EVERY, CL_WINDOW};
+    allow_clauses(p, it, allowed, 3, "a recording");
+    bool any_target = false;
+    for (int i = 0; i < it->items.n; i++) {
+        AstNode *cl = it->items.v[i];
+        if (cl->op != CL_OF) continue;
+        any_target = true;
+        Population *pop = check_selector(nc, cl->a);
+        if (!pop || !pop->type_scope) continue;
+        for (int j = 0; j < it->items2.n; j++) {
+            AstNode *what = it->items2.v[j];
+            if (!strcmp(what->name, "spikes") || !strcmp(what->name, "rate") || !strcmp(what->name, "balance"))
+                continue;
+            Sym *s = sema_lookup_local(pop->type_scope, what->name);
+            if (!s || (s->kind != SYM_STATE && s->kind != SYM_DEF && s->kind != SYM_PORT_CURRENT))
+                sema_undefined(p, pop->type_scope, what->name, what->span,
+                               arena_printf(p->a, "variable of neuron '%s'", pop->type->name));
+            else s->used++;
+        }
+    }
+    if (!any_target) diag_report(p->d, it->span, DIAG_BAD_OPTION, "a recording needs 'of POPULATION'");
+    double v;
+    AstNode *every = clause(p, it, CL_EVERY), *window = clause(p, it, CL_WINDOW);
+    if (every && sema_const_value(&nc->c, every->a, DIM_TIME, "a sampling period", &v) && v <= 0)
+        diag_report(p->d, every->a->span, DIAG_INVALID_VALUE, "a sampling period must be positive");
+    if (window && sema_const_value(&nc->c, window->a, DIM_TIME, "a window", &v) && v <= 0)
+        diag_report(p->d, window->a->span, DIAG_INVALID_VALUE, "a window must be positive");
+}
+
+/* ---- contexts ---- */
+
+static Scope *context_scope(Program *p, AstNode *ctx) { return sema_body_scope(p, ctx); }
+
+static void check_scale_factor(Program *p, AstNode *ctx, AstNode *sc) {
+    Ctx k = {.p = p, .scope = context_scope(p, ctx), .body = BODY_CONTEXT};
+    Ty f = sema_expr(&k, sc->b);
+    if (!ty_bad(f))
+        sema_expect_dim(&k, f, ty_num(DIM_NONE, NULL), sc->b->span, DIAG_EXPECTED_DIM, "a scaling factor");
+}
+
+void sema_check_context_decl(Program *p, AstNode *ctx) {
+    for (int i = 0; i < ctx->items.n; i++)
+        if (ctx->items.v[i]->kind == AST_SCALE) check_scale_factor(p, ctx, ctx->items.v[i]);
+}
+
+/* Checks the targets of a context's scalings against the network that
+ * enters it: `POP.param`, `Type.param` or `SRC -> DST weight`. */
+static void check_context_targets(NetCtx *nc, AstNode *ctx) {
+    Program *p = nc->c.p;
+    for (int i = 0; i < ctx->items.n; i++) {
+        AstNode *sc = ctx->items.v[i];
+        if (sc->kind != AST_SCALE || !sc->a) continue;
+        AstNode *t = sc->a;
+        if (t->kind == AST_PROJECTION) {
+            check_selector(nc, t->a);
+            check_selector(nc, t->b);
+            if (t->name && strcmp(t->name, "weight"))
+                diag_report(p->d, t->name_span, DIAG_BAD_OPTION, "a projection can scale its 'weight', not '%s'",
+                            t->name);
+            continue;
+        }
+        if (t->kind != AST_MEMBER || !t->a || t->a->kind != AST_NAME) {
+            diag_report(p->d, t->span, DIAG_WRONG_KIND, "expected POPULATION.parameter or SRC -> DST weight");
+            continue;
+        }
+        Sym *owner = sema_lookup(nc->c.scope, t->a->name);
+        Scope *body = NULL;
+        if (owner && owner->kind == SYM_POPULATION && owner->data) body = ((Population *)owner->data)->type_scope;
+        else if (owner && owner->kind == SYM_DECL) body = sema_body_scope(p, owner->decl);
+        if (!owner) {
+            sema_undefined(p, nc->c.scope, t->a->name, t->a->span, "population");
+            continue;
+        }
+        Sym *param = body ? sema_lookup_local(body, t->name) : NULL;
+        if (!param || param->kind != SYM_PARAM)
+            sema_undefined(p, body, t->name, t->name_span, arena_printf(p->a, "parameter of '%s'", t->a->name));
+    }
+}
+
+/* ---- protocol events ---- */
+
+static void check_set(NetCtx *nc, AstNode *act) {
+    Program *p = nc->c.p;
+    AstNode *t = act->a;
+    if (!t || t->kind != AST_MEMBER || !t->a || t->a->kind != AST_NAME) {
+        diag_report(p->d, t ? t->span : act->span, DIAG_WRONG_KIND, "'set' needs POPULATION.parameter or INPUT.rate");
+        return;
+    }
+    Sym *owner = sema_lookup(nc->c.scope, t->a->name);
+    if (!owner) {
+        sema_undefined(p, nc->c.scope, t->a->name, t->a->span, "population or input");
+        return;
+    }
+    owner->used++;
+    Ctx k = nc->c;
+    k.constant = true;
+    Ty v = sema_expr(&k, act->b);
+    if (owner->kind == SYM_INPUT) {
+        AstNode *in = owner->decl;
+        Ty want = in->op == INPUT_CURRENT ? ty_error() : ty_num(DIM_RATE, "Hz");
+        if (strcmp(t->name, in->op == INPUT_CURRENT ? "amplitude" : "rate")) {
+            diag_report(p->d, t->name_span, DIAG_UNDEFINED, "input '%s' has no '%s'; it has '%s'", in->name, t->name,
+                        in->op == INPUT_CURRENT ? "amplitude" : "rate");
+            return;
+        }
+        if (!ty_bad(want) && !ty_bad(v)) sema_expect_dim(&k, v, want, act->b->span, DIAG_UNIT_MISMATCH, "the new rate");
+        return;
+    }
+    if (owner->kind != SYM_POPULATION || !owner->data) {
+        diag_report(p->d, t->a->span, DIAG_WRONG_KIND, "'%s' is not a population or an input", t->a->name);
+        return;
+    }
+    Population *pop = owner->data;
+    if (!pop->type_scope) return;
+    Sym *param = sema_lookup_local(pop->type_scope, t->name);
+    if (!param || param->kind != SYM_PARAM) {
+        sema_undefined(p, pop->type_scope, t->name, t->name_span,
+                       arena_printf(p->a, "parameter of neuron '%s'", pop->type->name));
+        return;
+    }
+    Ctx home = {.p = p, .scope = pop->type_scope, .body = BODY_NEURON};
+    Ty want = sema_sym_type(&home, param, t->name_span);
+    if (!ty_bad(want) && !ty_bad(v))
+        sema_expect_dim(&k, v, want, act->b->span, DIAG_UNIT_MISMATCH,
+                        arena_printf(p->a, "the new value of '%s'", t->name));
+}
+
+static void check_action(NetCtx *nc, AstNode *act) {
+    Program *p = nc->c.p;
+    AstNode *decl;
+    switch (act->op) {
+    case ACT_ENTER:
+    case ACT_EXIT:
+        decl = act->a ? find_decl(nc, act->a, AST_CONTEXT) : NULL;
+        if (!decl) break;
+        if (act->op == ACT_ENTER) check_context_targets(nc, decl);
+        for (int i = 0; i < act->items.n; i++) {
+            AstNode *arg = act->items.v[i];
+            Sym *lvl = arg->kind == AST_ARG ? sema_lookup_local(context_scope(p, decl), arg->name) : NULL;
+            if (!lvl || lvl->kind != SYM_LEVEL) {
+                sema_undefined(p, context_scope(p, decl), arg->kind == AST_ARG ? arg->name : "?",
+                               arg->kind == AST_ARG ? arg->name_span : arg->span,
+                               arena_printf(p->a, "level of context '%s'", decl->name));
+                continue;
+            }
+            Ctx home = {.p = p, .scope = context_scope(p, decl), .body = BODY_CONTEXT};
+            Ty want = sema_sym_type(&home, lvl, arg->name_span);
+            Ctx k = nc->c;
+            k.constant = true;
+            Ty v = sema_expr(&k, arg->a);
+            if (!ty_bad(v) && !ty_bad(want)) sema_expect_dim(&k, v, want, arg->a->span, DIAG_UNIT_MISMATCH, "the level");
+        }
+        break;
+    case ACT_SET: check_set(nc, act); break;
+    case ACT_SILENCE:
+    case ACT_LESION:
+        check_selector(nc, act->a);
+        if (act->b) check_probability(&nc->c, act->b, "the fraction of neurons");
+        break;
+    case ACT_RELEASE:
+        decl = act->a ? find_decl(nc, act->a, AST_MODULATOR) : NULL;
+        if (act->b) {
+            Ctx k = nc->c;
+            k.constant = true;
+            sema_expr(&k, act->b);
+        }
+        break;
+    }
+}
+
+static void check_at(NetCtx *nc, AstNode *it) {
+    double v;
+    if (sema_const_value(&nc->c, it->a, DIM_TIME, "the time of an event", &v) && v < 0)
+        diag_report(nc->c.p->d, it->a->span, DIAG_INVALID_VALUE, "an event cannot happen before the run starts");
+    if (it->b && sema_const_value(&nc->c, it->b, DIM_TIME, "the duration of an event", &v) && v <= 0)
+        diag_report(nc->c.p->d, it->b->span, DIAG_INVALID_VALUE, "the duration of an event must be positive");
+    if (it->c) check_action(nc, it->c);
+}
+
+/* ---- motifs ---- */
+
+static void declare_items(NetCtx *nc, AstList *items);
+static void check_items(NetCtx *nc, AstList *items);
+
+static const char *prefixed(NetCtx *nc, const char *name) {
+    return nc->prefix ? arena_printf(nc->c.p->a, "%s.%s", nc->prefix, name) : name;
+}
+
+/* Binds the motif's parameters to the arguments of `use` in a new scope. */
+static Scope *bind_motif(NetCtx *nc, AstNode *use, AstNode *motif) {
+    Program *p = nc->c.p;
+    AstNode *call = use->a;
+    Scope *s = sema_scope_new(p, nc->c.scope, motif);
+    AstList *params = &motif->items2;
+    AstNode **bound = ARENA_ARRAY(p->a, AstNode *, params->n + 1);
+    int positional = 0;
+    for (int i = 0; i < call->items.n; i++) {
+        AstNode *arg = call->items.v[i];
+        int slot = -1;
+        if (arg->kind == AST_ARG) {
+            for (int j = 0; j < params->n; j++)
+                if (!strcmp(params->v[j]->name, arg->name)) slot = j;
+            if (slot < 0) {
+                sema_undefined(p, NULL, arg->name, arg->name_span, arena_printf(p->a, "parameter of motif '%s'", motif->name));
+                continue;
+            }
+        } else {
+            slot = positional++;
+            if (slot >= params->n) {
+                diag_report(p->d, arg->span, DIAG_ARG_COUNT, "motif '%s' takes %d argument%s", motif->name, params->n,
+                            params->n == 1 ? "" : "s");
+                continue;
+            }
+        }
+        if (bound[slot]) diag_report(p->d, arg->span, DIAG_ARG_COUNT, "'%s' is given twice", params->v[slot]->name);
+        bound[slot] = arg->kind == AST_ARG ? arg->a : arg;
+    }
+    for (int j = 0; j < params->n; j++) {
+        AstNode *param = params->v[j];
+        AstNode *value = bound[j] ? bound[j] : param->a;
+        if (!value) {
+            diag_report(p->d, call->span, DIAG_ARG_COUNT, "motif '%s' needs a value for '%s'", motif->name, param->name);
+            continue;
+        }
+        /* A parameter bound to a population name is that population. */
+        Sym *pop = value->kind == AST_NAME || value->kind == AST_MEMBER
+                       ? sema_lookup(nc->c.scope, value->kind == AST_NAME ? value->name
+                                                   : arena_printf(p->a, "%s.%s", value->a->name, value->name))
+                       : NULL;
+        Sym *sym = sema_declare(p, s, param->name, pop && pop->kind == SYM_POPULATION ? SYM_POPULATION : SYM_PARAM,
+                                param, param->name_span);
+        if (!sym) continue;
+        sym->used = 1;
+        if (sym->kind == SYM_POPULATION) {
+            sym->data = pop->data;
+            sym->resolving = 2;
+        } else {
+            Ctx k = nc->c;
+            k.constant = true;
+            sym->ty = sema_expr(&k, value);
+            sym->resolving = 2;
+        }
+    }
+    return s;
+}
+
+static void check_use(NetCtx *nc, AstNode *use) {
+    AstNode *call = use->a;
+    if (!call) return;
+    AstNode *motif = find_decl(nc, call, AST_MOTIF);
+    if (!motif) return;
+    if (nc->depth >= MAX_MOTIF_DEPTH) {
+        diag_report(nc->c.p->d, use->span, DIAG_TOO_DEEP, "motifs nested deeper than %d (a motif that uses itself?)",
+                    MAX_MOTIF_DEPTH);
+        return;
+    }
+    NetCtx inner = *nc;
+    inner.c.scope = bind_motif(nc, use, motif);
+    inner.depth++;
+    inner.prefix = use->name ? prefixed(nc, use->name) : nc->prefix;
+    /* Populations a motif declares belong to the network scope. */
+    Scope *motif_scope = inner.c.scope;
+    inner.c.scope = nc->c.scope;
+    declare_items(&inner, &motif->items);
+    inner.c.scope = motif_scope;
+    check_items(&inner, &motif->items);
+}
+
+void sema_check_motif_decl(Program *p, AstNode *motif) {
+    for (int i = 0; i < motif->items2.n; i++)
+        for (int j = 0; j < i; j++)
+            if (!strcmp(motif->items2.v[i]->name, motif->items2.v[j]->name))
+                diag_report(p->d, motif->items2.v[i]->name_span, DIAG_DUPLICATE, "motif parameter '%s' is declared twice",
+                            motif->items2.v[i]->name);
+}
+
+/* ---- networks ---- */
+
+static void declare_items(NetCtx *nc, AstList *items) {
+    Program *p = nc->c.p;
+    for (int i = 0; i < items->n; i++) {
+        AstNode *it = items->v[i];
+        if (it->kind == AST_POPULATION) {
+            Sym *s = sema_declare(p, nc->c.scope, prefixed(nc, it->name), SYM_POPULATION, it, it->name_span);
+            if (!s) continue;
+            Population *pop = ARENA_NEW(p->a, Population);
+            pop->name = s->name;
+            pop->decl = it;
+            s->data = pop;
+            s->resolving = 2;
+        } else if (it->kind == AST_INPUT) {
+            Sym *s = sema_declare(p, nc->c.scope, prefixed(nc, it->name), SYM_INPUT, it, it->name_span);
+            if (s) s->resolving = 2;
+        } else if (it->kind == AST_USE && it->name) {
+            Sym *s = sema_declare(p, nc->c.scope, prefixed(nc, it->name), SYM_ALIAS, it, it->name_span);
+            if (s) s->resolving = 2;
+        }
+    }
+}
+
+static void check_items(NetCtx *nc, AstList *items) {
+    Program *p = nc->c.p;
+    for (int i = 0; i < items->n; i++) {
+        AstNode *it = items->v[i];
+        if (it->kind != AST_POPULATION) continue;
+        Sym *s = sema_lookup(nc->c.scope, prefixed(nc, it->name));
+        if (s && s->decl == it && s->data) check_population(nc, it, s->data);
+    }
+    for (int i = 0; i < items->n; i++) {
+        AstNode *it = items->v[i];
+        switch (it->kind) {
+        case AST_POPULATION: break;
+        case AST_CONNECT: check_connect(nc, it); break;
+        case AST_INPUT: check_input(nc, it); break;
+        case AST_RECORD: check_record(nc, it); break;
+        case AST_USE: check_use(nc, it); break;
+        case AST_AT: check_at(nc, it); break;
+        default:
+            diag_report(p->d, it->span, DIAG_BAD_OPTION, "this is not allowed in a %s",
+                        nc->depth ? "motif" : "network");
+        }
+    }
+}
+
+void sema_check_network(Program *p, AstNode *net) {
+    NetCtx nc = {.c = {.p = p, .scope = sema_scope_new(p, &p->global, net), .body = BODY_NETWORK}, .net = net};
+    declare_items(&nc, &net->items);
+    check_items(&nc, &net->items);
+    net->sema = nc.c.scope;
+}
+
+/* ---- simulate ---- */
+
+void sema_check_simulate(Program *p, AstNode *sim) {
+    static const int allowed[] = {CL_FOR, CL_DT, CL_SEED, CL_METHOD, CL_PRECISION};
+    allow_clauses(p, sim, allowed, 5, "'simulate'");
+    Sym *s = sema_lookup(&p->global, sim->name);
+    if (!s || s->kind != SYM_DECL) sema_undefined(p, &p->global, sim->name, sim->name_span, "network");
+    else if (s->decl->kind != AST_NETWORK)
+        diag_report(p->d, sim->name_span, DIAG_WRONG_KIND, "'%s' is a %s, but 'simulate' needs a network", sim->name,
+                    sema_decl_word(s->decl->kind));
+    else s->used++;
+    if (p->simulate) {
+        Diagnostic *g = diag_report(p->d, sim->span, DIAG_DUPLICATE, "a model has one 'simulate'");
+        diag_note(p->d, g, p->simulate->span, "first 'simulate' is here");
+        return;
+    }
+    p->simulate = sim;
+    Ctx c = {.p = p, .scope = &p->global, .body = BODY_NETWORK, .constant = true};
+    AstNode *dur = clause(p, sim, CL_FOR), *dt = clause(p, sim, CL_DT), *seed = clause(p, sim, CL_SEED);
+    AstNode *method = clause(p, sim, CL_METHOD), *prec = clause(p, sim, CL_PRECISION);
+    double v;
+    if (!dur) diag_report(p->d, sim->span, DIAG_BAD_OPTION, "'simulate' needs a duration: simulate %s for 1 s", sim->name);
+    else if (sema_const_value(&c, dur->a, DIM_TIME, "the duration", &v) && v <= 0)
+        diag_report(p->d, dur->a->span, DIAG_INVALID_VALUE, "the duration must be positive");
+    p->sim_dt = 1e-4;
+    if (dt && sema_const_value(&c, dt->a, DIM_TIME, "the time step", &v)) {
+        if (v <= 0) diag_report(p->d, dt->a->span, DIAG_INVALID_VALUE, "the time step must be positive");
+        else p->sim_dt = v;
+    }
+    if (seed && sema_const_value(&c, seed->a, DIM_NONE, "the seed", &v) && (v < 0 || v != floor(v) || v > 1.8e19))
+        diag_report(p->d, seed->a->span, DIAG_INVALID_VALUE, "the seed must be a non-negative integer");
+    if (method && (!method->a || method->a->kind != AST_NAME || !sema_method_known(method->a->name)))
+        diag_report(p->d, method->span, DIAG_BAD_OPTION,
+                    "unknown method; expected euler, rk2, rk4, exponential_euler or exact");
+    if (prec && (!prec->a || prec->a->kind != AST_NAME ||
+                 (strcmp(prec->a->name, "float") && strcmp(prec->a->name, "double"))))
+        diag_report(p->d, prec->span, DIAG_BAD_OPTION, "precision is 'float' or 'double'");
+}

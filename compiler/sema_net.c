@@ -137,6 +137,40 @@ static AstNode *find_decl(NetCtx *nc, AstNode *ref, AstKind kind) {
     return s->decl;
 }
 
+/* Checks the value of an override against the symbol it overrides. */
+static void check_override_value(NetCtx *nc, AstNode *arg, Scope *body, Sym *s, BodyKind kind) {
+    s->used++;
+    Ctx home = {.p = nc->c.p, .scope = body, .body = kind};
+    Ty want = sema_sym_type(&home, s, arg->name_span);
+    Ctx k = nc->c;
+    k.constant = true;
+    k.allow_dist = true;
+    Ty got = sema_expr(&k, arg->a);
+    if (ty_bad(got) || ty_bad(want)) return;
+    sema_expect_dim(&k, got, want, arg->a->span, DIAG_UNIT_MISMATCH,
+                    arena_printf(nc->c.p->a, "the override of '%s'", arg->name));
+}
+
+/* `Receptor.name = value` in a population: a parameter or the initial value
+ * of a state of the receptor instance that the population's neurons hold. */
+static void check_receptor_override(NetCtx *nc, AstNode *arg, const char *dot) {
+    Program *p = nc->c.p;
+    const char *rname = arena_strndup(p->a, arg->name, (size_t)(dot - arg->name));
+    Sym *r = sema_lookup(&p->global, rname);
+    if (!r || r->kind != SYM_DECL || r->decl->kind != AST_RECEPTOR) {
+        sema_undefined(p, &p->global, rname, arg->name_span, "receptor");
+        return;
+    }
+    Scope *body = sema_body_scope(p, r->decl);
+    Sym *s = sema_lookup_local(body, dot + 1);
+    if (!s || (s->kind != SYM_PARAM && s->kind != SYM_STATE) || !s->decl) {
+        sema_undefined(p, body, dot + 1, arg->name_span,
+                       arena_printf(p->a, "parameter or state of receptor '%s'", rname));
+        return;
+    }
+    check_override_value(nc, arg, body, s, BODY_RECEPTOR);
+}
+
 /* Checks `name = value` overrides of the parameters and states of `decl`. */
 static void check_overrides(NetCtx *nc, AstNode *call, AstNode *decl) {
     Scope *body = sema_body_scope(nc->c.p, decl);
@@ -147,6 +181,11 @@ static void check_overrides(NetCtx *nc, AstNode *call, AstNode *decl) {
                         "overrides of '%s' must be named: write 'name = value'", decl->name);
             continue;
         }
+        const char *dot = strchr(arg->name, '.');
+        if (dot && decl->kind == AST_NEURON) {
+            check_receptor_override(nc, arg, dot);
+            continue;
+        }
         Sym *s = sema_lookup_local(body, arg->name);
         if (!s || (s->kind != SYM_PARAM && s->kind != SYM_STATE)) {
             sema_undefined(nc->c.p, body, arg->name, arg->name_span,
@@ -154,16 +193,7 @@ static void check_overrides(NetCtx *nc, AstNode *call, AstNode *decl) {
                                         decl->name));
             continue;
         }
-        s->used++;
-        Ctx home = {.p = nc->c.p, .scope = body, .body = BODY_NEURON};
-        Ty want = sema_sym_type(&home, s, arg->name_span);
-        Ctx k = nc->c;
-        k.constant = true;
-        k.allow_dist = true;
-        Ty got = sema_expr(&k, arg->a);
-        if (ty_bad(got) || ty_bad(want)) continue;
-        sema_expect_dim(&k, got, want, arg->a->span, DIAG_UNIT_MISMATCH,
-                        arena_printf(nc->c.p->a, "the override of '%s'", arg->name));
+        check_override_value(nc, arg, body, s, decl->kind == AST_NEURON ? BODY_NEURON : BODY_SYNAPSE);
     }
 }
 

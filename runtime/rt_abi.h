@@ -70,7 +70,8 @@ typedef struct RtPopArgs {
                                     into code (e.g. targets of protocol events) */
     RtStep *ref_until;      /* [32] neuron i is refractory in step s iff s < ref_until[i];
                                     on a spike in step s the kernel stores
-                                    s + 1 + round(t_ref/dt) */
+                                    s + round(t_ref/dt) (the spike time is s*dt;
+                                    integration resumes at s*dt + t_ref, as Brian2) */
     uint8_t *spiked;        /* [40] update writes spiked[i] = 1 if i spiked in this
                                     step, else 0, for every i in [begin, end) */
     RtStep step;            /* [48] current step s */
@@ -86,7 +87,8 @@ typedef struct RtPopArgs {
  * above: 1) apply and zero the input buffers, 2) advance the states by dt,
  * 3) while refractory (a->step < ref_until[i]) keep the clamped states at
  * their values from before 2) and do not test the threshold, 4) otherwise if
- * the threshold holds: reset, ref_until[i] = step + 1 + n_ref, spiked[i] = 1.
+ * the threshold holds: reset, ref_until[i] = step + n_ref, spiked[i] = 1
+ * (n_ref = round(t_ref/dt); without refractoriness ref_until is left alone).
  * Called concurrently by several threads on disjoint ranges: it must touch
  * only elements [begin, end) of the arrays and keep no global state. */
 typedef void (*RtUpdateFn)(const RtPopArgs *a, int64_t begin, int64_t end);

@@ -1,0 +1,205 @@
+/* rt_rng.c - Philox4x32-10 and the distributions the runtime draws from it
+ * (uniform, normal, Poisson, binomial). See rt_rng.h for the keying scheme. */
+#include "rt_rng.h"
+
+#include <math.h>
+
+#include "rt_abi.h"
+
+#define RT_PI 3.14159265358979323846
+
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+/* One Philox round: two 32x32->64 multiplies, xor with the other half and key. */
+static inline void philox_round(uint32_t c[4], const uint32_t k[2]) {
+    uint64_t p0 = (uint64_t)PHILOX_M0 * c[0];
+    uint64_t p1 = (uint64_t)PHILOX_M1 * c[2];
+    uint32_t hi0 = (uint32_t)(p0 >> 32), lo0 = (uint32_t)p0;
+    uint32_t hi1 = (uint32_t)(p1 >> 32), lo1 = (uint32_t)p1;
+    uint32_t n0 = hi1 ^ c[1] ^ k[0];
+    uint32_t n2 = hi0 ^ c[3] ^ k[1];
+    c[0] = n0; c[1] = lo1; c[2] = n2; c[3] = lo0;
+}
+
+void rt_rng_philox(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
+    uint32_t c[4] = {ctr[0], ctr[1], ctr[2], ctr[3]};
+    uint32_t k[2] = {key[0], key[1]};
+    for (int r = 0; r < 10; r++) {
+        if (r > 0) {          /* the key is bumped before rounds 2..10 */
+            k[0] += PHILOX_W0;
+            k[1] += PHILOX_W1;
+        }
+        philox_round(c, k);
+    }
+    out[0] = c[0]; out[1] = c[1]; out[2] = c[2]; out[3] = c[3];
+}
+
+void rt_rng_init(RtRng *r, uint64_t seed, uint32_t stream, uint64_t element) {
+    r->key[0] = (uint32_t)seed;
+    r->key[1] = (uint32_t)(seed >> 32);
+    r->ctr[0] = 0;
+    r->ctr[1] = (uint32_t)element;
+    r->ctr[2] = (uint32_t)(element >> 32);
+    r->ctr[3] = stream;
+    r->used = 4;
+}
+
+uint32_t rt_rng_u32(RtRng *r) {
+    if (r->used == 4) {
+        rt_rng_philox(r->ctr, r->key, r->buf);
+        r->ctr[0]++;
+        r->used = 0;
+    }
+    return r->buf[r->used++];
+}
+
+double rt_rng_uniform(RtRng *r) {
+    uint64_t hi = rt_rng_u32(r), lo = rt_rng_u32(r);
+    return (double)((hi << 32 | lo) >> 11) * 0x1.0p-53;
+}
+
+double rt_rng_uniform_pos(RtRng *r) { return 1.0 - rt_rng_uniform(r); }
+
+double rt_rng_normal(RtRng *r) {
+    double u1 = rt_rng_uniform_pos(r), u2 = rt_rng_uniform(r);
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * RT_PI * u2);
+}
+
+uint64_t rt_rng_below(RtRng *r, uint64_t n) {
+    uint64_t k = (uint64_t)(rt_rng_uniform(r) * (double)n);
+    return k < n ? k : n - 1;   /* rounding of u*n near 1 */
+}
+
+double rt_log_factorial(int64_t k) {
+    if (k < 16) {
+        double s = 0;
+        for (int64_t i = 2; i <= k; i++)
+            s += log((double)i);
+        return s;
+    }
+    double n = (double)k, n2 = n * n;
+    /* Stirling: n ln n - n + ln(2 pi n)/2 + 1/(12n) - 1/(360n^3) + 1/(1260n^5) */
+    return n * log(n) - n + 0.5 * log(2.0 * RT_PI * n)
+         + (1.0 / 12.0 - (1.0 / 360.0 - 1.0 / (1260.0 * n2)) / n2) / n;
+}
+
+/* Poisson by sequential search of the CDF; fine for small lambda. */
+static int64_t poisson_inversion(RtRng *r, double lambda) {
+    double u = rt_rng_uniform(r), p = exp(-lambda), f = p;
+    int64_t k = 0;
+    while (u > f && k < 1000) {
+        k++;
+        p *= lambda / (double)k;
+        f += p;
+    }
+    return k;
+}
+
+/* PTRS, Hormann (1993) "The transformed rejection method for generating
+ * Poisson random variables", for lambda >= 10. */
+static int64_t poisson_ptrs(RtRng *r, double lam) {
+    double slam = sqrt(lam), loglam = log(lam);
+    double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+    double invalpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+    for (;;) {
+        double u = rt_rng_uniform(r) - 0.5, v = rt_rng_uniform(r);
+        double us = 0.5 - fabs(u);
+        double k = floor((2 * a / us + b) * u + lam + 0.43);
+        if (us >= 0.07 && v <= vr)
+            return (int64_t)k;
+        if (k < 0 || (us < 0.013 && v > us))
+            continue;
+        if (log(v) + log(invalpha) - log(a / (us * us) + b)
+            <= -lam + k * loglam - rt_log_factorial((int64_t)k))
+            return (int64_t)k;
+    }
+}
+
+int64_t rt_rng_poisson(RtRng *r, double lambda) {
+    if (!(lambda > 0))
+        return 0;
+    return lambda < 12 ? poisson_inversion(r, lambda) : poisson_ptrs(r, lambda);
+}
+
+/* Binomial by inversion (BINV), for n*p small; p <= 0.5. */
+static int64_t binomial_inversion(RtRng *r, int64_t n, double p) {
+    double q = 1 - p, s = p / q, a = (double)(n + 1) * s;
+    double r0 = pow(q, (double)n);
+    for (;;) {
+        double u = rt_rng_uniform(r), pr = r0;
+        int64_t x = 0;
+        while (u > pr) {
+            u -= pr;
+            x++;
+            if (x > n)
+                break;
+            pr *= a / (double)x - s;
+        }
+        if (x <= n)
+            return x;
+    }
+}
+
+/* BTRS, Hormann (1993) "The generation of binomial random variates"; p <= 0.5. */
+static int64_t binomial_btrs(RtRng *r, int64_t n, double p) {
+    double q = 1 - p, spq = sqrt((double)n * p * q);
+    double b = 1.15 + 2.53 * spq, a = -0.0873 + 0.0248 * b + 0.01 * p;
+    double c = (double)n * p + 0.5, vr = 0.92 - 4.2 / b;
+    double alpha = (2.83 + 5.1 / b) * spq, lpq = log(p / q);
+    int64_t m = (int64_t)floor((double)(n + 1) * p);
+    double h = rt_log_factorial(m) + rt_log_factorial(n - m);
+    for (;;) {
+        double u = rt_rng_uniform(r) - 0.5, v = rt_rng_uniform(r);
+        double us = 0.5 - fabs(u);
+        double kf = floor((2 * a / us + b) * u + c);
+        if (kf < 0 || kf > (double)n)
+            continue;
+        int64_t k = (int64_t)kf;
+        if (us >= 0.07 && v <= vr)
+            return k;
+        v = log(v * alpha / (a / (us * us) + b));
+        if (v <= h - rt_log_factorial(k) - rt_log_factorial(n - k) + (double)(k - m) * lpq)
+            return k;
+    }
+}
+
+int64_t rt_rng_binomial(RtRng *r, int64_t n, double p) {
+    if (n <= 0 || !(p > 0))
+        return 0;
+    if (p >= 1)
+        return n;
+    if (p > 0.5)
+        return n - rt_rng_binomial(r, n, 1 - p);
+    return (double)n * p < 14 ? binomial_inversion(r, n, p) : binomial_btrs(r, n, p);
+}
+
+/* ---- callbacks for generated code (rt_abi.h) ---- */
+
+/* One draw for (pop, neuron, step, k): element = step << 32 | neuron. */
+static void kernel_rng(RtRng *r, uint64_t seed, uint32_t pop, uint64_t neuron, RtStep step,
+                       uint32_t k) {
+    rt_rng_init(r, seed, rt_stream(RT_STREAM_KERNEL, pop, 0),
+                (uint64_t)step << 32 | (neuron & 0xffffffffu));
+    r->ctr[0] = k;
+}
+
+double rt_abi_uniform(uint64_t seed, uint32_t pop, uint64_t neuron, RtStep step, uint32_t k) {
+    RtRng r;
+    kernel_rng(&r, seed, pop, neuron, step, k);
+    return rt_rng_uniform(&r);
+}
+
+double rt_abi_normal(uint64_t seed, uint32_t pop, uint64_t neuron, RtStep step, uint32_t k) {
+    RtRng r;
+    kernel_rng(&r, seed, pop, neuron, step, k);
+    return rt_rng_normal(&r);
+}
+
+const RtAbiSymbol rt_abi_symbols[] = {
+    {"rt_abi_uniform", (void (*)(void))rt_abi_uniform},
+    {"rt_abi_normal", (void (*)(void))rt_abi_normal},
+    {NULL, NULL},
+};

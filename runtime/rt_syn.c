@@ -1,0 +1,415 @@
+/* rt_syn.c - connectivity builders (all-to-all, one-to-one, probability,
+ * fixed in-/out-degree, from file) into CSR, then weights and delays.
+ * See rt_syn.h for the storage and the keying of random draws. */
+#include "rt_syn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_npy.h"
+#include "rt_rng.h"
+#include "rt_util.h"
+
+/* Context of one build: the projection and its growing post array. */
+typedef struct Build {
+    RtCsr *c;
+    const RtProjDesc *pd;
+    uint32_t proj;
+    uint64_t seed;
+    double dt;
+    int self;           /* pre == post population and no autapses */
+    int64_t cap;        /* capacity of c->post */
+    RtError *err;
+} Build;
+
+static RtErrorCode nomem(Build *b) {
+    return rt_err(b->err, RT_E_NOMEM, "out of memory building projection '%s'", b->pd->name);
+}
+
+/* Makes room for `extra` more posts. */
+static RtErrorCode reserve(Build *b, int64_t extra) {
+    if (b->c->nsyn + extra <= b->cap)
+        return RT_OK;
+    int64_t nc = b->cap + b->cap / 2 + extra + 1024;
+    uint32_t *np = rt_realloc(b->c->post, (size_t)nc * sizeof(uint32_t));
+    if (!np)
+        return nomem(b);
+    b->c->post = np;
+    b->cap = nc;
+    return RT_OK;
+}
+
+static inline void push(Build *b, int64_t j) { b->c->post[b->c->nsyn++] = (uint32_t)j; }
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Writes k distinct values of [0, m), ascending, into out (k <= m). Dense
+ * requests use selection sampling (Knuth's algorithm S); sparse ones draw,
+ * sort and drop duplicates until k distinct remain, which is uniform over
+ * k-subsets by symmetry. */
+static void sample_distinct(RtRng *r, uint64_t m, int64_t k, uint32_t *out) {
+    if ((uint64_t)k * 2 > m) {
+        int64_t got = 0;
+        for (uint64_t t = 0; t < m && got < k; t++)
+            if ((double)(m - t) * rt_rng_uniform(r) < (double)(k - got))
+                out[got++] = (uint32_t)t;
+        return;
+    }
+    int64_t n = 0;
+    while (n < k) {
+        for (int64_t i = n; i < k; i++)
+            out[i] = (uint32_t)rt_rng_below(r, m);
+        qsort(out, (size_t)k, sizeof *out, cmp_u32);
+        n = 0;
+        for (int64_t i = 0; i < k; i++)
+            if (n == 0 || out[i] != out[n - 1])
+                out[n++] = out[i];
+    }
+}
+
+/* Maps candidate x of [0, m-1) to a neuron index skipping `self`. */
+static inline uint32_t skip_self(uint32_t x, int64_t self) {
+    return x >= (uint64_t)self ? x + 1 : x;
+}
+
+/* row i: every post with probability p, by geometric skips between hits. */
+static RtErrorCode row_probability(Build *b, int64_t i) {
+    int64_t npost = b->c->npost;
+    double p = b->pd->p;
+    if (p >= 1) {
+        if (reserve(b, npost))
+            return RT_E_NOMEM;
+        for (int64_t j = 0; j < npost; j++)
+            if (!(b->self && j == i))
+                push(b, j);
+        return RT_OK;
+    }
+    if (!(p > 0))
+        return RT_OK;
+    RtRng r;
+    rt_rng_init(&r, b->seed, rt_stream(RT_STREAM_CONN, b->proj, 0), (uint64_t)i);
+    double lq = log1p(-p);
+    for (int64_t j = -1;;) {
+        double skip = floor(log(rt_rng_uniform_pos(&r)) / lq);
+        if (skip >= (double)(npost - 1 - j))
+            break;
+        j += 1 + (int64_t)skip;
+        if (b->self && j == i)
+            continue;
+        if (reserve(b, 1))
+            return RT_E_NOMEM;
+        push(b, j);
+    }
+    return RT_OK;
+}
+
+/* row i: `degree` distinct posts. */
+static RtErrorCode row_outdegree(Build *b, int64_t i) {
+    int64_t k = b->pd->degree, m = b->c->npost - (b->self ? 1 : 0);
+    if (reserve(b, k))
+        return RT_E_NOMEM;
+    RtRng r;
+    rt_rng_init(&r, b->seed, rt_stream(RT_STREAM_CONN, b->proj, 0), (uint64_t)i);
+    uint32_t *out = b->c->post + b->c->nsyn;
+    sample_distinct(&r, (uint64_t)m, k, out);
+    if (b->self)   /* skipping self keeps the order ascending */
+        for (int64_t q = 0; q < k; q++)
+            out[q] = skip_self(out[q], i);
+    b->c->nsyn += k;
+    return RT_OK;
+}
+
+static RtErrorCode row_simple(Build *b, int64_t i) {
+    int64_t npost = b->c->npost;
+    if (b->pd->rule == RT_CONN_ONE_TO_ONE) {
+        if (reserve(b, 1))
+            return RT_E_NOMEM;
+        if (!b->self)
+            push(b, i);
+        return RT_OK;
+    }
+    if (reserve(b, npost))
+        return RT_E_NOMEM;
+    for (int64_t j = 0; j < npost; j++)
+        if (!(b->self && j == i))
+            push(b, j);
+    return RT_OK;
+}
+
+/* Row-wise rules: rows are generated independently in pre order. */
+static RtErrorCode build_rows(Build *b) {
+    RtCsr *c = b->c;
+    for (int64_t i = 0; i < c->npre; i++) {
+        c->row[i] = c->nsyn;
+        RtErrorCode rc;
+        switch (b->pd->rule) {
+        case RT_CONN_PROBABILITY: rc = row_probability(b, i); break;
+        case RT_CONN_FIXED_OUTDEGREE: rc = row_outdegree(b, i); break;
+        default: rc = row_simple(b, i); break;
+        }
+        if (rc)
+            return rc == RT_E_NOMEM ? nomem(b) : rc;
+    }
+    c->row[c->npre] = c->nsyn;
+    return RT_OK;
+}
+
+/* Fixed in-degree: `degree` distinct pre per post (keyed by post), then the
+ * transpose into rows by pre; posts come out ascending within each row. */
+static RtErrorCode build_indegree(Build *b) {
+    RtCsr *c = b->c;
+    int64_t k = b->pd->degree, m = c->npre - (b->self ? 1 : 0);
+    uint32_t *pre = rt_realloc(NULL, (size_t)(c->npost * k + 1) * sizeof(uint32_t));
+    if (!pre || reserve(b, c->npost * k)) {
+        rt_free(pre);
+        return nomem(b);
+    }
+    for (int64_t j = 0; j < c->npost; j++) {
+        RtRng r;
+        rt_rng_init(&r, b->seed, rt_stream(RT_STREAM_CONN, b->proj, 0), (uint64_t)j);
+        uint32_t *col = pre + j * k;
+        sample_distinct(&r, (uint64_t)m, k, col);
+        for (int64_t q = 0; b->self && q < k; q++)
+            col[q] = skip_self(col[q], j);
+    }
+    memset(c->row, 0, (size_t)(c->npre + 1) * sizeof(int64_t));
+    for (int64_t s = 0; s < c->npost * k; s++)
+        c->row[pre[s] + 1]++;
+    for (int64_t i = 0; i < c->npre; i++)
+        c->row[i + 1] += c->row[i];
+    c->nsyn = c->npost * k;
+    /* fill: row[i] serves as the cursor of row i, then is shifted back */
+    for (int64_t j = 0; j < c->npost; j++)
+        for (int64_t q = 0; q < k; q++)
+            c->post[c->row[pre[j * k + q]]++] = (uint32_t)j;
+    memmove(c->row + 1, c->row, (size_t)c->npre * sizeof(int64_t));
+    c->row[0] = 0;
+    rt_free(pre);
+    return RT_OK;
+}
+
+int64_t rt_syn_delay_steps(double d, double dt) {
+    double s = nearbyint(d / dt);
+    return s < 1 ? 1 : s > 1e15 ? (int64_t)1e15 : (int64_t)s;
+}
+
+/* Draws one value of `d` (not RT_DIST_KERNEL). */
+static double draw(const RtDist *d, RtRng *r) {
+    switch (d->kind) {
+    case RT_DIST_UNIFORM: return d->a + (d->b - d->a) * rt_rng_uniform(r);
+    case RT_DIST_NORMAL: return d->a + d->b * rt_rng_normal(r);
+    default: return d->a;
+    }
+}
+
+/* Weights, then delays, of every synapse (unless a file gave them). */
+static RtErrorCode draw_values(Build *b, int have_w, int have_d, const double *fd) {
+    RtCsr *c = b->c;
+    const RtProjDesc *pd = b->pd;
+    for (int64_t i = 0; i < c->npre && !have_w; i++) {
+        RtRng r;
+        rt_rng_init(&r, b->seed, rt_stream(RT_STREAM_WEIGHT, b->proj, 0), (uint64_t)i);
+        for (int64_t s = c->row[i]; s < c->row[i + 1]; s++)
+            c->weight[s] = draw(&pd->weight, &r);
+    }
+    if (!have_d && pd->delay.kind == RT_DIST_CONST) {
+        int64_t d = rt_syn_delay_steps(pd->delay.a, b->dt);
+        if (d > RT_MAX_DELAY_STEPS)
+            return rt_err(b->err, RT_E_OVERFLOW, "projection '%s': delay of %lld steps "
+                          "exceeds %d", pd->name, (long long)d, RT_MAX_DELAY_STEPS);
+        c->delay0 = c->max_delay = (int)d;
+        return RT_OK;
+    }
+    c->delay = rt_alloc((size_t)(c->nsyn ? c->nsyn : 1) * sizeof(uint16_t));
+    if (!c->delay)
+        return nomem(b);
+    c->max_delay = 1;
+    for (int64_t i = 0; i < c->npre; i++) {
+        RtRng r;
+        rt_rng_init(&r, b->seed, rt_stream(RT_STREAM_DELAY, b->proj, 0), (uint64_t)i);
+        for (int64_t s = c->row[i]; s < c->row[i + 1]; s++) {
+            int64_t d = rt_syn_delay_steps(have_d ? fd[s] : draw(&pd->delay, &r), b->dt);
+            if (d > RT_MAX_DELAY_STEPS)
+                return rt_err(b->err, RT_E_OVERFLOW, "projection '%s': delay of %lld steps "
+                              "exceeds %d", pd->name, (long long)d, RT_MAX_DELAY_STEPS);
+            c->delay[s] = (uint16_t)d;
+            if (d > c->max_delay)
+                c->max_delay = (int)d;
+        }
+    }
+    return RT_OK;
+}
+
+/* A synapse read from a file, sorted into CSR order. */
+typedef struct FileSyn {
+    uint32_t pre, post;
+    int64_t line;       /* row of the table: ties keep file order */
+} FileSyn;
+
+static int cmp_filesyn(const void *a, const void *b) {
+    const FileSyn *x = a, *y = b;
+    if (x->pre != y->pre)
+        return x->pre < y->pre ? -1 : 1;
+    if (x->post != y->post)
+        return x->post < y->post ? -1 : 1;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+/* Checks the table and converts it to FileSyn records, sorted. */
+static RtErrorCode file_syns(Build *b, const double *t, int64_t rows, int64_t cols, FileSyn **out) {
+    RtCsr *c = b->c;
+    if (cols < 2 || cols > 4)
+        return rt_err(b->err, RT_E_INVALID, "'%s': expected 2 to 4 columns (pre, post[, weight[, "
+                      "delay]]), found %lld", b->pd->file, (long long)cols);
+    FileSyn *fs = rt_realloc(NULL, (size_t)(rows ? rows : 1) * sizeof *fs);
+    if (!fs)
+        return nomem(b);
+    for (int64_t k = 0; k < rows; k++) {
+        double pre = t[k * cols], post = t[k * cols + 1];
+        if (!(pre >= 0 && pre < (double)c->npre && post >= 0 && post < (double)c->npost)
+            || pre != floor(pre) || post != floor(post)) {
+            rt_free(fs);
+            return rt_err(b->err, RT_E_INVALID, "'%s' row %lld: pair (%g, %g) outside %lld x %lld "
+                          "neurons", b->pd->file, (long long)k + 1, pre, post,
+                          (long long)c->npre, (long long)c->npost);
+        }
+        fs[k] = (FileSyn){(uint32_t)pre, (uint32_t)post, k};
+    }
+    qsort(fs, (size_t)rows, sizeof *fs, cmp_filesyn);
+    *out = fs;
+    return RT_OK;
+}
+
+/* From a table of pre, post[, weight[, delay]] (SI units). */
+static RtErrorCode build_file(Build *b) {
+    RtCsr *c = b->c;
+    double *t = NULL, *fd = NULL;
+    int64_t rows, cols;
+    FileSyn *fs = NULL;
+    RtErrorCode rc = rt_table_read(b->pd->file, &t, &rows, &cols, b->err);
+    if (rc == RT_OK)
+        rc = file_syns(b, t, rows, cols, &fs);
+    if (rc == RT_OK && (reserve(b, rows) || !(c->weight = rt_alloc((size_t)(rows + 1) * sizeof(double)))
+                        || (cols >= 4 && !(fd = rt_realloc(NULL, (size_t)(rows + 1) * sizeof(double))))))
+        rc = nomem(b);
+    if (rc == RT_OK) {
+        memset(c->row, 0, (size_t)(c->npre + 1) * sizeof(int64_t));
+        for (int64_t k = 0; k < rows; k++) {
+            c->row[fs[k].pre + 1]++;
+            c->post[k] = fs[k].post;
+            if (cols >= 3)
+                c->weight[k] = t[fs[k].line * cols + 2];
+            if (cols >= 4)
+                fd[k] = t[fs[k].line * cols + 3];
+        }
+        for (int64_t i = 0; i < c->npre; i++)
+            c->row[i + 1] += c->row[i];
+        c->nsyn = rows;
+        rc = draw_values(b, cols >= 3, cols >= 4, fd);
+    }
+    rt_free(fs);
+    rt_free(fd);
+    rt_free(t);
+    return rc;
+}
+
+/* Checks the rule's parameters against the population sizes. */
+static RtErrorCode check_rule(Build *b) {
+    const RtProjDesc *pd = b->pd;
+    const RtCsr *c = b->c;
+    int64_t cand = (pd->rule == RT_CONN_FIXED_INDEGREE ? c->npre : c->npost) - (b->self ? 1 : 0);
+    switch (pd->rule) {
+    case RT_CONN_ONE_TO_ONE:
+        if (c->npre != c->npost)
+            return rt_err(b->err, RT_E_INVALID, "projection '%s': one-to-one needs equal sizes, "
+                          "got %lld and %lld", pd->name, (long long)c->npre, (long long)c->npost);
+        return RT_OK;
+    case RT_CONN_PROBABILITY:
+        if (!(pd->p >= 0 && pd->p <= 1))
+            return rt_err(b->err, RT_E_INVALID, "projection '%s': probability %g outside [0, 1]",
+                          pd->name, pd->p);
+        return RT_OK;
+    case RT_CONN_FIXED_INDEGREE:
+    case RT_CONN_FIXED_OUTDEGREE:
+        if (pd->degree < 0 || pd->degree > cand)
+            return rt_err(b->err, RT_E_INVALID, "projection '%s': degree %lld but only %lld "
+                          "candidates", pd->name, (long long)pd->degree, (long long)cand);
+        return RT_OK;
+    case RT_CONN_FILE:
+        return pd->file ? RT_OK : rt_err(b->err, RT_E_INVALID, "projection '%s': no file", pd->name);
+    default:
+        return RT_OK;
+    }
+}
+
+/* Frees the delay array when every delay is equal. */
+static void compress_delays(RtCsr *c) {
+    if (!c->delay)
+        return;
+    for (int64_t s = 1; s < c->nsyn; s++)
+        if (c->delay[s] != c->delay[0])
+            return;
+    c->delay0 = c->nsyn ? c->delay[0] : 1;
+    c->max_delay = c->delay0;
+    rt_free(c->delay);
+    c->delay = NULL;
+}
+
+/* Shrinks post to its final size and allocates the weights. */
+static RtErrorCode finish_arrays(Build *b) {
+    RtCsr *c = b->c;
+    uint32_t *p = rt_realloc(c->post, (size_t)(c->nsyn + 1) * sizeof(uint32_t));
+    if (!p)
+        return nomem(b);
+    c->post = p;
+    b->cap = c->nsyn + 1;
+    c->weight = rt_alloc((size_t)(c->nsyn + 1) * sizeof(double));
+    return c->weight ? RT_OK : nomem(b);
+}
+
+RtErrorCode rt_syn_build(RtCsr *c, const RtProjDesc *pd, uint32_t proj, int64_t npre,
+                         int64_t npost, uint64_t seed, double dt, RtError *err) {
+    memset(c, 0, sizeof *c);
+    c->npre = npre;
+    c->npost = npost;
+    Build b = {c, pd, proj, seed, dt, pd->pre == pd->post && !pd->autapses, 0, err};
+    if (pd->weight.kind == RT_DIST_KERNEL || pd->delay.kind == RT_DIST_KERNEL)
+        return rt_err(err, RT_E_INVALID, "projection '%s': weight and delay must be constants "
+                      "or distributions", pd->name);
+    if (pd->plastic)
+        return rt_err(err, RT_E_UNSUPPORTED, "projection '%s': plasticity is reserved for ABI v2",
+                      pd->name);
+    RtErrorCode rc = check_rule(&b);
+    if (rc)
+        return rc;
+    c->row = rt_alloc((size_t)(npre + 1) * sizeof(int64_t));
+    if (!c->row)
+        return nomem(&b);
+    if (pd->rule == RT_CONN_FILE)
+        rc = build_file(&b);
+    else {
+        rc = pd->rule == RT_CONN_FIXED_INDEGREE ? build_indegree(&b) : build_rows(&b);
+        if (rc == RT_OK)
+            rc = finish_arrays(&b);
+        if (rc == RT_OK)
+            rc = draw_values(&b, 0, 0, NULL);
+    }
+    if (rc) {
+        rt_syn_free(c);
+        return rc;
+    }
+    compress_delays(c);
+    return RT_OK;
+}
+
+void rt_syn_free(RtCsr *c) {
+    rt_free(c->row);
+    rt_free(c->post);
+    rt_free(c->weight);
+    rt_free(c->delay);
+    memset(c, 0, sizeof *c);
+}

@@ -40,6 +40,7 @@ typedef struct ParseCtx {
     AstNode *root;           /* the AST_FILE; declarations are appended as they complete */
     int prev_tok;            /* last token handed to the parser (0 at start) */
     SrcSpan prev_span;       /* its span */
+    SrcSpan prev2_span;      /* the span of the token before it */
     int depth;               /* open '(' '[' '{' */
     int chain;               /* prefix operators and '^' pending at this bracket level */
     int outer;               /* sum of the chains of the enclosing levels */
@@ -63,6 +64,8 @@ int parse_keyword(const char *s, size_t n);
 const char *parse_token_desc(int tok);
 /* More errors than this in one file stop its parse (garbage input stays fast). */
 #define PARSE_MAX_FILE_ERRORS 100
+/* Deepest syntax tree a declaration may have (long operator chains). */
+#define PARSE_MAX_TREE_DEPTH 1024
 }
 
 %code {
@@ -99,6 +102,7 @@ static AstNode *mk_decl(ParseCtx *ctx, AstKind k, SrcSpan sp, const char *name, 
                         AstList body);
 static bool expect_word(ParseCtx *ctx, const char *got, SrcSpan sp, const char *want,
                         const char *where);
+static bool tree_depth_ok(ParseCtx *ctx, AstNode *decl);
 }
 
 %union {
@@ -157,7 +161,7 @@ file: decls ;
 
 decls
     : %empty
-    | decls decl    { if ($2) ast_push(A, &ctx->root->items, $2); }
+    | decls decl    { if ($2 && tree_depth_ok(ctx, $2)) ast_push(A, &ctx->root->items, $2); }
     | decls ';'
     ;
 
@@ -727,6 +731,47 @@ static bool expect_word(ParseCtx *ctx, const char *got, SrcSpan sp, const char *
     return false;
 }
 
+/* Long operator chains (`1+1+...+1`) nest the tree without nesting the
+ * parser, and every later pass walks trees recursively. This checks a
+ * finished declaration without recursion; a tree deeper than
+ * PARSE_MAX_TREE_DEPTH is reported, dropped, and ends the parse. */
+static bool tree_depth_ok(ParseCtx *ctx, AstNode *decl) {
+    typedef struct { const AstNode *n; int depth; } Item;
+    size_t cap = 256, top = 0;
+    Item *stack = malloc(cap * sizeof *stack);
+    const AstNode *bad = NULL;
+    if (!stack) return true; /* out of memory: skip the check rather than fail the parse */
+    stack[top++] = (Item){decl, 1};
+    while (top > 0 && !bad) {
+        Item it = stack[--top];
+        if (it.depth > PARSE_MAX_TREE_DEPTH) {
+            bad = it.n;
+            break;
+        }
+        const AstNode *n = it.n;
+        size_t need = top + 3 + (size_t)n->items.n + (size_t)n->items2.n;
+        if (need > cap) {
+            while (need > cap) cap *= 2;
+            Item *grown = realloc(stack, cap * sizeof *stack);
+            if (!grown) break;
+            stack = grown;
+        }
+        const AstNode *kids[3] = {n->a, n->b, n->c};
+        for (int i = 0; i < 3; i++)
+            if (kids[i]) stack[top++] = (Item){kids[i], it.depth + 1};
+        for (int i = 0; i < n->items.n; i++) stack[top++] = (Item){n->items.v[i], it.depth + 1};
+        for (int i = 0; i < n->items2.n; i++) stack[top++] = (Item){n->items2.v[i], it.depth + 1};
+    }
+    free(stack);
+    if (!bad) return true;
+    if (!ctx->stop)
+        diag_report(ctx->d, bad->span, DIAG_TOO_DEEP,
+                    "nesting too deep: this declaration's syntax tree is more than %d levels deep",
+                    PARSE_MAX_TREE_DEPTH);
+    ctx->stop = true;
+    return false;
+}
+
 /* ---- keywords and token names ------------------------------------------ */
 
 /* yysymbol_name() gives a keyword's spelling ("import"); keyword symbols are
@@ -786,23 +831,35 @@ static bool is_expr_start(yysymbol_kind_t k) {
     }
 }
 
-/* "an expression", "'=' or '+='", ...; NULL when too many tokens would fit to
- * list them helpfully. */
+static bool is_binary_op(yysymbol_kind_t k) {
+    static const char ops[] = "+-*/^<>.[(";
+    for (const char *o = ops; *o; o++)
+        if (k == YYTRANSLATE((unsigned char)*o)) return true;
+    return k == YYSYMBOL_LE || k == YYSYMBOL_GE || k == YYSYMBOL_EQ || k == YYSYMBOL_NE ||
+           k == YYSYMBOL_KW_AND || k == YYSYMBOL_KW_OR;
+}
+
+/* "expression", "'=' or '+='", "')' or operator", ...: what could come
+ * next. Expression starts collapse into "expression" and the operators that
+ * could continue an expression into "operator"; NULL when still too many
+ * tokens remain to list them helpfully. */
 static const char *expected_text(ParseCtx *ctx, const yypcontext_t *yyctx) {
     yysymbol_kind_t exp[YYNTOKENS];
     int n = yypcontext_expected_tokens(yyctx, exp, YYNTOKENS);
-    bool has_expr = false;
-    const char *parts[8];
-    int np = 0;
+    bool has_expr = false, has_op = false;
     for (int i = 0; i < n; i++) {
         if (exp[i] == YYSYMBOL_NUM) has_expr = true;
+        if (exp[i] == YYTRANSLATE('*')) has_op = true;
     }
+    const char *parts[8];
+    int np = 0;
     if (has_expr) parts[np++] = "expression";
     for (int i = 0; i < n; i++) {
-        if (has_expr && is_expr_start(exp[i])) continue;
+        if ((has_expr && is_expr_start(exp[i])) || (has_op && is_binary_op(exp[i]))) continue;
         if (np == 6) return NULL;
         parts[np++] = symbol_desc(exp[i]);
     }
+    if (has_op) parts[np++] = "operator";
     if (np == 0) return NULL;
     const char *s = parts[0];
     for (int i = 1; i < np; i++)
@@ -820,7 +877,7 @@ static const char *after_text(ParseCtx *ctx, const yypcontext_t *yyctx) {
         yysymbol_kind_t below = (yysymbol_kind_t)yystos[sp[-1]];
         if (below >= YYSYMBOL_KW_IMPORT && below <= YYSYMBOL_KW_PRECISION)
             return arena_printf(A, " after %s name", yysymbol_name(below));
-        return arena_printf(A, " after name %s", span_text(ctx, ctx->prev_span));
+        return arena_printf(A, " after name %s", span_text(ctx, ctx->prev2_span));
     }
     if (top < YYNTOKENS) return arena_printf(A, " after %s", symbol_desc(top));
     static const char *exprs[] = {"expr", "or_e", "and_e", "not_e", "cmp_e", "add_e",

@@ -77,21 +77,55 @@ static int edit_distance(const char *a, const char *b) {
     return row[m];
 }
 
-void sema_undefined(Program *p, Scope *s, const char *name, SrcSpan at, const char *what) {
+/* The closest name to `name` among the symbols of `s` and its parents that
+ * `accept` admits (NULL: all), or NULL when none is close: a suggestion is
+ * made only within about a third of the name's length in edits. */
+static const char *closest_name(Scope *s, const char *name, bool (*accept)(const Sym *, int), int want) {
+    int len = (int)strlen(name);
+    int best_d = len < 2 ? 0 : (len + 1) / 3 < 1 ? 1 : (len + 1) / 3;
     const char *best = NULL;
-    int best_d = (int)strlen(name) <= 3 ? 1 : 2;
-    best_d++;
     for (Scope *sc = s; sc; sc = sc->parent)
         for (int i = 0; i < sc->n; i++) {
+            if (accept && !accept(sc->v[i], want)) continue;
             int d = edit_distance(name, sc->v[i]->name);
-            if (d < best_d) {
+            if (d <= best_d && (!best || d < best_d)) {
                 best_d = d;
                 best = sc->v[i]->name;
             }
         }
-    if (!best) best = unit_suggest(name);
-    Diagnostic *g = diag_report(p->d, at, DIAG_UNDEFINED, "undefined %s '%s'", what, name);
+    return best;
+}
+
+static bool is_named_decl(const Sym *s, int kind) {
+    (void)kind;
+    return s->kind != SYM_BUILTIN && s->decl;
+}
+
+static bool is_decl_of_kind(const Sym *s, int kind) { return s->kind == SYM_DECL && (int)s->decl->kind == kind; }
+
+static void suggest(Program *p, Diagnostic *g, SrcSpan at, const char *best) {
     if (best) diag_note(p->d, g, at, "did you mean '%s'?", best);
+}
+
+void sema_undefined(Program *p, Scope *s, const char *name, SrcSpan at, const char *what) {
+    const char *best = closest_name(s, name, is_named_decl, 0);
+    if (!best && !strcmp(what, "name")) best = unit_suggest(name);
+    suggest(p, diag_report(p->d, at, DIAG_UNDEFINED, "undefined %s '%s'", what, name), at, best);
+}
+
+void sema_no_member(Program *p, Scope *s, const char *name, SrcSpan at, const char *what, const char *owner) {
+    const char *best = NULL;
+    if (s) {
+        Scope own = *s; /* only the owner's own names, not the global ones */
+        own.parent = NULL;
+        best = closest_name(&own, name, NULL, 0);
+    }
+    suggest(p, diag_report(p->d, at, DIAG_UNDEFINED, "%s has no %s '%s'", owner, what, name), at, best);
+}
+
+void sema_undefined_decl(Program *p, const char *name, SrcSpan at, AstKind kind) {
+    const char *best = closest_name(&p->global, name, is_decl_of_kind, (int)kind);
+    suggest(p, diag_report(p->d, at, DIAG_UNDEFINED, "undefined %s '%s'", sema_decl_word(kind), name), at, best);
 }
 
 const char *sema_decl_word(AstKind k) {

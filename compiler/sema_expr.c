@@ -147,7 +147,7 @@ static Ty check_member(Ctx *c, AstNode *e) {
     Scope *body = sema_body_scope(c->p, s->decl);
     Sym *m = body ? sema_lookup_local(body, e->name) : NULL;
     if (!m) {
-        sema_undefined(c->p, body, e->name, e->name_span, arena_printf(c->p->a, "member of '%s'", obj->name));
+        sema_no_member(c->p, body, e->name, e->name_span, "member", arena_printf(c->p->a, "'%s'", obj->name));
         return ty_error();
     }
     m->used++;

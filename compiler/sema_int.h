@@ -123,6 +123,10 @@ Sym *sema_lookup(Scope *s, const char *name);
 Sym *sema_declare(Program *p, Scope *s, const char *name, SymKind kind, AstNode *decl, SrcSpan at);
 /* Reports an [undefined-name] with a "did you mean" from `s` and the unit table. */
 void sema_undefined(Program *p, Scope *s, const char *name, SrcSpan at, const char *what);
+/* Reports "<owner> has no <what> '<name>'" with a suggestion from `s` itself. */
+void sema_no_member(Program *p, Scope *s, const char *name, SrcSpan at, const char *what, const char *owner);
+/* Reports an undefined declaration of `kind`, suggesting declarations of that kind. */
+void sema_undefined_decl(Program *p, const char *name, SrcSpan at, AstKind kind);
 Scope *sema_body_scope(Program *p, AstNode *decl);
 const char *sema_decl_word(AstKind k);
 /* euler, rk2, rk4, exponential_euler, exact */

@@ -124,7 +124,7 @@ static AstNode *find_decl(NetCtx *nc, AstNode *ref, AstKind kind) {
     Sym *s = sema_lookup(&nc->c.p->global, ref->name);
     SrcSpan at = ref->name_span.file ? ref->name_span : ref->span;
     if (!s || s->kind != SYM_DECL) {
-        sema_undefined(nc->c.p, &nc->c.p->global, ref->name, at, sema_decl_word(kind));
+        sema_undefined_decl(nc->c.p, ref->name, at, kind);
         return NULL;
     }
     s->used++;
@@ -158,14 +158,13 @@ static void check_receptor_override(NetCtx *nc, AstNode *arg, const char *dot) {
     const char *rname = arena_strndup(p->a, arg->name, (size_t)(dot - arg->name));
     Sym *r = sema_lookup(&p->global, rname);
     if (!r || r->kind != SYM_DECL || r->decl->kind != AST_RECEPTOR) {
-        sema_undefined(p, &p->global, rname, arg->name_span, "receptor");
+        sema_undefined_decl(p, rname, arg->name_span, AST_RECEPTOR);
         return;
     }
     Scope *body = sema_body_scope(p, r->decl);
     Sym *s = sema_lookup_local(body, dot + 1);
     if (!s || (s->kind != SYM_PARAM && s->kind != SYM_STATE) || !s->decl) {
-        sema_undefined(p, body, dot + 1, arg->name_span,
-                       arena_printf(p->a, "parameter or state of receptor '%s'", rname));
+        sema_no_member(p, body, dot + 1, arg->name_span, "parameter or state", arena_printf(p->a, "receptor '%s'", rname));
         return;
     }
     check_override_value(nc, arg, body, s, BODY_RECEPTOR);
@@ -188,8 +187,7 @@ static void check_overrides(NetCtx *nc, AstNode *call, AstNode *decl) {
         }
         Sym *s = sema_lookup_local(body, arg->name);
         if (!s || (s->kind != SYM_PARAM && s->kind != SYM_STATE)) {
-            sema_undefined(nc->c.p, body, arg->name, arg->name_span,
-                           arena_printf(nc->c.p->a, "parameter or state of %s '%s'", sema_decl_word(decl->kind),
+            sema_no_member(nc->c.p, body, arg->name, arg->name_span, "parameter or state", arena_printf(nc->c.p->a, "%s '%s'", sema_decl_word(decl->kind),
                                         decl->name));
             continue;
         }
@@ -451,8 +449,7 @@ static void check_record(NetCtx *nc, AstNode *it) {
                 continue;
             Sym *s = sema_lookup_local(pop->type_scope, what->name);
             if (!s || (s->kind != SYM_STATE && s->kind != SYM_DEF && s->kind != SYM_PORT_CURRENT))
-                sema_undefined(p, pop->type_scope, what->name, what->span,
-                               arena_printf(p->a, "variable of neuron '%s'", pop->type->name));
+                sema_no_member(p, pop->type_scope, what->name, what->span, "variable", arena_printf(p->a, "neuron '%s'", pop->type->name));
             else s->used++;
         }
     }
@@ -511,7 +508,7 @@ static void check_context_targets(NetCtx *nc, AstNode *ctx) {
         }
         Sym *param = body ? sema_lookup_local(body, t->name) : NULL;
         if (!param || param->kind != SYM_PARAM)
-            sema_undefined(p, body, t->name, t->name_span, arena_printf(p->a, "parameter of '%s'", t->a->name));
+            sema_no_member(p, body, t->name, t->name_span, "parameter", arena_printf(p->a, "'%s'", t->a->name));
     }
 }
 
@@ -552,8 +549,7 @@ static void check_set(NetCtx *nc, AstNode *act) {
     if (!pop->type_scope) return;
     Sym *param = sema_lookup_local(pop->type_scope, t->name);
     if (!param || param->kind != SYM_PARAM) {
-        sema_undefined(p, pop->type_scope, t->name, t->name_span,
-                       arena_printf(p->a, "parameter of neuron '%s'", pop->type->name));
+        sema_no_member(p, pop->type_scope, t->name, t->name_span, "parameter", arena_printf(p->a, "neuron '%s'", pop->type->name));
         return;
     }
     Ctx home = {.p = p, .scope = pop->type_scope, .body = BODY_NEURON};
@@ -639,7 +635,7 @@ static Scope *bind_motif(NetCtx *nc, AstNode *use, AstNode *motif) {
             for (int j = 0; j < params->n; j++)
                 if (!strcmp(params->v[j]->name, arg->name)) slot = j;
             if (slot < 0) {
-                sema_undefined(p, NULL, arg->name, arg->name_span, arena_printf(p->a, "parameter of motif '%s'", motif->name));
+                sema_no_member(p, NULL, arg->name, arg->name_span, "parameter", arena_printf(p->a, "motif '%s'", motif->name));
                 continue;
             }
         } else {
@@ -773,7 +769,7 @@ void sema_check_simulate(Program *p, AstNode *sim) {
     static const int allowed[] = {CL_FOR, CL_DT, CL_SEED, CL_METHOD, CL_PRECISION};
     allow_clauses(p, sim, allowed, 5, "'simulate'");
     Sym *s = sema_lookup(&p->global, sim->name);
-    if (!s || s->kind != SYM_DECL) sema_undefined(p, &p->global, sim->name, sim->name_span, "network");
+    if (!s || s->kind != SYM_DECL) sema_undefined_decl(p, sim->name, sim->name_span, AST_NETWORK);
     else if (s->decl->kind != AST_NETWORK)
         diag_report(p->d, sim->name_span, DIAG_WRONG_KIND, "'%s' is a %s, but 'simulate' needs a network", sim->name,
                     sema_decl_word(s->decl->kind));

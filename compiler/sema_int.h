@@ -85,6 +85,21 @@ typedef struct Population {
     long long size;
 } Population;
 
+/* A network flattened by sema: every population (motif instances included,
+ * in declaration order) and every connect/input/record/at item with the scope
+ * that resolves its names (a motif instance's scope binds its parameters). */
+typedef struct NetItem {
+    AstNode *node;
+    Scope *scope;
+} NetItem;
+
+typedef struct CheckedNet {
+    AstNode *decl;
+    Scope *scope;
+    Population **pops;  int npops, cap_pops;
+    NetItem *items;     int nitems, cap_items;
+} CheckedNet;
+
 /* What the body being checked may do. */
 typedef enum BodyKind {
     BODY_NEURON, BODY_RECEPTOR, BODY_SYNAPSE, BODY_PLASTICITY, BODY_MODULATOR, BODY_CONTEXT,
@@ -151,6 +166,7 @@ Ty sema_resolve_ty(Program *p, Ty t);
 bool sema_const_value(Ctx *c, AstNode *e, Dim want, const char *what, double *out);
 
 /* ---- networks (sema_net.c) ---- */
+/* Checks `net`; its flattened form is left in net->sema (a CheckedNet). */
 void sema_check_network(Program *p, AstNode *net);
 void sema_check_motif_decl(Program *p, AstNode *motif);
 void sema_check_simulate(Program *p, AstNode *sim);

@@ -15,6 +15,7 @@ typedef struct NetCtx {
     AstNode *net;
     const char *prefix;     /* alias of the motif instance being checked, or NULL */
     int depth;              /* motif nesting, to stop runaway recursion */
+    CheckedNet *out;        /* the flattened network being built */
 } NetCtx;
 
 static const int MAX_MOTIF_DEPTH = 16;
@@ -722,6 +723,12 @@ static void declare_items(NetCtx *nc, AstList *items) {
             pop->decl = it;
             s->data = pop;
             s->resolving = 2;
+            CheckedNet *o = nc->out;
+            if (o->npops == o->cap_pops) {
+                o->cap_pops = o->cap_pops ? o->cap_pops * 2 : 8;
+                o->pops = arena_grow(p->a, o->pops, (size_t)o->npops, (size_t)o->cap_pops, sizeof *o->pops);
+            }
+            o->pops[o->npops++] = pop;
         } else if (it->kind == AST_INPUT) {
             Sym *s = sema_declare(p, nc->c.scope, prefixed(nc, it->name), SYM_INPUT, it, it->name_span);
             if (s) s->resolving = 2;
@@ -730,6 +737,15 @@ static void declare_items(NetCtx *nc, AstList *items) {
             if (s) s->resolving = 2;
         }
     }
+}
+
+static void add_net_item(NetCtx *nc, AstNode *it) {
+    CheckedNet *o = nc->out;
+    if (o->nitems == o->cap_items) {
+        o->cap_items = o->cap_items ? o->cap_items * 2 : 16;
+        o->items = arena_grow(nc->c.p->a, o->items, (size_t)o->nitems, (size_t)o->cap_items, sizeof *o->items);
+    }
+    o->items[o->nitems++] = (NetItem){it, nc->c.scope};
 }
 
 static void check_items(NetCtx *nc, AstList *items) {
@@ -742,6 +758,7 @@ static void check_items(NetCtx *nc, AstList *items) {
     }
     for (int i = 0; i < items->n; i++) {
         AstNode *it = items->v[i];
+        if (it->kind != AST_POPULATION && it->kind != AST_USE) add_net_item(nc, it);
         switch (it->kind) {
         case AST_POPULATION: break;
         case AST_CONNECT: check_connect(nc, it); break;
@@ -757,10 +774,14 @@ static void check_items(NetCtx *nc, AstList *items) {
 }
 
 void sema_check_network(Program *p, AstNode *net) {
-    NetCtx nc = {.c = {.p = p, .scope = sema_scope_new(p, &p->global, net), .body = BODY_NETWORK}, .net = net};
+    CheckedNet *out = ARENA_NEW(p->a, CheckedNet);
+    NetCtx nc = {.c = {.p = p, .scope = sema_scope_new(p, &p->global, net), .body = BODY_NETWORK}, .net = net,
+                 .out = out};
+    out->decl = net;
+    out->scope = nc.c.scope;
     declare_items(&nc, &net->items);
     check_items(&nc, &net->items);
-    net->sema = nc.c.scope;
+    net->sema = out;
 }
 
 /* ---- simulate ---- */

@@ -72,7 +72,10 @@ RtErrorCode rt_npy_open(RtNpy *w, const char *path, const char *descr, int64_t c
     w->f = fopen(path, "wb");
     if (!w->f)
         return io_error(w, err, "create");
-    return write_header(w, err);
+    RtErrorCode rc = write_header(w, err);
+    if (rc == RT_OK && fflush(w->f) != 0)   /* a full disk shows up now, not at the end */
+        rc = io_error(w, err, "write");
+    return rc;
 }
 
 RtErrorCode rt_npy_flush(RtNpy *w, RtError *err) {

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rt_abi.h"
 #include "rt_coba_model.h"
+#include "rt_tiny_model.h"
 #include "rt_util.h"
 
 /* FNV-1a over (step, neuron) of every spike of every population. */
@@ -86,11 +88,286 @@ START_TEST(test_coba_rates_and_threads) {
 }
 END_TEST
 
+
+/* Runs `steps` steps and returns the raster as "pop:step:neuron " text. */
+static void raster(RtSim *s, int npops, RtStep steps, char *out, size_t n) {
+    RtError err;
+    size_t len = 0;
+    out[0] = 0;
+    for (RtStep k = 0; k < steps; k++) {
+        ck_assert_msg(rt_sim_step(s, &err) == RT_OK, "%s", err.msg);
+        for (int p = 0; p < npops; p++) {
+            int64_t c;
+            const RtNeuron *spk = rt_sim_last_spikes(s, p, &c);
+            for (int64_t q = 0; q < c && len < n; q++)
+                len += (size_t)snprintf(out + len, n - len, "%d:%lld:%u ", p, (long long)k, spk[q]);
+        }
+    }
+}
+
+/* Hand-computed raster: source spikes at steps 0 (neuron 0) and 5 (neuron 1)
+ * reach integrators one-to-one after 1 ms (10 steps) with weight 1, so N0
+ * fires at step 10 and N1 at 15; N0's spike reaches N1 after 2 steps with
+ * weight 0.5 (x = 0.5 at step 12), N1's reaches N0 at step 17 (x0 = 0.5). */
+START_TEST(test_tiny_raster) {
+    static const double times[] = {0.0, 0.5e-3};
+    static const int32_t neurons[] = {0, 1};
+    RtPopDesc pops[2] = {
+        {.name = "S", .size = 2, .kind = RT_POP_SPIKE_TIMES, .nspikes = 2, .spike_times = times,
+         .spike_neurons = neurons},
+        tiny_pop("N", 2, tiny_integrator),
+    };
+    RtProjDesc projs[2] = {
+        {.name = "S->N", .pre = 0, .post = 1, .rule = RT_CONN_ONE_TO_ONE,
+         .weight = {RT_DIST_CONST, 1, 0}, .delay = {RT_DIST_CONST, 1e-3, 0}},
+        {.name = "N->N", .pre = 1, .post = 1, .rule = RT_CONN_ALL_TO_ALL,
+         .weight = {RT_DIST_CONST, 0.5, 0}, .delay = {RT_DIST_CONST, 0.2e-3, 0}},
+    };
+    RtModelDesc m = tiny_model(pops, 2, projs, 2);
+    for (int threads = 1; threads <= 2; threads++) {
+        RtRunOptions o;
+        rt_run_options_init(&o);
+        o.threads = threads;
+        RtError err;
+        RtSim *s = rt_sim_create(&m, &o, &err);
+        ck_assert_msg(s != NULL, "%s", err.msg);
+        char text[256];
+        raster(s, 2, 30, text, sizeof text);
+        ck_assert_str_eq(text, "0:0:0 0:5:1 1:10:0 1:15:1 ");
+        ck_assert_double_eq(rt_sim_state(s, 1, 0)[0], 0.5);
+        ck_assert_double_eq(rt_sim_state(s, 1, 0)[1], 0.0);
+        ck_assert_int_eq(rt_sim_synapse_count(s, 1), 2);
+        rt_sim_free(s);
+    }
+}
+END_TEST
+
+/* Heterogeneous delays (ring buffer path): 0.3 ms to N0, 0.7 ms to N1. */
+START_TEST(test_heterogeneous_delays) {
+    char path[] = "/tmp/rt_delay_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "0 0 1.0 0.3e-3\n0 1 1.0 0.7e-3\n0 1 0.25 0.1e-3\n");
+    fclose(f);
+    static const double times[] = {0.0, 1e-3};
+    static const int32_t neurons[] = {0, 0};
+    RtPopDesc pops[2] = {
+        {.name = "S", .size = 1, .kind = RT_POP_SPIKE_TIMES, .nspikes = 2, .spike_times = times,
+         .spike_neurons = neurons},
+        tiny_pop("N", 2, tiny_integrator),
+    };
+    RtProjDesc projs[1] = {{.name = "S->N", .pre = 0, .post = 1, .rule = RT_CONN_FILE, .file = path}};
+    RtModelDesc m = tiny_model(pops, 2, projs, 1);
+    for (int threads = 1; threads <= 2; threads++) {
+        RtRunOptions o;
+        rt_run_options_init(&o);
+        o.threads = threads;
+        RtError err;
+        RtSim *s = rt_sim_create(&m, &o, &err);
+        ck_assert_msg(s != NULL, "%s", err.msg);
+        char text[256];
+        raster(s, 2, 25, text, sizeof text);
+        /* N1 gets 0.25 at step 1, then 1 at step 7 (spikes, x = 0); the second
+         * source spike at step 10 repeats the pattern shifted by 10 */
+        ck_assert_str_eq(text, "0:0:0 1:3:0 1:7:1 0:10:0 1:13:0 1:17:1 ");
+        rt_sim_free(s);
+    }
+    unlink(path);
+}
+END_TEST
+
+/* Poisson input: per neuron count ~ Poisson(10 * 20 Hz * 1 s) = 200 with
+ * Fano factor 1; identical for 1 and 3 threads. */
+START_TEST(test_poisson_input) {
+    RtPopDesc pops[1] = {tiny_pop("N", 1000, tiny_counter)};
+    RtInputDesc in = {.name = "drive", .kind = RT_INPUT_POISSON, .post = 0, .receptor = 0,
+                      .begin = 0, .end = -1, .n_sources = 10, .rate_hz = 20, .weight = 1,
+                      .start_s = 0, .stop_s = -1};
+    RtModelDesc m = tiny_model(pops, 1, NULL, 0);
+    m.ninputs = 1;
+    m.inputs = &in;
+    double first[1000];
+    for (int threads = 1; threads <= 3; threads += 2) {
+        RtRunOptions o;
+        rt_run_options_init(&o);
+        o.threads = threads;
+        o.duration_s = 1.0;
+        RtError err;
+        RtSim *s = rt_sim_create(&m, &o, &err);
+        ck_assert_msg(s != NULL, "%s", err.msg);
+        ck_assert_int_eq(rt_sim_run(s, -1, &err), RT_OK);
+        const double *x = rt_sim_state(s, 0, 0);
+        if (threads == 1) {
+            double sum = 0, s2 = 0;
+            for (int i = 0; i < 1000; i++) {
+                sum += x[i];
+                s2 += x[i] * x[i];
+            }
+            double mean = sum / 1000, var = s2 / 1000 - mean * mean;
+            ck_assert_msg(fabs(mean - 200) < 5 * sqrt(200.0 / 1000), "mean count %g", mean);
+            ck_assert_msg(fabs(var / mean - 1) < 0.2, "Fano factor %g", var / mean);
+            memcpy(first, x, sizeof first);
+        } else
+            ck_assert(memcmp(first, x, sizeof first) == 0);
+        rt_sim_free(s);
+    }
+}
+END_TEST
+
+/* Poisson source population: 1000 trains at 20 Hz for 1 s, each count
+ * ~ Binomial(10000, 0.002): mean 20, Fano factor 0.998. */
+START_TEST(test_poisson_population) {
+    RtPopDesc pops[2] = {
+        {.name = "P", .size = 1000, .kind = RT_POP_POISSON, .rate_hz = 20},
+        tiny_pop("N", 1000, tiny_counter),
+    };
+    RtProjDesc projs[1] = {{.name = "P->N", .pre = 0, .post = 1, .rule = RT_CONN_ONE_TO_ONE,
+                            .weight = {RT_DIST_CONST, 1, 0}, .delay = {RT_DIST_CONST, 0, 0}}};
+    RtModelDesc m = tiny_model(pops, 2, projs, 1);
+    RtRunOptions o;
+    rt_run_options_init(&o);
+    o.threads = 2;
+    o.duration_s = 1.0;
+    RtError err;
+    RtSim *s = rt_sim_create(&m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    ck_assert_int_eq(rt_sim_run(s, -1, &err), RT_OK);
+    int64_t total = rt_sim_spike_count(s, 0);
+    ck_assert_msg(llabs(total - 20000) < 5 * 141, "%lld spikes", (long long)total);
+    const double *x = rt_sim_state(s, 1, 0);
+    double sum = 0, s2 = 0;
+    for (int i = 0; i < 1000; i++) {
+        sum += x[i];
+        s2 += x[i] * x[i];
+    }
+    /* the last step's spikes are not delivered yet */
+    double mean = sum / 1000, var = s2 / 1000 - mean * mean;
+    ck_assert_msg(fabs(mean - 20) < 5 * sqrt(20.0 / 1000), "mean %g", mean);
+    ck_assert_msg(fabs(var / mean - 1) < 0.2, "Fano %g", var / mean);
+    rt_sim_free(s);
+}
+END_TEST
+
+/* Events and current injection: consts[0] goes 1 -> 2 at 2.5 ms, so x after
+ * 5 ms (50 steps) is 25*1 + 25*2; a current of 0.25 in [0.1, 0.3) ms adds 0.5. */
+START_TEST(test_events_and_current) {
+    double consts[3] = {1, -1, -1};
+    RtPopDesc pops[1] = {tiny_pop("N", 4, tiny_adder)};
+    pops[0].nconsts = 3;
+    pops[0].consts = consts;
+    RtEventDesc ev[1] = {{.time_s = 2.5e-3, .kind = RT_EV_SET_CONST, .target = 0, .index = 0,
+                          .value = 2}};
+    RtPopDesc pops2[1] = {tiny_pop("C", 4, tiny_counter)};
+    RtInputDesc in = {.name = "I", .kind = RT_INPUT_CURRENT, .post = 0, .receptor = 0,
+                      .begin = 1, .end = 3, .weight = 0.25, .start_s = 0.1e-3, .stop_s = 0.3e-3};
+    RtModelDesc m = tiny_model(pops, 1, NULL, 0);
+    m.nevents = 1;
+    m.events = ev;
+    RtError err;
+    RtSim *s = rt_sim_create(&m, NULL, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    ck_assert_int_eq(rt_sim_run(s, 50, &err), RT_OK);
+    ck_assert_double_eq(rt_sim_state(s, 0, 0)[2], 75.0);
+    rt_sim_free(s);
+    m = tiny_model(pops2, 1, NULL, 0);
+    m.ninputs = 1;
+    m.inputs = &in;
+    s = rt_sim_create(&m, NULL, &err);
+    ck_assert_int_eq(rt_sim_run(s, 10, &err), RT_OK);
+    const double *x = rt_sim_state(s, 0, 0);
+    ck_assert(x[0] == 0 && x[1] == 0.5 && x[2] == 0.5 && x[3] == 0);
+    rt_sim_free(s);
+}
+END_TEST
+
+/* A NaN appears in neuron 3 at step 7: the error names it, for any threads. */
+START_TEST(test_nonfinite_error) {
+    double consts[3] = {1, 3, 7};
+    RtPopDesc pops[1] = {tiny_pop("N", 10, tiny_adder)};
+    pops[0].nconsts = 3;
+    pops[0].consts = consts;
+    RtModelDesc m = tiny_model(pops, 1, NULL, 0);
+    for (int threads = 1; threads <= 3; threads++) {
+        RtRunOptions o;
+        rt_run_options_init(&o);
+        o.threads = threads;
+        RtError err;
+        RtSim *s = rt_sim_create(&m, &o, &err);
+        ck_assert_msg(s != NULL, "%s", err.msg);
+        ck_assert_int_eq(rt_sim_run(s, -1, &err), RT_E_NONFINITE);
+        ck_assert_str_eq(err.msg, "population 'N' neuron 3: state 'x' is nan after step 7 (t = 0.0008 s)");
+        ck_assert_int_eq(rt_sim_now(s), 8);
+        ck_assert_int_eq(rt_sim_step(s, &err), RT_E_NONFINITE);   /* sticky */
+        rt_sim_free(s);
+    }
+}
+END_TEST
+
+/* Every allocation of rt_sim_create may fail; each failure is reported. */
+START_TEST(test_create_alloc_failure) {
+    RtModelDesc m;
+    RtPopDesc pops[2];
+    RtProjDesc projs[4];
+    coba_model(&m, pops, projs, 200, 0.1);
+    RtRunOptions o;
+    rt_run_options_init(&o);
+    o.threads = 2;
+    int failures = 0;
+    for (long k = 0; k < 500; k++) {
+        RtError err;
+        rt_alloc_fail_after(k);
+        RtSim *s = rt_sim_create(&m, &o, &err);
+        rt_alloc_fail_after(-1);
+        if (s) {
+            ck_assert_int_eq(rt_sim_run(s, 100, &err), RT_OK);
+            rt_sim_free(s);
+            break;
+        }
+        ck_assert_int_eq(err.code, RT_E_NOMEM);
+        failures++;
+    }
+    ck_assert_int_ge(failures, 20);
+    ck_assert_int_lt(failures, 500);
+}
+END_TEST
+
+START_TEST(test_invalid_descriptor) {
+    RtModelDesc m;
+    RtPopDesc pops[2];
+    RtProjDesc projs[4];
+    coba_model(&m, pops, projs, 200, 0.1);
+    RtError err;
+    m.abi_version = 99;
+    ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
+    ck_assert_int_eq(err.code, RT_E_INVALID);
+    m.abi_version = RT_ABI_VERSION;
+    projs[1].receptor = 2;
+    ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
+    ck_assert(strstr(err.msg, "projection 1") != NULL);
+    projs[1].receptor = 0;
+    pops[0].precision = RT_PREC_F32;
+    ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
+    ck_assert_int_eq(err.code, RT_E_UNSUPPORTED);
+}
+END_TEST
+
 Suite *rt_sim_suite(void) {
     Suite *s = suite_create("rt_sim");
     TCase *tc = tcase_create("coba");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_coba_rates_and_threads);
     suite_add_tcase(s, tc);
+    TCase *small = tcase_create("small");
+    tcase_set_timeout(small, 60);
+    tcase_add_test(small, test_tiny_raster);
+    tcase_add_test(small, test_heterogeneous_delays);
+    tcase_add_test(small, test_poisson_input);
+    tcase_add_test(small, test_poisson_population);
+    tcase_add_test(small, test_events_and_current);
+    tcase_add_test(small, test_nonfinite_error);
+    tcase_add_test(small, test_create_alloc_failure);
+    tcase_add_test(small, test_invalid_descriptor);
+    suite_add_tcase(s, small);
     return s;
 }

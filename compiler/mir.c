@@ -220,7 +220,7 @@ void mir_dump_expr(FILE *f, const MirPop *p, const MirExpr *e) {
 }
 
 static void indent(FILE *f, int depth) {
-    for (int i = 0; i < depth; i++) fputs("    ", f);
+    for (int i = 0; i < depth; i++) fputs("  ", f);
 }
 
 void mir_dump_block(FILE *f, const MirPop *p, const MirBlock *b, int depth) {

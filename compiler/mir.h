@@ -141,7 +141,7 @@ MirStmt *mir_if(Arena *a, MirExpr *cond);   /* push into ->then / ->else_ afterw
 const char *mir_fn_name(MirFn fn);
 const char *mir_method_name(MirMethod m);
 void mir_dump_expr(FILE *f, const MirPop *p, const MirExpr *e);
-void mir_dump_block(FILE *f, const MirPop *p, const MirBlock *b, int depth);
+void mir_dump_block(FILE *f, const MirPop *p, const MirBlock *b, int depth); /* 2 spaces per level */
 void mir_dump(FILE *f, const MirPop *p);
 
 #endif

@@ -105,39 +105,111 @@ static bool expm_pade(int n, Real *X, Real *W) {
     return ok;
 }
 
-bool ode_expm(int n, const double *A, double *E) {
-    int s = expm_scaling(n, A);
-    if (s < 0) return false;
-    Real *X = malloc(sizeof(Real) * (size_t)(n * n) * 4);
-    Real *W = X + n * n;
-    for (int i = 0; i < n * n; i++) X[i] = ldexpl((Real)A[i], -s);
-    bool ok = expm_pade(n, X, W);
+/* Off-diagonal 1-norms of column i (*c) and row i (*r). */
+static void offdiag_norms(int n, const Real *X, int i, Real *c, Real *r) {
+    *c = *r = 0;
+    for (int j = 0; j < n; j++)
+        if (j != i) *c += fabsl(X[j * n + i]), *r += fabsl(X[i * n + j]);
+}
+
+/* Scales row i by 1/f and column i by f, and records f in d[i]. */
+static void scale_index(int n, Real *X, Real *d, int i, Real f) {
+    d[i] *= f;
+    for (int j = 0; j < n; j++) X[i * n + j] /= f, X[j * n + i] *= f;
+}
+
+/* Balances X := D^-1 X D with D = diag(d), powers of two only, so that it is
+ * exact (Parlett & Reinsch; LAPACK's gebal). Physical units make couplings
+ * like R/tau_m ~ 1e10 next to rates ~ 1e2; balancing shrinks the norm to the
+ * size of the rates, so scaling and squaring needs few or no squarings. An
+ * index whose row (column) is zero off the diagonal is scaled until its
+ * column (row) has a norm of at most 1: any power of two is exact there. */
+static void expm_balance(int n, Real *X, Real *d) {
+    for (int i = 0; i < n; i++) d[i] = 1;
+    for (int sweep = 0; sweep < 64; sweep++) {
+        bool changed = false;
+        for (int i = 0; i < n; i++) {
+            Real c, r, f = 1;
+            offdiag_norms(n, X, i, &c, &r);
+            if (c == 0 && r == 0) continue;
+            if (r == 0 || c == 0) {
+                Real m = c + r;
+                while (m > 1) m /= 2, f *= 2;
+                if (f > 1) scale_index(n, X, d, i, c == 0 ? f : 1 / f), changed = true;
+                continue;
+            }
+            Real s = c + r;
+            while (c < r / 2) c *= 2, r /= 2, f *= 2;
+            while (c >= r * 2) c /= 2, r *= 2, f /= 2;
+            if (c + r < 0.95L * s) scale_index(n, X, d, i, f), changed = true;
+        }
+        if (!changed) break;
+    }
+}
+
+/* exp(A) in long double into E (n x n). See ode_expm(). */
+static bool expm_ld(int n, const double *A, Real *E) {
+    Real *X = malloc(sizeof(Real) * (size_t)(n * n) * 4 + sizeof(Real) * (size_t)n);
+    Real *W = X + n * n, *d = X + 4 * n * n;
+    for (int i = 0; i < n * n; i++) X[i] = A[i];
+    bool ok = true;
+    for (int i = 0; i < n * n; i++) ok &= isfinite(A[i]) != 0;
+    if (ok) expm_balance(n, X, d);
+    double *Xd = malloc(sizeof(double) * (size_t)(n * n));
+    for (int i = 0; ok && i < n * n; i++) Xd[i] = (double)X[i];
+    int s = ok ? expm_scaling(n, Xd) : -1;
+    free(Xd);
+    ok = s >= 0;
+    for (int i = 0; ok && i < n * n; i++) X[i] = ldexpl(X[i], -s);
+    ok = ok && expm_pade(n, X, W);
     for (int k = 0; ok && k < s; k++) { /* undo the scaling: exp(A) = exp(A/2^s)^(2^s) */
         mat_mul(n, X, X, W);
         memcpy(X, W, sizeof(Real) * (size_t)(n * n));
     }
-    for (int i = 0; ok && i < n * n; i++) {
-        E[i] = (double)X[i];
-        if (!isfinite(E[i])) ok = false;
-    }
+    for (int i = 0; ok && i < n; i++) /* undo the balancing: exp(A) = D exp(D^-1 A D) D^-1 */
+        for (int j = 0; j < n; j++) {
+            E[i * n + j] = X[i * n + j] * d[i] / d[j];
+            if (!isfinite((double)E[i * n + j])) ok = false;
+        }
     free(X);
     return ok;
 }
 
-bool ode_propagator(int n, const double *A, double dt, double *P, double *Phi) {
+bool ode_expm(int n, const double *A, double *E) {
+    Real *L = malloc(sizeof(Real) * (size_t)(n * n));
+    bool ok = expm_ld(n, A, L);
+    for (int i = 0; ok && i < n * n; i++) E[i] = (double)L[i];
+    free(L);
+    return ok;
+}
+
+/* ode_propagator() in long double, so that the coefficients emitted are
+ * rounded to double once, and the constant part of Phi r is summed before
+ * rounding. */
+static bool propagator_ld(int n, const double *A, double dt, Real *P, Real *Phi) {
     int m = 2 * n;
-    double *M = calloc((size_t)(m * m) * 2, sizeof(double)), *E = M + m * m;
+    double *M = calloc((size_t)(m * m), sizeof(double));
+    Real *E = malloc(sizeof(Real) * (size_t)(m * m));
     for (int i = 0; i < n; i++) {
         for (int j = 0; j < n; j++) M[i * m + j] = A[i * n + j] * dt;
         M[i * m + n + i] = dt;
     }
-    bool ok = ode_expm(m, M, E);
+    bool ok = expm_ld(m, M, E);
     for (int i = 0; ok && i < n; i++)
         for (int j = 0; j < n; j++) {
             P[i * n + j] = E[i * m + j];
             Phi[i * n + j] = E[i * m + n + j];
         }
     free(M);
+    free(E);
+    return ok;
+}
+
+bool ode_propagator(int n, const double *A, double dt, double *P, double *Phi) {
+    Real *L = malloc(sizeof(Real) * (size_t)(2 * n * n));
+    bool ok = propagator_ld(n, A, dt, L, L + n * n);
+    for (int i = 0; ok && i < n * n; i++) P[i] = (double)L[i], Phi[i] = (double)L[n * n + i];
+    free(L);
     return ok;
 }
 
@@ -401,62 +473,61 @@ static MirExpr *state_ref(Plan *p, int ode) {
     return mir_leaf(p->a, MX_STATE, p->pop->odes[ode].state);
 }
 
-/* phi1(z) = (exp(z) - 1) / z, with phi1(0) = 1. A constant z is evaluated
- * now (expm1 keeps full accuracy); otherwise a select between a Taylor
- * series near 0 (truncation < 1e-18 for |z| < 1e-3) and the closed form,
- * so that a coefficient that is zero at run time gives a plain Euler step
- * instead of 0/0. */
-static MirExpr *emit_phi1(Plan *p, MirExpr *z) {
+/* phi1(z) = (exp(z) - 1) / z, with phi1(0) = 1, given E = exp(z). A
+ * constant z is evaluated now (expm1 keeps full accuracy); otherwise a select
+ * between a Taylor series near 0 (truncation < 1e-18 for |z| < 1e-3) and the
+ * closed form, so that a coefficient that is zero at run time gives a plain
+ * Euler step instead of 0/0. */
+static MirExpr *emit_phi1(Plan *p, MirExpr *z, MirExpr *E) {
     if (z->op == MX_CONST)
         return k_const(p, z->value == 0 ? 1.0 : expm1(z->value) / z->value);
     MirExpr *series = k_const(p, 1.0 / 120);
     static const double c[] = {1.0 / 24, 1.0 / 6, 1.0 / 2, 1.0};
     for (int i = 0; i < 4; i++) series = k_add(p, k_mul(p, series, z), k_const(p, c[i]));
     MirExpr *abs_z = mir_call(p->a, MF_ABS, 1, &z);
-    MirExpr *exp_z = mir_call(p->a, MF_EXP, 1, &z);
-    MirExpr *closed = mir_binary(p->a, MX_DIV, mir_binary(p->a, MX_SUB, exp_z, k_const(p, 1)), z);
+    MirExpr *closed = mir_binary(p->a, MX_DIV, mir_binary(p->a, MX_SUB, E, k_const(p, 1)), z);
     MirExpr *small = mir_binary(p->a, MX_LT, abs_z, k_const(p, 1e-3));
     return emit_let(p, mir_select(p->a, small, series, closed));
 }
 
 /* One step of dx/dt = c x + r with c, r frozen at their start-of-step values:
- *   x' = x + dt * phi1(c dt) * (c x + r).
+ *   x' = exp(c dt) x + dt phi1(c dt) r.
  * Exact when c and r are constant over the step (a linear uncoupled ODE);
- * exponential Euler otherwise. c == NULL (x absent from its rhs) gives the
- * Euler step x + dt r. */
+ * exponential Euler otherwise. One exp per neuron unless c is a constant.
+ * c == NULL (x absent from its rhs) gives the Euler step x + dt r. */
 static MirExpr *emit_expeuler(Plan *p, int i, MirExpr *c, MirExpr *r) {
     MirExpr *x = state_ref(p, i), *dt = k_const(p, p->dt);
     if (c) c = mir_fold(p->a, c, p->dt);
     if (r) r = mir_fold(p->a, r, p->dt);
     if (!c) return emit_let(p, k_add(p, x, k_mul(p, dt, r)));
-    MirExpr *a = emit_let(p, c);
-    MirExpr *phi = emit_phi1(p, emit_let(p, k_mul(p, a, dt)));
-    MirExpr *slope = k_add(p, k_mul(p, a, x), r);
-    return emit_let(p, k_add(p, x, k_mul(p, k_mul(p, dt, phi), slope)));
+    MirExpr *z = emit_let(p, k_mul(p, c, dt));
+    MirExpr *E = z->op == MX_CONST ? k_const(p, exp(z->value)) : emit_let(p, mir_call(p->a, MF_EXP, 1, &z));
+    MirExpr *phi = r ? emit_phi1(p, z, E) : NULL;
+    return emit_let(p, k_add(p, k_mul(p, E, x), k_mul(p, k_mul(p, dt, phi), r)));
 }
 
 /* Exact update of the linear block idx[0..m) whose coefficients are all
- * constants: x' = P x + Phi r with P, Phi from ode_propagator(). Returns
- * false if the propagator is not finite. */
+ * constants: x' = P x + Phi r with P, Phi from the propagator. Returns false
+ * if the propagator is not finite. */
 static bool emit_exact_block(Plan *p, const int *idx, int m) {
-    double *A = ARENA_ARRAY(p->a, double, m * m), *P = ARENA_ARRAY(p->a, double, m * m);
-    double *Phi = ARENA_ARRAY(p->a, double, m * m);
+    double *A = ARENA_ARRAY(p->a, double, m * m);
+    Real *P = ARENA_ARRAY(p->a, Real, m * m), *Phi = ARENA_ARRAY(p->a, Real, m * m);
     MirExpr **r = ARENA_ARRAY(p->a, MirExpr *, m);
     for (int u = 0; u < m; u++) {
         const Lin *l = &p->lin_all[idx[u]];
         for (int v = 0; v < m; v++) A[u * m + v] = l->c[idx[v]] ? l->c[idx[v]]->value : 0.0;
         r[u] = l->r ? mir_fold(p->a, l->r, p->dt) : NULL;
     }
-    if (!ode_propagator(m, A, p->dt, P, Phi)) return false;
+    if (!propagator_ld(m, A, p->dt, P, Phi)) return false;
     for (int u = 0; u < m; u++) {
         MirExpr *sum = NULL, *q = NULL;
-        double qc = 0;
+        Real qc = 0;
         for (int v = 0; v < m; v++) {
-            sum = k_add(p, sum, k_mul(p, k_const(p, P[u * m + v]), state_ref(p, idx[v])));
+            sum = k_add(p, sum, k_mul(p, k_const(p, (double)P[u * m + v]), state_ref(p, idx[v])));
             if (r[v] && r[v]->op == MX_CONST) qc += Phi[u * m + v] * r[v]->value;
-            else q = k_add(p, q, k_mul(p, k_const(p, Phi[u * m + v]), r[v]));
+            else q = k_add(p, q, k_mul(p, k_const(p, (double)Phi[u * m + v]), r[v]));
         }
-        p->next[idx[u]] = emit_let(p, k_add(p, k_add(p, sum, k_const(p, qc)), q));
+        p->next[idx[u]] = emit_let(p, k_add(p, k_add(p, sum, k_const(p, (double)qc)), q));
     }
     return true;
 }
@@ -663,7 +734,7 @@ static const char *why_not_exact(Plan *p, const bool *exact_ok, int i) {
     if (!p->lin_all[i].ok) return "its right-hand side is not linear in the state variables";
     if (p->dep[i].flags & DF_TIME) return "its right-hand side depends on time";
     for (int j = 0; j < p->n; j++)
-        if (p->dep[i].st[j] && !exact_ok[j])
+        if (j != i && p->dep[i].st[j] && !exact_ok[j])
             return arena_printf(p->a, "it depends on '%s', whose equation is not linear", state_name(p, j));
     return "it is linear";
 }

@@ -109,6 +109,10 @@ static void suggest(Program *p, Diagnostic *g, SrcSpan at, const char *best) {
 
 void sema_undefined(Program *p, Scope *s, const char *name, SrcSpan at, const char *what) {
     const char *best = closest_name(s, name, is_named_decl, 0);
+    /* The suggested name was most likely meant: count it as used, so a typo
+     * does not also report the intended name as an unused declaration. */
+    Sym *meant = best ? sema_lookup(s, best) : NULL;
+    if (meant) meant->used++;
     if (!best && !strcmp(what, "name")) best = unit_suggest(name);
     suggest(p, diag_report(p->d, at, DIAG_UNDEFINED, "undefined %s '%s'", what, name), at, best);
 }

@@ -712,7 +712,10 @@ static void declare_globals(Program *p, Session *s) {
     pi->ty = ty_num(DIM_NONE, NULL);
     pi->ty.is_const = true;
     pi->ty.value = 3.14159265358979323846;
-    for (int f = 0; f < s->nfiles; f++) {
+    /* Imported files first (files[0] is the root file, imports follow it),
+     * so a clash with an imported name is reported in the importing file,
+     * where it can be fixed, with a note at the imported declaration. */
+    for (int f = s->nfiles - 1; f >= 0; f--) {
         AstList *decls = &s->files[f]->items;
         for (int i = 0; i < decls->n; i++) {
             AstNode *d = decls->v[i];

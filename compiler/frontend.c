@@ -81,7 +81,8 @@ static const char *find_import(Session *s, const char *importer, const char *dot
         return NULL;
     }
     char *rel = import_relpath(a, dotted);
-    char *p = arena_printf(a, "%s/%s", dir_of(a, importer), rel);
+    char *dir = dir_of(a, importer);
+    char *p = strcmp(dir, ".") ? arena_printf(a, "%s/%s", dir, rel) : rel;
     if (is_regular_file(p)) return p;
     for (int i = 0; i < s->nsearch; i++) {
         p = arena_printf(a, "%s/%s", s->search[i], rel);
@@ -161,7 +162,7 @@ static void load_one_import(Session *s, LoadState *ls, uint32_t file, AstNode *i
         return;
     }
     const char *err = NULL;
-    f = src_load(&s->src, key, &err);
+    f = src_load(&s->src, path, &err); /* diagnostics show the path as found, not the canonical one */
     if (!f) {
         diag_report(&s->diags, imp->name_span, DIAG_FILE_UNREADABLE, "%s", err);
         return;

@@ -7,14 +7,14 @@
 #include "frontend.h"
 #include "sema.h"
 
-static void open_session(Session *s, const DriverOptions *o) {
+void driver_open_session(Session *s, const DriverOptions *o) {
     front_init(s, stderr);
     s->diags.color = isatty(2) && !getenv("NO_COLOR");
     for (int i = 0; i < o->nincludes; i++) front_add_search(s, o->includes[i]);
     front_add_search_list(s, getenv("EIC_PATH"));
 }
 
-static int finish(Session *s, int code) {
+int driver_finish(Session *s, int code) {
     diag_flush(&s->diags);
     if (s->diags.nerrors) code = EXIT_MODEL_ERROR;
     front_free(s);
@@ -23,17 +23,17 @@ static int finish(Session *s, int code) {
 
 int driver_check(const DriverOptions *o) {
     Session s;
-    open_session(&s, o);
-    if (!front_load(&s, o->file)) return finish(&s, EXIT_MODEL_ERROR);
+    driver_open_session(&s, o);
+    if (!front_load(&s, o->file)) return driver_finish(&s, EXIT_MODEL_ERROR);
     Program *p = sema_check(&s);
     if (p && o->explain) sema_explain(p, stdout);
-    return finish(&s, 0);
+    return driver_finish(&s, 0);
 }
 
 int driver_dump_ast(const DriverOptions *o) {
     Session s;
-    open_session(&s, o);
+    driver_open_session(&s, o);
     front_load(&s, o->file);
     for (int i = 0; i < s.nfiles; i++) ast_dump(stdout, &s.src, s.files[i]);
-    return finish(&s, 0);
+    return driver_finish(&s, 0);
 }

@@ -21,12 +21,20 @@ typedef struct DriverOptions {
     bool quiet, progress;
     long long seed;  bool has_seed;
     int threads;               /* 0: all cores */
-    const char *duration;      /* --duration text, parsed as a quantity */
+    double duration_s;         /* --duration, seconds; < 0: the model's */
     const char *defines[DRIVER_MAX_DEFINES]; /* -D name=value */
     int ndefines;
 } DriverOptions;
 
+typedef struct Session Session;
+
+/* A session with the options' search path; diagnostics go to stderr. */
+void driver_open_session(Session *s, const DriverOptions *o);
+/* Flushes diagnostics, frees the session; returns `code`, or 1 if there were errors. */
+int driver_finish(Session *s, int code);
+
 int driver_check(const DriverOptions *o);
+int driver_run(const DriverOptions *o);
 int driver_dump_ast(const DriverOptions *o);
 
 #endif

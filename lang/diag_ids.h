@@ -51,5 +51,6 @@ DIAG(DIAG_MISPLACED_DIST,       "misplaced-distribution", ERROR, "a random distr
 DIAG(DIAG_INVALID_VALUE,         "invalid-value",          ERROR, "a value outside its domain (a negative duration, rate or time constant)")
 DIAG(DIAG_EXACT_NONLINEAR,       "exact-nonlinear",        ERROR, "`method exact` for an ODE that is not linear with coefficients known at compile time")
 DIAG(DIAG_EXPEULER_NONLINEAR,    "exponential-euler-nonlinear", ERROR, "`method exponential_euler` for an ODE that is not affine in its own state")
+DIAG(DIAG_UNSUPPORTED,          "unsupported",            ERROR, "a construct that eic run cannot simulate yet (eic check accepts it)")
 DIAG(DIAG_DELAY_NOT_MULTIPLE,    "delay-not-multiple-of-dt", WARNING, "a delay that is not a whole number of time steps")
 DIAG(DIAG_UNUSED,                "unused-declaration",     WARNING, "a parameter, state or definition that nothing uses")

@@ -1,0 +1,820 @@
+/* lower.c - the checked program to MIR and an RtModelDesc; see lower.h.
+ *
+ * Names inside neuron and receptor bodies become MIR leaves: states are
+ * slots (the neuron's own, then each receptor instance's, named
+ * "Receptor.state"), parameters fold to constants (or per-neuron MX_PARAM
+ * arrays when a population draws them from a distribution), definitions are
+ * inlined, a port's summed current is the sum of the currents of the
+ * receptor instances on that port plus injected currents, and a receptor's
+ * `V` is its port's voltage. A receptor's `on spike(w)` handler runs once per
+ * step with w = the summed weight of the spikes that arrived (exact for
+ * handlers that add w linearly, which sema's receptor rules guarantee). */
+#include "lower.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "ode.h"
+#include "sema_int.h"
+
+/* A receptor on a port of a population's neurons, or (receptor NULL) a
+ * current injection into a port. Each owns one input buffer. */
+typedef struct RecInst {
+    AstNode *receptor;
+    Scope *scope;
+    const char *port;       /* port name */
+    const char *label;      /* buffer name: receptor name or "current:input" */
+    int state0;             /* first state slot of the receptor's states */
+} RecInst;
+
+typedef struct ParamVal {
+    Sym *sym;
+    RecInst *rec;
+    MirExpr *value;
+} ParamVal;
+
+typedef struct PopLow {
+    Population *pop;
+    int index;              /* in desc.pops */
+    Scope *nscope;          /* the neuron's body scope */
+    AstNode *call;          /* the `of Type(overrides)` call */
+    RecInst *recs;  int nrecs, cap_recs;
+    ParamVal *params; int nparams, cap_params;
+    RtVarDesc *pvars; int npvars, cap_pvars;   /* heterogeneous parameters */
+    RtVarDesc *svars; int nsvars;              /* states */
+    MirPop *mp;
+    int depth;
+} PopLow;
+
+typedef struct Lower {
+    Program *p;
+    Arena *a;
+    Diags *d;
+    CheckedNet *net;
+    PopLow *pl;  int npl;
+    bool failed;
+} Lower;
+
+/* What lowering an expression happens inside. */
+typedef struct LCtx {
+    Lower *L;
+    PopLow *pl;
+    Scope *scope;
+    RecInst *rec;           /* the receptor instance whose body this is, or NULL */
+} LCtx;
+
+static void unsupported(Lower *L, SrcSpan at, const char *what) {
+    diag_report(L->d, at, DIAG_UNSUPPORTED, "%s is not supported by the simulator yet", what);
+    L->failed = true;
+}
+
+#define GROW(L, arr, n, cap)                                                                      \
+    do {                                                                                          \
+        if ((n) == (cap)) {                                                                       \
+            int c_ = (cap) ? (cap) * 2 : 8;                                                       \
+            (arr) = arena_grow((L)->a, (arr), (size_t)(n), (size_t)c_, sizeof *(arr));           \
+            (cap) = c_;                                                                           \
+        }                                                                                         \
+    } while (0)
+
+/* ---- constants of the network level ---- */
+
+static double net_value(Lower *L, Scope *scope, AstNode *e) {
+    Ctx c = {.p = L->p, .scope = scope, .body = BODY_NETWORK, .constant = true, .allow_dist = true};
+    Ty t = sema_expr(&c, e);
+    return t.value;
+}
+
+static bool is_dist_call(AstNode *e) {
+    return e && e->kind == AST_CALL && (!strcmp(e->name, "uniform") || !strcmp(e->name, "normal"));
+}
+
+static RtDist net_dist(Lower *L, Scope *scope, AstNode *e) {
+    if (is_dist_call(e)) {
+        RtDist d = {!strcmp(e->name, "uniform") ? RT_DIST_UNIFORM : RT_DIST_NORMAL, 0, 0};
+        d.a = net_value(L, scope, e->items.v[0]);
+        d.b = net_value(L, scope, e->items.v[1]);
+        return d;
+    }
+    return (RtDist){RT_DIST_CONST, net_value(L, scope, e), 0};
+}
+
+/* ---- expressions ---- */
+
+static MirExpr *lower_expr(LCtx *c, AstNode *e);
+
+static MirExpr *fold(LCtx *c, MirExpr *x) { return mir_fold(c->L->a, x, 0); }
+
+/* The override `name = value` (or `Receptor.name = value`) of a population. */
+static AstNode *find_override(PopLow *pl, RecInst *rec, const char *name) {
+    if (!pl->call) return NULL;
+    for (int i = 0; i < pl->call->items.n; i++) {
+        AstNode *arg = pl->call->items.v[i];
+        if (arg->kind != AST_ARG) continue;
+        const char *dot = strchr(arg->name, '.');
+        if (!rec && !dot && !strcmp(arg->name, name)) return arg;
+        if (rec && rec->receptor && dot && !strncmp(arg->name, rec->receptor->name, (size_t)(dot - arg->name)) &&
+            strlen(rec->receptor->name) == (size_t)(dot - arg->name) && !strcmp(dot + 1, name))
+            return arg;
+    }
+    return NULL;
+}
+
+static const char *sym_unit(Lower *L, Sym *s) {
+    Ty t = sema_resolve_ty(L->p, s->ty);
+    if (t.kind != TY_NUM || t.unk) return "1";
+    return unit_dim_is_dimensionless(t.dim) ? "1" : unit_format_dim(L->a, t.dim);
+}
+
+static const char *qualified(LCtx *c, const char *name) {
+    return c->rec && c->rec->receptor ? arena_printf(c->L->a, "%s.%s", c->rec->receptor->name, name) : name;
+}
+
+static MirExpr *param_value(LCtx *c, Sym *s, SrcSpan at) {
+    PopLow *pl = c->pl;
+    for (int i = 0; i < pl->nparams; i++)
+        if (pl->params[i].sym == s && pl->params[i].rec == c->rec) return pl->params[i].value;
+    MirExpr *v;
+    AstNode *ov = find_override(pl, c->rec, s->name);
+    if (ov && is_dist_call(ov->a)) {
+        GROW(c->L, pl->pvars, pl->npvars, pl->cap_pvars);
+        pl->pvars[pl->npvars] = (RtVarDesc){qualified(c, s->name), sym_unit(c->L, s),
+                                            net_dist(c->L, c->L->net->scope, ov->a)};
+        v = mir_leaf(c->L->a, MX_PARAM, pl->npvars++);
+    } else if (ov) {
+        v = mir_const(c->L->a, net_value(c->L, c->L->net->scope, ov->a));
+    } else {
+        if (++pl->depth > 64) {
+            unsupported(c->L, at, "a parameter chain this deep");
+            return mir_const(c->L->a, 0);
+        }
+        LCtx home = *c;
+        home.scope = s->home;
+        v = fold(c, lower_expr(&home, s->decl->a));
+        pl->depth--;
+    }
+    GROW(c->L, pl->params, pl->nparams, pl->cap_params);
+    pl->params[pl->nparams++] = (ParamVal){s, c->rec, v};
+    return v;
+}
+
+/* Slot of state `s` declared in the neuron (rec NULL) or in a receptor. */
+static int state_slot(LCtx *c, Sym *s) {
+    Scope *sc = s->home;
+    int k = 0;
+    for (int i = 0; i < sc->n; i++) {
+        if (sc->v[i] == s) break;
+        k += sc->v[i]->kind == SYM_STATE;
+    }
+    return c->rec ? c->rec->state0 + k : k;
+}
+
+static const char *port_voltage(PopLow *pl, const char *port) {
+    AstNode *neuron = pl->pop->type;
+    for (int i = 0; i < neuron->items.n; i++) {
+        AstNode *it = neuron->items.v[i];
+        if (it->kind == AST_PORT && !strcmp(it->name, port) && it->items2.n == 2) return it->items2.v[1]->name;
+    }
+    return "V";
+}
+
+static MirExpr *port_current_sum(LCtx *c, Sym *cur) {
+    const char *port = cur->data ? ((AstNode *)cur->data)->name : "soma";
+    MirExpr *sum = NULL;
+    for (int i = 0; i < c->pl->nrecs; i++) {
+        RecInst *r = &c->pl->recs[i];
+        if (strcmp(r->port, port)) continue;
+        MirExpr *term;
+        if (!r->receptor) {
+            term = mir_leaf(c->L->a, MX_INPUT, i);
+        } else {
+            AstNode *current = NULL;
+            for (int j = 0; j < r->receptor->items.n; j++)
+                if (r->receptor->items.v[j]->kind == AST_CURRENT) current = r->receptor->items.v[j];
+            LCtx in = {c->L, c->pl, r->scope, r};
+            term = lower_expr(&in, current->a);
+        }
+        sum = sum ? mir_binary(c->L->a, MX_ADD, sum, term) : term;
+    }
+    return sum ? sum : mir_const(c->L->a, 0);
+}
+
+static MirExpr *lower_name(LCtx *c, AstNode *e) {
+    Sym *s = sema_lookup(c->scope, e->name);
+    if (!s) {
+        double scale;
+        Dim d;
+        if (unit_lookup(e->name, &scale, &d)) return mir_const(c->L->a, scale);
+        unsupported(c->L, e->span, "this name");
+        return mir_const(c->L->a, 0);
+    }
+    switch (s->kind) {
+    case SYM_PARAM: return param_value(c, s, e->span);
+    case SYM_STATE: return mir_leaf(c->L->a, MX_STATE, state_slot(c, s));
+    case SYM_DEF: {
+        LCtx home = *c;
+        home.scope = s->home;
+        return lower_expr(&home, s->decl->a);
+    }
+    case SYM_PORT_CURRENT: return port_current_sum(c, s);
+    case SYM_VOLTAGE: {
+        LCtx n = {c->L, c->pl, c->pl->nscope, NULL};
+        Sym *v = sema_lookup_local(c->pl->nscope, port_voltage(c->pl, c->rec->port));
+        return mir_leaf(c->L->a, MX_STATE, state_slot(&n, v));
+    }
+    case SYM_WEIGHT:
+        if (c->rec) return mir_leaf(c->L->a, MX_INPUT, (int)(c->rec - c->pl->recs));
+        break;
+    case SYM_BUILTIN:
+        if (!strcmp(s->name, "t")) return mir_leaf(c->L->a, MX_TIME, 0);
+        if (!strcmp(s->name, "dt")) return mir_leaf(c->L->a, MX_DT, 0);
+        return mir_const(c->L->a, s->ty.value);
+    default: break;
+    }
+    unsupported(c->L, e->span, arena_printf(c->L->a, "'%s' in this place", e->name));
+    return mir_const(c->L->a, 0);
+}
+
+static MirExpr *call1(LCtx *c, MirFn fn, MirExpr *x) { return mir_call(c->L->a, fn, 1, (MirExpr *[]){x}); }
+
+static MirExpr *lower_call(LCtx *c, AstNode *e) {
+    Arena *a = c->L->a;
+    MirExpr *x[3] = {0};
+    for (int i = 0; i < e->items.n && i < 3; i++) x[i] = lower_expr(c, e->items.v[i]);
+    static const struct { const char *name; MirFn fn; int n; } direct[] = {
+        {"exp", MF_EXP, 1},   {"log", MF_LOG, 1}, {"sqrt", MF_SQRT, 1}, {"sin", MF_SIN, 1},
+        {"cos", MF_COS, 1},   {"tanh", MF_TANH, 1}, {"abs", MF_ABS, 1}, {"floor", MF_FLOOR, 1},
+        {"min", MF_MIN, 2},   {"max", MF_MAX, 2}, {"clip", MF_CLIP, 3},
+    };
+    for (size_t i = 0; i < sizeof direct / sizeof direct[0]; i++)
+        if (!strcmp(e->name, direct[i].name)) {
+            MirExpr **args = ARENA_ARRAY(a, MirExpr *, 3);
+            memcpy(args, x, sizeof x);
+            return mir_call(a, direct[i].fn, direct[i].n, args);
+        }
+    if (!strcmp(e->name, "log10")) return mir_binary(a, MX_DIV, call1(c, MF_LOG, x[0]), mir_const(a, log(10.0)));
+    if (!strcmp(e->name, "ceil")) return mir_unary(a, MX_NEG, call1(c, MF_FLOOR, mir_unary(a, MX_NEG, x[0])));
+    if (!strcmp(e->name, "tan")) return mir_binary(a, MX_DIV, call1(c, MF_SIN, x[0]), call1(c, MF_COS, x[0]));
+    if (!strcmp(e->name, "sinh") || !strcmp(e->name, "cosh")) {
+        MirExpr *ep = call1(c, MF_EXP, x[0]), *em = call1(c, MF_EXP, mir_unary(a, MX_NEG, x[0]));
+        MirExpr *s = mir_binary(a, e->name[3] == 'h' && e->name[2] == 'n' ? MX_SUB : MX_ADD, ep, em);
+        return mir_binary(a, MX_MUL, s, mir_const(a, 0.5));
+    }
+    unsupported(c->L, e->span, arena_printf(a, "'%s' in an equation", e->name));
+    return mir_const(a, 0);
+}
+
+static MirOp binary_op(int op) {
+    switch (op) {
+    case OP_ADD: return MX_ADD;
+    case OP_SUB: return MX_SUB;
+    case OP_MUL: return MX_MUL;
+    case OP_DIV: return MX_DIV;
+    case OP_POW: return MX_POW;
+    case OP_LT: return MX_LT;
+    case OP_LE: return MX_LE;
+    case OP_GT: return MX_GT;
+    case OP_GE: return MX_GE;
+    case OP_EQ: return MX_EQ;
+    case OP_NE: return MX_NE;
+    case OP_AND: return MX_AND;
+    default: return MX_OR;
+    }
+}
+
+static MirExpr *lower_expr(LCtx *c, AstNode *e) {
+    Arena *a = c->L->a;
+    MirExpr *r;
+    switch (e->kind) {
+    case AST_NUM: {
+        double scale = 1;
+        Dim d;
+        if (e->unit) unit_lookup(e->unit, &scale, &d);
+        r = mir_const(a, e->num * scale);
+        break;
+    }
+    case AST_BOOL: r = mir_const(a, e->num); break;
+    case AST_NAME: r = lower_name(c, e); break;
+    case AST_UNARY:
+        r = lower_expr(c, e->a);
+        if (e->op == OP_NEG) r = mir_unary(a, MX_NEG, r);
+        else if (e->op == OP_NOT) r = mir_unary(a, MX_NOT, r);
+        break;
+    case AST_BINARY: r = mir_binary(a, binary_op(e->op), lower_expr(c, e->a), lower_expr(c, e->b)); break;
+    case AST_COND: r = mir_select(a, lower_expr(c, e->a), lower_expr(c, e->b), lower_expr(c, e->c)); break;
+    case AST_CALL: r = lower_call(c, e); break;
+    default:
+        unsupported(c->L, e->span, "this expression");
+        r = mir_const(a, 0);
+    }
+    r->span = e->span;
+    return r;
+}
+
+/* ---- statements ---- */
+
+static void lower_block(LCtx *c, AstList *stmts, MirBlock *out);
+
+static void lower_assign(LCtx *c, AstNode *st, MirBlock *out) {
+    Sym *s = st->a->kind == AST_NAME ? sema_lookup(c->scope, st->a->name) : NULL;
+    if (!s || s->kind != SYM_STATE) {
+        unsupported(c->L, st->a->span, "assigning this");
+        return;
+    }
+    int slot = state_slot(c, s);
+    MirExpr *v = lower_expr(c, st->b), *cur = mir_leaf(c->L->a, MX_STATE, slot);
+    static const MirOp ops[] = {[ASSIGN_ADD] = MX_ADD, [ASSIGN_SUB] = MX_SUB, [ASSIGN_MUL] = MX_MUL,
+                                [ASSIGN_DIV] = MX_DIV};
+    if (st->op != ASSIGN_SET) v = mir_binary(c->L->a, ops[st->op], cur, v);
+    mir_push(c->L->a, out, mir_set(c->L->a, slot, v));
+}
+
+static void lower_block(LCtx *c, AstList *stmts, MirBlock *out) {
+    for (int i = 0; i < stmts->n; i++) {
+        AstNode *st = stmts->v[i];
+        if (st->kind == AST_ASSIGN) {
+            lower_assign(c, st, out);
+        } else if (st->kind == AST_IF) {
+            MirStmt *s = mir_if(c->L->a, lower_expr(c, st->a));
+            lower_block(c, &st->items, &s->then);
+            lower_block(c, &st->items2, &s->else_);
+            mir_push(c->L->a, out, s);
+        } else {
+            unsupported(c->L, st->span, "this statement");
+        }
+    }
+}
+
+/* ---- populations ---- */
+
+/* The port a connection or input onto `pl` targets. */
+static const char *target_port(PopLow *pl, AstNode *onto, AstNode *receptor) {
+    if (onto && onto->a) return onto->a->name;
+    if (receptor && receptor->c) return receptor->c->name;
+    AstNode *neuron = pl->pop->type;
+    const char *first = NULL;
+    for (int i = 0; i < neuron->items.n; i++) {
+        AstNode *it = neuron->items.v[i];
+        if (it->kind != AST_PORT) continue;
+        if (!strcmp(it->name, "soma")) return "soma";
+        if (!first) first = it->name;
+    }
+    return first ? first : "soma";
+}
+
+static int count_states(Scope *s) {
+    int n = 0;
+    for (int i = 0; i < s->n; i++) n += s->v[i]->kind == SYM_STATE;
+    return n;
+}
+
+/* The input buffer of (receptor, port) on `pl`, created on first use. */
+static int rec_instance(Lower *L, PopLow *pl, AstNode *receptor, const char *port, const char *label) {
+    for (int i = 0; i < pl->nrecs; i++)
+        if (pl->recs[i].receptor == receptor && !strcmp(pl->recs[i].port, port) &&
+            (receptor || !strcmp(pl->recs[i].label, label)))
+            return i;
+    GROW(L, pl->recs, pl->nrecs, pl->cap_recs);
+    RecInst *r = &pl->recs[pl->nrecs];
+    r->receptor = receptor;
+    r->scope = receptor ? sema_body_scope(L->p, receptor) : NULL;
+    r->port = port;
+    r->label = receptor ? (strcmp(port, target_port(pl, NULL, receptor)) ? arena_printf(L->a, "%s@%s", receptor->name, port)
+                                                                         : receptor->name)
+                        : label;
+    return pl->nrecs++;
+}
+
+static PopLow *pop_low(Lower *L, Population *pop) {
+    for (int i = 0; i < L->npl; i++)
+        if (L->pl[i].pop == pop) return &L->pl[i];
+    return NULL;
+}
+
+static Population *selector_pop(Scope *scope, AstNode *sel, Lower *L) {
+    const char *name = sel->kind == AST_MEMBER ? arena_printf(L->a, "%s.%s", sel->a->name, sel->name) : sel->name;
+    Sym *s = sema_lookup(scope, name);
+    return s ? s->data : NULL;
+}
+
+static AstNode *clause_of(AstNode *n, int k) {
+    for (int i = 0; i < n->items.n; i++)
+        if (n->items.v[i]->kind == AST_CLAUSE && n->items.v[i]->op == k) return n->items.v[i];
+    return NULL;
+}
+
+static AstNode *decl_named(Lower *L, AstNode *ref) {
+    Sym *s = sema_lookup(&L->p->global, ref->name);
+    return s && s->kind == SYM_DECL ? s->decl : NULL;
+}
+
+/* First pass: the receptor instances every population needs. */
+static void collect_receptors(Lower *L) {
+    for (int i = 0; i < L->net->nitems; i++) {
+        NetItem *ni = &L->net->items[i];
+        AstNode *it = ni->node;
+        if (it->kind != AST_CONNECT && it->kind != AST_INPUT) continue;
+        Population *dst = selector_pop(ni->scope, it->kind == AST_CONNECT ? it->b : it->b, L);
+        PopLow *pl = dst ? pop_low(L, dst) : NULL;
+        if (!pl) continue;
+        AstNode *via = clause_of(it, CL_VIA), *onto = clause_of(it, CL_ONTO);
+        if (it->kind == AST_INPUT && it->op == INPUT_CURRENT) {
+            rec_instance(L, pl, NULL, target_port(pl, onto, NULL), arena_printf(L->a, "current:%s", it->name));
+            continue;
+        }
+        AstNode *receptor = via ? decl_named(L, via->a) : NULL;
+        if (receptor) rec_instance(L, pl, receptor, target_port(pl, onto, receptor), NULL);
+    }
+}
+
+static void state_vars(LCtx *c, Scope *scope, RtVarDesc *out, int *n) {
+    for (int i = 0; i < scope->n; i++) {
+        Sym *s = scope->v[i];
+        if (s->kind != SYM_STATE) continue;
+        RtVarDesc *v = &out[(*n)++];
+        v->name = qualified(c, s->name);
+        v->unit = sym_unit(c->L, s);
+        AstNode *ov = find_override(c->pl, c->rec, s->name);
+        if (ov) {
+            v->init = net_dist(c->L, c->L->net->scope, ov->a);
+            continue;
+        }
+        MirExpr *init = fold(c, lower_expr(c, s->decl->a));
+        if (init->op != MX_CONST) unsupported(c->L, s->decl->a->span, "an initial value that differs per neuron");
+        v->init = (RtDist){RT_DIST_CONST, init->value, 0};
+    }
+}
+
+static int clamp_slots(LCtx *c, AstNode *refr, int **out) {
+    *out = ARENA_ARRAY(c->L->a, int, refr->items2.n + 1);
+    int n = 0;
+    for (int i = 0; i < refr->items2.n; i++) {
+        Sym *s = sema_lookup_local(c->scope, refr->items2.v[i]->name);
+        if (s) (*out)[n++] = state_slot(c, s);
+    }
+    return n;
+}
+
+static MirMethod method_of(const char *name) {
+    static const struct { const char *n; MirMethod m; } map[] = {
+        {"euler", MM_EULER}, {"rk2", MM_RK2}, {"rk4", MM_RK4}, {"exponential_euler", MM_EXPONENTIAL_EULER},
+        {"exact", MM_EXACT}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(map[i].n, name)) return map[i].m;
+    return MM_AUTO;
+}
+
+/* Adds the ODEs and `on spike` handlers of a body to the MirPop. */
+static void lower_body_dynamics(LCtx *c, AstNode *body, MirPop *mp, int *node) {
+    for (int i = 0; i < body->items.n; i++) {
+        AstNode *it = body->items.v[i];
+        if (it->kind == AST_ODE) {
+            Sym *s = sema_lookup_local(c->scope, it->name);
+            mp->odes[*node] = (MirOde){.state = state_slot(c, s), .rhs = lower_expr(c, it->a), .span = it->span};
+            (*node)++;
+        } else if (it->kind == AST_ON && it->op == EV_SPIKE && c->rec) {
+            Scope *h = sema_scope_new(c->L->p, c->scope, c->scope->owner);
+            if (it->items2.n == 1) {
+                Sym *w = sema_declare(c->L->p, h, it->items2.v[0]->name, SYM_WEIGHT, it->items2.v[0], it->span);
+                if (w) w->resolving = 2;
+            }
+            LCtx hc = *c;
+            hc.scope = h;
+            lower_block(&hc, &it->items, &mp->on_input);
+        } else if (it->kind == AST_METHOD) {
+            mp->method_hint = method_of(it->name);
+        }
+    }
+}
+
+static int count_odes(AstNode *body) {
+    int n = 0;
+    for (int i = 0; i < body->items.n; i++) n += body->items.v[i]->kind == AST_ODE;
+    return n;
+}
+
+static void lower_population(Lower *L, PopLow *pl) {
+    AstNode *neuron = pl->pop->type;
+    MirPop *mp = pl->mp;
+    LCtx nc = {L, pl, pl->nscope, NULL};
+    int nstates = count_states(pl->nscope), nodes = count_odes(neuron);
+    for (int i = 0; i < pl->nrecs; i++) {
+        pl->recs[i].state0 = nstates;
+        if (pl->recs[i].receptor) {
+            nstates += count_states(pl->recs[i].scope);
+            nodes += count_odes(pl->recs[i].receptor);
+        }
+    }
+    mp->name = pl->pop->name;
+    mp->size = pl->pop->size;
+    mp->nstates = nstates;
+    mp->states = ARENA_ARRAY(L->a, MirVar, nstates + 1);
+    mp->odes = ARENA_ARRAY(L->a, MirOde, nodes + 1);
+    pl->svars = ARENA_ARRAY(L->a, RtVarDesc, nstates + 1);
+    state_vars(&nc, pl->nscope, pl->svars, &pl->nsvars);
+    for (int i = 0; i < pl->nrecs; i++) {
+        if (!pl->recs[i].receptor) continue;
+        LCtx rc = {L, pl, pl->recs[i].scope, &pl->recs[i]};
+        state_vars(&rc, rc.scope, pl->svars, &pl->nsvars);
+    }
+    int k = 0;
+    lower_body_dynamics(&nc, neuron, mp, &k);
+    for (int i = 0; i < pl->nrecs; i++) {
+        if (!pl->recs[i].receptor) continue;
+        LCtx rc = {L, pl, pl->recs[i].scope, &pl->recs[i]};
+        lower_body_dynamics(&rc, pl->recs[i].receptor, mp, &k);
+    }
+    mp->nodes = k;
+    for (int i = 0; i < neuron->items.n; i++) {
+        AstNode *it = neuron->items.v[i];
+        if (it->kind == AST_SPIKE) {
+            mp->threshold = lower_expr(&nc, it->a);
+            lower_block(&nc, &it->items, &mp->reset);
+        } else if (it->kind == AST_REFRACTORY) {
+            MirExpr *d = fold(&nc, lower_expr(&nc, it->a));
+            if (d->op != MX_CONST) unsupported(L, it->a->span, "a refractory period that differs per neuron");
+            mp->refractory_s = d->value;
+            mp->nclamped = clamp_slots(&nc, it, &mp->clamped);
+        } else if (it->kind == AST_EVERY) {
+            unsupported(L, it->span, "'every' in a neuron");
+        }
+    }
+    for (int i = 0; i < nstates; i++) {
+        mp->states[i].name = pl->svars[i].name;
+        mp->states[i].unit = pl->svars[i].unit;
+        mp->states[i].init_const = pl->svars[i].init.a;
+    }
+    mp->nparams = pl->npvars;
+    mp->params = ARENA_ARRAY(L->a, MirVar, pl->npvars + 1);
+    for (int i = 0; i < pl->npvars; i++) {
+        mp->params[i].name = pl->pvars[i].name;
+        mp->params[i].unit = pl->pvars[i].unit;
+    }
+    mp->ninputs = pl->nrecs;
+    mp->input_names = ARENA_ARRAY(L->a, const char *, pl->nrecs + 1);
+    for (int i = 0; i < pl->nrecs; i++) mp->input_names[i] = pl->recs[i].label;
+}
+
+/* ---- descriptor: populations, projections, inputs, recordings, events ---- */
+
+static int pop_index(Lower *L, Population *pop) {
+    PopLow *pl = pop ? pop_low(L, pop) : NULL;
+    return pl ? pl->index : -1;
+}
+
+static void range_of(Lower *L, Scope *scope, AstNode *sel, int64_t *begin, int64_t *end) {
+    *begin = 0;
+    *end = -1;
+    if (sel->kind != AST_RANGE) return;
+    *begin = (int64_t)net_value(L, scope, sel->a);
+    *end = (sel->b ? (int64_t)net_value(L, scope, sel->b) : *begin) + 1;
+}
+
+static void lower_connect(Lower *L, NetItem *ni, RtProjDesc *pd) {
+    AstNode *it = ni->node;
+    if (it->a->kind == AST_RANGE || it->b->kind == AST_RANGE)
+        unsupported(L, it->span, "a connection from or to a neuron range");
+    if (clause_of(it, CL_SYNAPSE)) unsupported(L, clause_of(it, CL_SYNAPSE)->span, "a synapse model");
+    if (clause_of(it, CL_WITH)) unsupported(L, clause_of(it, CL_WITH)->span, "plasticity");
+    Population *src = selector_pop(ni->scope, it->a, L), *dst = selector_pop(ni->scope, it->b, L);
+    PopLow *pl = pop_low(L, dst);
+    AstNode *via = clause_of(it, CL_VIA), *onto = clause_of(it, CL_ONTO), *c;
+    AstNode *receptor = decl_named(L, via->a);
+    pd->name = arena_printf(L->a, "%s->%s", src->name, dst->name);
+    pd->pre = pop_index(L, src);
+    pd->post = pl->index;
+    pd->receptor = rec_instance(L, pl, receptor, target_port(pl, onto, receptor), NULL);
+    pd->autapses = !(clause_of(it, CL_AUTAPSES) && (clause_of(it, CL_AUTAPSES)->flags & AST_F_NO));
+    if ((c = clause_of(it, CL_ALL_TO_ALL))) pd->rule = RT_CONN_ALL_TO_ALL;
+    else if ((c = clause_of(it, CL_ONE_TO_ONE))) pd->rule = RT_CONN_ONE_TO_ONE;
+    else if ((c = clause_of(it, CL_PROBABILITY))) pd->rule = RT_CONN_PROBABILITY, pd->p = net_value(L, ni->scope, c->a);
+    else if ((c = clause_of(it, CL_INDEGREE)))
+        pd->rule = RT_CONN_FIXED_INDEGREE, pd->degree = (int64_t)net_value(L, ni->scope, c->a);
+    else if ((c = clause_of(it, CL_OUTDEGREE)))
+        pd->rule = RT_CONN_FIXED_OUTDEGREE, pd->degree = (int64_t)net_value(L, ni->scope, c->a);
+    else if ((c = clause_of(it, CL_FILE))) pd->rule = RT_CONN_FILE, pd->file = c->a->name;
+    AstNode *w = clause_of(it, CL_WEIGHT), *d = clause_of(it, CL_DELAY);
+    pd->weight = w ? net_dist(L, ni->scope, w->a) : (RtDist){RT_DIST_CONST, 0, 0};
+    pd->delay = d ? net_dist(L, ni->scope, d->a) : (RtDist){RT_DIST_CONST, 0, 0};
+}
+
+static void lower_input(Lower *L, NetItem *ni, RtInputDesc *in) {
+    AstNode *it = ni->node;
+    Population *dst = selector_pop(ni->scope, it->b, L);
+    PopLow *pl = pop_low(L, dst);
+    AstNode *via = clause_of(it, CL_VIA), *onto = clause_of(it, CL_ONTO);
+    in->name = it->name;
+    in->post = pl->index;
+    range_of(L, ni->scope, it->b, &in->begin, &in->end);
+    in->start_s = 0;
+    in->stop_s = -1;
+    if (it->op == INPUT_CURRENT) {
+        in->kind = RT_INPUT_CURRENT;
+        in->receptor = rec_instance(L, pl, NULL, target_port(pl, onto, NULL), arena_printf(L->a, "current:%s", it->name));
+        in->weight = net_value(L, ni->scope, it->a);
+        return;
+    }
+    if (it->op == INPUT_SPIKES) {
+        unsupported(L, it->span, "an input of spike times from a file");
+        return;
+    }
+    AstNode *receptor = decl_named(L, via->a), *w = clause_of(it, CL_WEIGHT);
+    in->kind = RT_INPUT_POISSON;
+    in->receptor = rec_instance(L, pl, receptor, target_port(pl, onto, receptor), NULL);
+    in->n_sources = it->a ? (int64_t)net_value(L, ni->scope, it->a) : 1;
+    in->rate_hz = net_value(L, ni->scope, clause_of(it, CL_RATE)->a);
+    if (is_dist_call(w->a)) unsupported(L, w->span, "a random weight of an input");
+    in->weight = net_value(L, ni->scope, w->a);
+}
+
+static int64_t steps_of(Lower *L, Scope *scope, AstNode *cl, double dt, int64_t dflt) {
+    if (!cl) return dflt;
+    int64_t n = (int64_t)llround(net_value(L, scope, cl->a) / dt);
+    return n < 1 ? 1 : n;
+}
+
+typedef struct DescBuild {
+    RtProjDesc *projs;  int nprojs, cap_projs;
+    RtInputDesc *inputs; int ninputs, cap_inputs;
+    RtRecDesc *recs;    int nrecs, cap_recs;
+    RtEventDesc *events; int nevents, cap_events;
+} DescBuild;
+
+static const char *rec_file(Lower *L, DescBuild *b, const char *pop, const char *what) {
+    const char *base = arena_printf(L->a, "%s_%s", pop, what);
+    const char *name = arena_printf(L->a, "%s.npy", base);
+    for (int k = 2;; k++) {
+        bool taken = false;
+        for (int i = 0; i < b->nrecs; i++) taken |= !strcmp(b->recs[i].file, name);
+        if (!taken) return name;
+        name = arena_printf(L->a, "%s_%d.npy", base, k);
+    }
+}
+
+static void lower_record(Lower *L, NetItem *ni, DescBuild *b, double dt) {
+    AstNode *it = ni->node;
+    int64_t every = steps_of(L, ni->scope, clause_of(it, CL_EVERY), dt, 1);
+    for (int i = 0; i < it->items.n; i++) {
+        AstNode *of = it->items.v[i];
+        if (of->kind != AST_CLAUSE || of->op != CL_OF) continue;
+        Population *pop = selector_pop(ni->scope, of->a, L);
+        PopLow *pl = pop_low(L, pop);
+        for (int j = 0; j < it->items2.n; j++) {
+            const char *what = it->items2.v[j]->name;
+            RtRecDesc r = {.pop = pl->index, .every = every};
+            range_of(L, ni->scope, of->a, &r.begin, &r.end);
+            if (!strcmp(what, "spikes")) {
+                r.kind = RT_REC_SPIKES;
+            } else if (!strcmp(what, "rate")) {
+                r.kind = RT_REC_RATE;
+                r.every = steps_of(L, ni->scope, clause_of(it, CL_EVERY), dt, (int64_t)llround(1e-3 / dt));
+            } else if (!strcmp(what, "balance")) {
+                unsupported(L, it->items2.v[j]->span, "the balance monitor");
+                continue;
+            } else {
+                r.kind = RT_REC_STATE;
+                r.var = -1;
+                for (int v = 0; v < pl->nsvars; v++)
+                    if (!strcmp(pl->svars[v].name, what)) r.var = v;
+                if (r.var < 0) {
+                    unsupported(L, it->items2.v[j]->span, "recording a definition or a port current");
+                    continue;
+                }
+            }
+            r.file = rec_file(L, b, pop->name, what);
+            GROW(L, b->recs, b->nrecs, b->cap_recs);
+            b->recs[b->nrecs++] = r;
+        }
+    }
+}
+
+static void lower_at(Lower *L, NetItem *ni, DescBuild *b) {
+    AstNode *it = ni->node, *act = it->c;
+    if (act->op != ACT_SET || !act->a || act->a->kind != AST_MEMBER) {
+        unsupported(L, act->span, "this protocol action");
+        return;
+    }
+    Sym *owner = sema_lookup(ni->scope, act->a->a->name);
+    if (!owner || owner->kind != SYM_INPUT) {
+        unsupported(L, act->span, "setting a parameter during the run");
+        return;
+    }
+    int input = -1;
+    for (int i = 0; i < b->ninputs; i++)
+        if (!strcmp(b->inputs[i].name, owner->name)) input = i;
+    if (input < 0 || b->inputs[input].kind != RT_INPUT_POISSON) {
+        unsupported(L, act->span, "setting this input");
+        return;
+    }
+    double t = net_value(L, ni->scope, it->a);
+    GROW(L, b->events, b->nevents, b->cap_events);
+    b->events[b->nevents++] = (RtEventDesc){t, RT_EV_SET_INPUT_RATE, input, 0, net_value(L, ni->scope, act->b)};
+    if (it->b) {
+        GROW(L, b->events, b->nevents, b->cap_events);
+        b->events[b->nevents++] =
+            (RtEventDesc){t + net_value(L, ni->scope, it->b), RT_EV_SET_INPUT_RATE, input, 0, b->inputs[input].rate_hz};
+    }
+}
+
+static void build_desc(Lower *L, Lowered *out, double dt) {
+    DescBuild b = {0};
+    for (int i = 0; i < L->net->nitems; i++) {
+        NetItem *ni = &L->net->items[i];
+        if (ni->node->kind == AST_CONNECT) {
+            GROW(L, b.projs, b.nprojs, b.cap_projs);
+            memset(&b.projs[b.nprojs], 0, sizeof b.projs[0]);
+            lower_connect(L, ni, &b.projs[b.nprojs++]);
+        } else if (ni->node->kind == AST_INPUT) {
+            GROW(L, b.inputs, b.ninputs, b.cap_inputs);
+            memset(&b.inputs[b.ninputs], 0, sizeof b.inputs[0]);
+            lower_input(L, ni, &b.inputs[b.ninputs++]);
+        }
+    }
+    for (int i = 0; i < L->net->nitems; i++) {
+        NetItem *ni = &L->net->items[i];
+        if (ni->node->kind == AST_RECORD) lower_record(L, ni, &b, dt);
+        else if (ni->node->kind == AST_AT) lower_at(L, ni, &b);
+    }
+    RtModelDesc *m = &out->desc;
+    m->nprojs = b.nprojs;
+    m->projs = b.projs;
+    m->ninputs = b.ninputs;
+    m->inputs = b.inputs;
+    m->nrecs = b.nrecs;
+    m->recs = b.recs;
+    m->nevents = b.nevents;
+    m->events = b.events;
+}
+
+static void fill_pop_desc(PopLow *pl, RtPopDesc *pd) {
+    pd->name = pl->pop->name;
+    pd->size = pl->pop->size;
+    pd->kind = RT_POP_NEURON;
+    pd->precision = RT_PREC_F64;
+    pd->nstates = pl->nsvars;
+    pd->states = pl->svars;
+    pd->nparams = pl->npvars;
+    pd->params = pl->pvars;
+    pd->ninputs = pl->nrecs;
+    pd->input_names = pl->mp->input_names;
+}
+
+static AstNode *simulate_clause(Program *p, int k) { return p->simulate ? clause_of(p->simulate, k) : NULL; }
+
+Lowered *lower_program(Program *p) {
+    if (!p->simulate) {
+        diag_report(p->d, (SrcSpan){0}, DIAG_UNSUPPORTED, "the model has no 'simulate' declaration: nothing to run");
+        return NULL;
+    }
+    Sym *ns = sema_lookup(&p->global, p->simulate->name);
+    Lower L = {.p = p, .a = p->a, .d = p->d, .net = ns->decl->sema};
+    Lowered *out = ARENA_NEW(p->a, Lowered);
+    out->network = ns->decl->name;
+    L.npl = L.net->npops;
+    L.pl = ARENA_ARRAY(p->a, PopLow, L.npl + 1);
+    out->mir.pops = ARENA_ARRAY(p->a, MirPop, L.npl + 1);
+    out->mir_pop = ARENA_ARRAY(p->a, int, L.npl + 1);
+    for (int i = 0; i < L.npl; i++) {
+        PopLow *pl = &L.pl[i];
+        pl->pop = L.net->pops[i];
+        pl->index = i;
+        pl->nscope = pl->pop->type_scope;
+        pl->call = pl->pop->decl->b;
+        pl->mp = &out->mir.pops[i];
+        out->mir_pop[i] = i;
+    }
+    out->mir.npops = L.npl;
+    collect_receptors(&L);
+    for (int i = 0; i < L.npl; i++) lower_population(&L, &L.pl[i]);
+    MirMethod hint = MM_AUTO;
+    AstNode *mcl = simulate_clause(p, CL_METHOD), *pcl = simulate_clause(p, CL_PRECISION);
+    if (mcl) hint = method_of(mcl->a->name);
+    out->use_float = pcl && !strcmp(pcl->a->name, "float");
+    for (int i = 0; i < L.npl; i++)
+        if (out->mir.pops[i].method_hint == MM_AUTO) out->mir.pops[i].method_hint = hint;
+    out->mir.dt = p->sim_dt;
+    out->pops = ARENA_ARRAY(p->a, RtPopDesc, L.npl + 1);
+    for (int i = 0; i < L.npl; i++) fill_pop_desc(&L.pl[i], &out->pops[i]);
+    RtModelDesc *m = &out->desc;
+    m->abi_version = RT_ABI_VERSION;
+    m->name = out->network;
+    m->dt = p->sim_dt;
+    AstNode *dur = simulate_clause(p, CL_FOR), *seed = simulate_clause(p, CL_SEED);
+    m->duration_s = dur ? net_value(&L, &p->global, dur->a) : 1.0;
+    m->seed = seed ? (uint64_t)net_value(&L, &p->global, seed->a) : 1;
+    m->npops = L.npl;
+    m->pops = out->pops;
+    build_desc(&L, out, p->sim_dt);
+    diag_flush(p->d);
+    return L.failed ? NULL : out;
+}
+
+bool lower_plan_odes(Program *p, Lowered *l) {
+    bool ok = true;
+    for (int i = 0; i < l->mir.npops; i++) {
+        l->mir.pops[i].use_float = l->use_float;
+        ok &= ode_plan(p->a, &l->mir.pops[i], l->mir.dt, p->d);
+    }
+    diag_flush(p->d);
+    return ok;
+}

@@ -1,0 +1,37 @@
+/* lower.h - from a checked Program to MIR and the runtime's model descriptor.
+ *
+ * Pipeline position: after sema (the Program is error-free), before ode.c
+ * and code generation. lower_program() flattens the simulated network: one
+ * MirPop per population of neurons (the neuron type together with every
+ * receptor instance its incoming connections and inputs use, parameters
+ * folded to SI constants, per-population overrides applied), and an
+ * RtModelDesc with the populations' state layouts and initial values,
+ * projections, inputs, recordings and protocol events. The update kernels of
+ * RtPopDesc are filled in by the driver once code generation is done.
+ */
+#ifndef EIC_LOWER_H
+#define EIC_LOWER_H
+
+#include "mir.h"
+#include "rt_abi.h"
+#include "sema.h"
+
+typedef struct Lowered {
+    const char *network;      /* name of the simulated network */
+    MirModel mir;             /* mir.pops[k] belongs to desc.pops[mir_pop[k]] */
+    int *mir_pop;
+    RtModelDesc desc;         /* update kernels still NULL */
+    RtPopDesc *pops;          /* desc.pops, writable */
+    bool use_float;           /* simulate ... precision float */
+} Lowered;
+
+/* Lowers the network named by `simulate`. Reports constructs the simulator
+ * does not support yet as [unsupported] errors and returns NULL then (also
+ * when the program has no simulate). Everything lives in the session arena. */
+Lowered *lower_program(Program *p);
+
+/* Runs the ODE planner on every population (reports to the session's
+ * diagnostics). Returns false on errors. */
+bool lower_plan_odes(Program *p, Lowered *l);
+
+#endif

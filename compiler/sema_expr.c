@@ -370,9 +370,19 @@ static Ty fold_call(const Builtin *b, Ty *args, Ty r) {
     return r;
 }
 
+/* Checks the arguments of a call that is already reported as wrong, so
+ * that errors inside them are found and their names count as used. */
+static void check_args_only(Ctx *c, AstNode *e) {
+    for (int i = 0; i < e->items.n; i++) {
+        AstNode *arg = e->items.v[i];
+        sema_expr(c, arg->kind == AST_ARG ? arg->a : arg);
+    }
+}
+
 static Ty check_call(Ctx *c, AstNode *e) {
     const Builtin *b = find_builtin(e->name);
     if (!b) {
+        check_args_only(c, e);
         Sym *s = sema_lookup(c->scope, e->name);
         if (s && s->kind == SYM_DECL) {
             diag_report(c->p->d, e->name_span, DIAG_WRONG_KIND, "%s '%s' cannot be called in an expression",
@@ -385,16 +395,20 @@ static Ty check_call(Ctx *c, AstNode *e) {
     if (e->items.n != b->nargs) {
         diag_report(c->p->d, e->span, DIAG_ARG_COUNT, "'%s' takes %d argument%s, but %d %s given", e->name,
                     b->nargs, b->nargs == 1 ? "" : "s", e->items.n, e->items.n == 1 ? "was" : "were");
+        check_args_only(c, e);
         return ty_error();
     }
+    for (int i = 0; i < b->nargs; i++)
+        if (e->items.v[i]->kind == AST_ARG) {
+            diag_report(c->p->d, e->items.v[i]->name_span, DIAG_ARG_COUNT, "'%s' takes no named arguments",
+                        e->name);
+            check_args_only(c, e);
+            return ty_error();
+        }
     Ty args[3];
     bool bad = false;
     for (int i = 0; i < b->nargs; i++) {
         AstNode *arg = e->items.v[i];
-        if (arg->kind == AST_ARG) {
-            diag_report(c->p->d, arg->name_span, DIAG_ARG_COUNT, "'%s' takes no named arguments", e->name);
-            return ty_error();
-        }
         args[i] = sema_expr(c, arg);
         bad |= ty_bad(args[i]) || !want_number(c, args[i], arg, e->name);
     }

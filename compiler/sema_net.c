@@ -97,6 +97,8 @@ static Population *find_population(NetCtx *nc, AstNode *sel) {
         return NULL;
     }
     s->used++;
+    if (s->kind == SYM_PARAM && s->resolving == 2 && s->ty.kind == TY_ERROR)
+        return NULL; /* a motif argument whose error is already reported */
     if (s->kind != SYM_POPULATION || !s->data) {
         diag_report(nc->c.p->d, at, DIAG_WRONG_KIND, "'%s' is not a population", name);
         return NULL;
@@ -655,6 +657,14 @@ static Scope *bind_motif(NetCtx *nc, AstNode *use, AstNode *motif) {
         AstNode *value = bound[j] ? bound[j] : param->a;
         if (!value) {
             diag_report(p->d, call->span, DIAG_ARG_COUNT, "motif '%s' needs a value for '%s'", motif->name, param->name);
+            /* Declared with the error type, so that its uses in the motif
+             * body are not reported again as undefined names. */
+            Sym *missing = sema_declare(p, s, param->name, SYM_PARAM, param, param->name_span);
+            if (missing) {
+                missing->ty = ty_error();
+                missing->resolving = 2;
+                missing->used = 1;
+            }
             continue;
         }
         /* A parameter bound to a population name is that population. */

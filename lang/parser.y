@@ -141,11 +141,11 @@ static bool tree_depth_ok(ParseCtx *ctx, AstNode *decl);
 %type <node> simulate opt_onto sim_clause binding motif_param stmt if_stmt on_head
 %type <node> net_item action clause call scale_target selector rec_name lvalue name_ref
 %type <node> expr or_e and_e not_e cmp_e add_e mul_e unary pow_e postfix primary arg
-%type <node> opt_expr opt_fraction opt_for
+%type <node> opt_expr opt_fraction opt_for opt_as
 %type <list> items item bindings block stmts names opt_names motif_params opt_motif_params
 %type <list> net_items clauses sim_clauses rec_names targets args opt_args opt_paren_args
 %type <list> opt_clamp
-%type <str> dotted opt_as
+%type <str> dotted
 %type <ival> opt_per assign_op cmp_op pre_post opt_soft
 
 %initial-action {
@@ -474,7 +474,11 @@ net_item
     | KW_RECORD rec_names KW_OF targets clauses
         { $$ = mk(ctx, AST_RECORD, @$); $$->items2 = $2; $$->items = list_cat(ctx, $4, $5); }
     | KW_USE call opt_as
-        { $$ = mk(ctx, AST_USE, @$); $$->a = $2; $$->name = $3; if ($3) $$->name_span = @3; }
+        {
+            $$ = mk(ctx, AST_USE, @$);
+            $$->a = $2;
+            if ($3) { $$->name = $3->name; $$->name_span = $3->span; }
+        }
     | KW_AT expr action opt_for
         { $$ = mk(ctx, AST_AT, @$); $$->a = $2; $$->b = $4; $$->c = $3; }
     | KW_AT expr KW_FOR expr action
@@ -488,7 +492,7 @@ opt_expr
     ;
 opt_as
     : %empty        { $$ = NULL; }
-    | KW_AS IDENT   { $$ = $2; }
+    | KW_AS IDENT   { $$ = mk_named(ctx, AST_NAME, @2, $2, @2); }
     ;
 opt_for
     : %empty        { $$ = NULL; }
@@ -867,11 +871,12 @@ static const char *expected_text(ParseCtx *ctx, const yypcontext_t *yyctx) {
     return s;
 }
 
-/* Names the thing just parsed, from the accessing symbols of the top two
- * parser states: "after parameter name", "after '='", "after expression". */
+/* Names what was just parsed: "after parameter name" when a declaring
+ * keyword precedes the name, "after expression" after an expression, else
+ * "after 'tok'" with the token before the unexpected one. NULL at the start. */
 static const char *after_text(ParseCtx *ctx, const yypcontext_t *yyctx) {
     const yy_state_t *sp = yyctx->yyssp;
-    if (*sp == 0) return NULL;
+    if (*sp == 0 || ctx->prev2_span.file == 0) return NULL;
     yysymbol_kind_t top = (yysymbol_kind_t)yystos[*sp];
     if (top == YYSYMBOL_IDENT) {
         yysymbol_kind_t below = (yysymbol_kind_t)yystos[sp[-1]];
@@ -879,13 +884,11 @@ static const char *after_text(ParseCtx *ctx, const yypcontext_t *yyctx) {
             return arena_printf(A, " after %s name", yysymbol_name(below));
         return arena_printf(A, " after name %s", span_text(ctx, ctx->prev2_span));
     }
-    if (top < YYNTOKENS) return arena_printf(A, " after %s", symbol_desc(top));
     static const char *exprs[] = {"expr", "or_e", "and_e", "not_e", "cmp_e", "add_e",
                                   "mul_e", "unary", "pow_e", "postfix", "primary"};
     for (size_t i = 0; i < sizeof exprs / sizeof *exprs; i++)
         if (strcmp(yysymbol_name(top), exprs[i]) == 0) return " after expression";
-    if (strcmp(yysymbol_name(top), "block") == 0) return " after block";
-    return NULL;
+    return arena_printf(A, " after %s", span_text(ctx, ctx->prev2_span));
 }
 
 static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner, ParseCtx *ctx) {

@@ -137,6 +137,10 @@ void mir_push(Arena *a, MirBlock *b, MirStmt *s);
 MirStmt *mir_input_clear(Arena *a, int slot);
 MirStmt *mir_if(Arena *a, MirExpr *cond);   /* push into ->then / ->else_ afterwards */
 
+/* Constant folding (defined in mir_eval.c, declared there too): returns `e`
+ * with constant sub-trees replaced by MX_CONST; MX_DT too when dt > 0. */
+MirExpr *mir_fold(Arena *a, MirExpr *e, double dt);
+
 /* Printing (mir.c). Names come from `p` when it is non-NULL; temps print as %N. */
 const char *mir_fn_name(MirFn fn);
 const char *mir_method_name(MirMethod m);

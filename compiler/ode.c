@@ -717,6 +717,15 @@ static const char *others_read(Plan *p, int i) {
     return s;
 }
 
+/* Names of the exact-set members of component c, "V, I" (arena). */
+static const char *block_names(Plan *p, const Choice *ch, int c) {
+    char *s = "";
+    for (int j = 0; j < p->n; j++)
+        if (ch->exact_ok[j] && ch->comp[j] == c)
+            s = arena_printf(p->a, "%s%s%s", s, *s ? ", " : "", state_name(p, j));
+    return s;
+}
+
 static bool reads_only_itself(const Plan *p, int i) {
     for (int j = 0; j < p->n; j++)
         if (j != i && p->dep[i].st[j]) return false;
@@ -756,8 +765,8 @@ static void choose_exact_component(Plan *p, Choice *ch, int c) {
         const MirExpr *self = p->lin_all[i].c[i];
         if (constant && m > 1)
             set_method(p, i, MM_EXACT, K_MATRIX, ch, arena_printf(p->a,
-                "linear with constant coefficients, coupled with %s: %dx%d propagator computed at compile time",
-                others_read(p, i)[0] ? others_read(p, i) : "the block", m, m));
+                "linear with constant coefficients: %dx%d propagator of {%s} computed at compile time",
+                m, m, block_names(p, ch, c)));
         else if (reads_only_itself(p, i) && (!self || self->op == MX_CONST))
             set_method(p, i, MM_EXACT, K_MATRIX, ch,
                        "linear with constant coefficients: propagator computed at compile time");
@@ -791,8 +800,9 @@ static void choose_rest_component(Plan *p, Choice *ch, int c) {
         const char *sn = state_name(p, i);
         if (all)
             set_method(p, i, MM_EXPONENTIAL_EULER, K_EXPEULER, ch, arena_printf(p->a,
-                "conditionally linear: affine in '%s'%s%s, coefficients frozen at the start of the step",
-                sn, others_read(p, i)[0] ? " with coefficients reading " : "", others_read(p, i)));
+                "conditionally linear: affine in '%s'%s%s%s", sn,
+                others_read(p, i)[0] ? " given " : "", others_read(p, i),
+                others_read(p, i)[0] ? " at their start-of-step values" : ""));
         else if (!cond_linear(p, i))
             set_method(p, i, MM_RK4, K_RK, ch, arena_printf(p->a, "not linear in '%s'", sn));
         else
@@ -857,14 +867,15 @@ static int matrix_block(const Plan *p, const Choice *ch, int c, int *idx) {
     return m;
 }
 
-/* Emits every propagator block; a block whose propagator is not finite
- * (coefficients near overflow) falls back to rk4. Singletons that share a
- * component with per-neuron members form their own 1x1 block. */
+/* Emits every propagator block: the K_MATRIX members of one component (in a
+ * component with per-neuron coefficients these read only themselves, so the
+ * block is diagonal). A block whose propagator is not finite (coefficients
+ * near overflow) falls back to rk4. */
 static void emit_matrix_blocks(Plan *p, Choice *ch) {
     int *idx = ARENA_ARRAY(p->a, int, p->n);
     for (int i = 0; i < p->n; i++) {
         if (ch->kind[i] != K_MATRIX || p->next[i]) continue;
-        int m = reads_only_itself(p, i) ? (idx[0] = i, 1) : matrix_block(p, ch, ch->comp[i], idx);
+        int m = matrix_block(p, ch, ch->comp[i], idx);
         if (emit_exact_block(p, idx, m)) continue;
         for (int u = 0; u < m; u++)
             set_method(p, idx[u], MM_RK4, K_RK, ch, "linear, but its propagator overflows: rk4");

@@ -295,7 +295,7 @@ START_TEST(coba_methods_and_order) {
     ck_assert_int_eq(p->odes[1].method, MM_EXACT);
     ck_assert_int_eq(p->odes[2].method, MM_EXACT);
     char *ex = ode_explain(&A, p);
-    ck_assert_ptr_nonnull(strstr(ex, "V: exponential_euler - conditionally linear: affine in 'V' with coefficients reading 'g_e', 'g_i'"));
+    ck_assert_ptr_nonnull(strstr(ex, "V: exponential_euler - conditionally linear: affine in 'V' given 'g_e', 'g_i' at their start-of-step values\n"));
     ck_assert_ptr_nonnull(strstr(ex, "g_e: exact - linear with constant coefficients"));
     ck_assert_ptr_nonnull(strstr(ex, "\ng_i: exact"));
     /* first order: halving dt halves the error (reference: rk4 at dt/64) */
@@ -500,8 +500,8 @@ START_TEST(explain_and_dump) {
     ode(p, 1, dvd(neg(st(1)), num(2e-3)));
     plan(p, MM_AUTO, 1e-4);
     ck_assert_str_eq(ode_explain(&A, p),
-                     "V: exact - linear with constant coefficients, coupled with 'I': 2x2 propagator computed at compile time\n"
-                     "I: exact - linear with constant coefficients, coupled with the block: 2x2 propagator computed at compile time\n");
+                     "V: exact - linear with constant coefficients: 2x2 propagator of {V, I} computed at compile time\n"
+                     "I: exact - linear with constant coefficients: 2x2 propagator of {V, I} computed at compile time\n");
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);

@@ -26,8 +26,9 @@ int driver_check(const DriverOptions *o) {
     driver_open_session(&s, o);
     if (!front_load(&s, o->file)) return driver_finish(&s, EXIT_MODEL_ERROR);
     Program *p = sema_check(&s);
-    if (p && o->explain) sema_explain(p, stdout);
-    return driver_finish(&s, 0);
+    int code = driver_finish(&s, 0);
+    if (p && o->explain) return driver_explain(o);
+    return code;
 }
 
 int driver_dump_ast(const DriverOptions *o) {

@@ -35,6 +35,9 @@ int driver_finish(Session *s, int code);
 
 int driver_check(const DriverOptions *o);
 int driver_run(const DriverOptions *o);
+int driver_emit_llvm(const DriverOptions *o);
+/* check --explain: the integration scheme of every ODE of the simulated network. */
+int driver_explain(const DriverOptions *o);
 int driver_dump_ast(const DriverOptions *o);
 
 #endif

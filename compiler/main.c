@@ -15,6 +15,7 @@ static void usage(FILE *out) {
           "  check FILE        check a model file and report every error\n"
           "  dump-ast FILE     print the syntax tree of a model file\n"
           "  run FILE          compile, simulate and record the model's 'simulate'\n"
+          "  emit-llvm FILE    print the optimized LLVM IR of the model's kernels\n"
           "\n"
           "options:\n"
           "  -I DIR            add DIR to the import search path (also: EIC_PATH=dir1:dir2)\n"
@@ -125,6 +126,7 @@ int main(int argc, char **argv) {
     if (!strcmp(o.command, "check")) run = driver_check;
     else if (!strcmp(o.command, "dump-ast")) run = driver_dump_ast;
     else if (!strcmp(o.command, "run")) run = driver_run;
+    else if (!strcmp(o.command, "emit-llvm")) run = driver_emit_llvm;
     else return usage_error("unknown command '%s'", o.command);
     if (!o.file) return usage_error("'%s' needs a model file", o.command);
     return run(&o);

@@ -13,6 +13,7 @@
 #include "frontend.h"
 #include "jit.h"
 #include "lower.h"
+#include "ode.h"
 #include "sema.h"
 
 static double now_s(void) {
@@ -107,6 +108,7 @@ static int simulate(const DriverOptions *o, Lowered *l, RtTimings *tm, double t0
     ro.model_file = o->file;
     ro.eic_version = EIC_VERSION;
     ro.interrupt = &interrupted;
+    ro.check_every = 1000000000;
     Progress pr = {.dt = l->desc.dt, .show = !o->quiet && (o->progress || isatty(2))};
     ro.progress = report_progress;
     ro.progress_ctx = &pr;
@@ -156,4 +158,55 @@ int driver_run(const DriverOptions *o) {
     int code = simulate(o, l, &tm, t0, out_dir);
     jit_free(jit);
     return driver_finish(&s, code);
+}
+
+/* Lowers and plans `o->file` for emit-llvm and check --explain. Returns NULL
+ * (after diagnostics) on errors; the session must be finished by the caller. */
+static Lowered *lower_for_inspection(Session *s, const DriverOptions *o, Program **prog) {
+    if (!front_load(s, o->file)) return NULL;
+    Program *p = sema_check(s);
+    if (!p) return NULL;
+    *prog = p;
+    Lowered *l = lower_program(p);
+    if (!l || !lower_plan_odes(p, l)) return NULL;
+    return l;
+}
+
+int driver_emit_llvm(const DriverOptions *o) {
+    Session s;
+    driver_open_session(&s, o);
+    Program *p = NULL;
+    Lowered *l = lower_for_inspection(&s, o, &p);
+    if (!l) return driver_finish(&s, EXIT_MODEL_ERROR);
+    char err[1024] = "";
+    CgTarget t;
+    LLVMContextRef cx = LLVMContextCreate();
+    LLVMModuleRef m = NULL;
+    int code = 0;
+    if (cg_target_host(&t, err, sizeof err) || !(m = cg_emit_model(cx, &t, &l->mir, err, sizeof err)) ||
+        cg_optimize(m, &t, err, sizeof err)) {
+        fprintf(stderr, "eic: error: code generation failed: %s\n", err);
+        code = EXIT_RUNTIME;
+    } else {
+        char *ir = LLVMPrintModuleToString(m);
+        fputs(ir, stdout);
+        LLVMDisposeMessage(ir);
+    }
+    if (m) LLVMDisposeModule(m);
+    LLVMContextDispose(cx);
+    return driver_finish(&s, code);
+}
+
+int driver_explain(const DriverOptions *o) {
+    Session s;
+    driver_open_session(&s, o);
+    Program *p = NULL;
+    Lowered *l = lower_for_inspection(&s, o, &p);
+    if (!l) return driver_finish(&s, p ? EXIT_MODEL_ERROR : EXIT_MODEL_ERROR);
+    for (int k = 0; k < l->mir.npops; k++) {
+        printf("population %s:\n", l->mir.pops[k].name);
+        fputs(ode_explain(&s.arena, &l->mir.pops[k]), stdout);
+        if (getenv("EIC_DUMP_MIR")) mir_dump(stdout, &l->mir.pops[k]);
+    }
+    return driver_finish(&s, 0);
 }

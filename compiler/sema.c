@@ -757,14 +757,3 @@ Program *sema_check(Session *s) {
     diag_flush(p->d);
     return s->diags.nerrors > errors_before ? NULL : p;
 }
-
-void sema_explain(Program *p, FILE *out) {
-    for (int i = 0; i < p->nbodies; i++) {
-        AstNode *d = p->body_decls[i];
-        if (d->kind != AST_NEURON && d->kind != AST_RECEPTOR) continue;
-        for (int j = 0; j < d->items.n; j++) {
-            AstNode *it = d->items.v[j];
-            if (it->kind == AST_ODE) fprintf(out, "%s %s: d%s/dt\n", sema_decl_word(d->kind), d->name, it->name);
-        }
-    }
-}

@@ -17,7 +17,4 @@ typedef struct Program Program;
 /* Returns NULL when errors were reported. The Program lives in s->arena. */
 Program *sema_check(Session *s);
 
-/* Prints, per neuron type, the integration scheme chosen for each ODE. */
-void sema_explain(Program *p, FILE *out);
-
 #endif

@@ -41,6 +41,7 @@ int sema_new_unknown(Program *p, const char *what) {
 
 Ty sema_resolve_ty(Program *p, Ty t) {
     if (t.unk > 0 && p->unknowns[t.unk].bound) {
+        if (t.upow == 1 && unit_dim_is_dimensionless(t.dim)) t.unit = p->unknowns[t.unk].unit;
         t.dim = unit_dim_mul(t.dim, unit_dim_pow(p->unknowns[t.unk].dim, t.upow, 1));
         t.unk = 0;
         t.upow = 0;
@@ -53,6 +54,8 @@ static void bind_unknown(Program *p, Ty u, Ty known) {
     Dim rest = unit_dim_div(known.dim, u.dim);
     p->unknowns[u.unk].dim = unit_dim_pow(rest, 1, u.upow);
     p->unknowns[u.unk].bound = true;
+    /* Keep the unit's spelling ("nS" rather than "S") when u is exactly the unknown. */
+    p->unknowns[u.unk].unit = u.upow == 1 && unit_dim_is_dimensionless(u.dim) ? known.unit : NULL;
 }
 
 bool sema_unify(Program *p, Ty *a, Ty *b) {

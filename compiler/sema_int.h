@@ -74,6 +74,7 @@ typedef struct Unknown {
     bool bound;
     Dim dim;
     const char *what;   /* "the weight of receptor 'AMPA'" */
+    const char *unit;   /* the unit as written where it was bound ("nS"), for messages; may be NULL */
 } Unknown;
 
 /* A checked population of a network. */

@@ -381,7 +381,7 @@ static void check_connect(NetCtx *nc, AstNode *it) {
         if (d && !ty_bad(w)) {
             Ty pw = receptor_weight(p, d);
             if (!sema_unify(p, &w, &pw))
-                diag_report(p->d, with->span, DIAG_UNIT_MISMATCH,
+                diag_report(p->d, with->a->name_span, DIAG_UNIT_MISMATCH,
                             "plasticity rule '%s' changes weights in '%s', but receptor '%s' takes '%s'", d->name,
                             sema_ty_text(p, pw), receptor ? receptor->name : "?", sema_ty_text(p, w));
         }

@@ -350,6 +350,8 @@ static MirExpr *k_mul(Plan *p, MirExpr *x, MirExpr *y) {
     if (is_num(x, 1)) return y;
     if (is_num(y, 1)) return x;
     if (x->op == MX_CONST && y->op == MX_CONST) return k_const(p, x->value * y->value);
+    if (is_num(x, -1)) return k_neg(p, y);
+    if (is_num(y, -1)) return k_neg(p, x);
     return mir_binary(p->a, MX_MUL, x, y);
 }
 

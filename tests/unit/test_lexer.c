@@ -121,7 +121,7 @@ START_TEST(operators_and_punctuation) {
 }
 END_TEST
 
-/* [S-lex-5] a number and a unit on the same line are one quantity token. */
+/* [S-lex-6] a number and a unit on the same line are one quantity token. */
 START_TEST(quantities) {
     ck_assert_int_eq(lex("200 pF"), 1);
     AstNode *q = toks[0].v.node;
@@ -235,6 +235,7 @@ START_TEST(unterminated_string) {
 }
 END_TEST
 
+/* [S-lex-5] */
 START_TEST(number_out_of_range) {
     ck_assert_int_eq(lex("1e999 ms"), 1);
     ck_assert(isinf(toks[0].v.node->num));
@@ -260,7 +261,7 @@ START_TEST(malformed_exponent) {
 }
 END_TEST
 
-/* [S-lex-7] one diagnostic per run of bad bytes */
+/* [S-lex-1] one diagnostic per run of bad bytes */
 START_TEST(invalid_characters) {
     ck_assert_int_eq(lex("a @@@ b $ c"), 3);
     ck_assert_int_eq(diags.nerrors, 2);

@@ -734,6 +734,7 @@ START_TEST(contextual_words) {
 }
 END_TEST
 
+/* [S-syn-6] */
 START_TEST(recovery_reports_every_error) {
     AstNode *root = parse(
         "neuron A {\n"
@@ -781,6 +782,7 @@ END_TEST
 
 /* ---- empty files, nesting and hostile input ---------------------------------- */
 
+/* [S-syn-7] */
 START_TEST(empty_files) {
     AstNode *root = parse("");
     ck_assert_int_eq(root->items.n, 0);
@@ -808,7 +810,7 @@ static char *nested(const char *head, const char *open, int n, const char *mid, 
     return buf;
 }
 
-/* [S-syn-depth] brackets plus pending prefix operators may nest 256 deep. */
+/* [S-syn-8] brackets plus pending prefix operators may nest 256 deep. */
 START_TEST(nesting_limit) {
     /* `neuron N {` is one level, so 255 parentheses are the most allowed */
     char *ok = nested("neuron N { let x = ", "(", PARSE_MAX_DEPTH - 1, "1", ")", " }");

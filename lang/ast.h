@@ -66,7 +66,8 @@
  *   AST_STRING        contents        -                    -
  *   AST_NAME          identifier      -                    -
  *   AST_MEMBER        member          -                    a: object (`a.name`)
- *   AST_RANGE         population      -                    a: first, b: last or NULL (`E[a..b]`, `E[a]`)
+ *   AST_RANGE         population      -                    a: first, b: last or NULL (`E[a..b]`, `E[a]`),
+ *                                                          c: the base (NAME, or MEMBER for `m.E[...]`)
  *   AST_PROJECTION    selector        -                    a: source, b: target (`A -> B weight`)
  *   AST_UNARY         -               op: AstOp            a
  *   AST_BINARY        -               op: AstOp            a, b

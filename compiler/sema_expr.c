@@ -93,8 +93,12 @@ const char *sema_ty_text(Program *p, Ty t) {
 
 bool sema_expect_dim(Ctx *c, Ty t, Ty want, SrcSpan at, DiagId id, const char *what) {
     if (t.kind == TY_BOOL && want.kind == TY_NUM) {
-        diag_report(c->p->d, at, DIAG_BOOL_ARITH, "%s is a boolean, but a number in '%s' is expected",
-                    what, sema_ty_text(c->p, want));
+        Ty w = sema_resolve_ty(c->p, want);
+        if (!w.unk && unit_dim_is_dimensionless(w.dim))
+            diag_report(c->p->d, at, DIAG_BOOL_ARITH, "%s is a boolean, but a number is expected", what);
+        else
+            diag_report(c->p->d, at, DIAG_BOOL_ARITH, "%s is a boolean, but a number in '%s' is expected", what,
+                        sema_ty_text(c->p, want));
         return false;
     }
     if (sema_unify(c->p, &t, &want)) return true;
@@ -299,7 +303,10 @@ static Ty check_unary(Ctx *c, AstNode *e) {
 static Ty check_cond(Ctx *c, AstNode *e) {
     Ty cond = sema_expr(c, e->a);
     Ty a = sema_expr(c, e->b), b = sema_expr(c, e->c);
-    want_bool(c, cond, e->a, "if");
+    if (cond.kind != TY_BOOL && !ty_bad(cond))
+        diag_report(c->p->d, e->a->span, DIAG_NOT_BOOL,
+                    "the condition of 'if' has unit '%s', but a boolean (a comparison) is expected",
+                    sema_ty_text(c->p, cond));
     if (ty_bad(a) || ty_bad(b)) return ty_bad(a) ? a : b;
     if (a.kind == TY_BOOL && b.kind == TY_BOOL) return ty_bool();
     if (!want_number(c, a, e->b, "if") || !want_number(c, b, e->c, "if")) return ty_error();

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "frontend.h"
+#include "lower.h"
 #include "sema.h"
 
 void driver_open_session(Session *s, const DriverOptions *o) {
@@ -26,6 +27,7 @@ int driver_check(const DriverOptions *o) {
     driver_open_session(&s, o);
     if (!front_load(&s, o->file)) return driver_finish(&s, EXIT_MODEL_ERROR);
     Program *p = sema_check(&s);
+    if (p) lower_check_types(p);
     int code = driver_finish(&s, 0);
     if (p && o->explain) return driver_explain(o);
     return code;

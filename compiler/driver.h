@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 
+#include "rt_cli.h"
+
 enum { EXIT_MODEL_ERROR = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
 
 #define DRIVER_MAX_DEFINES 64
@@ -14,16 +16,10 @@ enum { EXIT_MODEL_ERROR = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
 typedef struct DriverOptions {
     const char *command;
     const char *file;
-    const char *output;        /* -o */
     const char *includes[32];  /* -I */
     int nincludes;
     bool explain;              /* check --explain */
-    bool quiet, progress;
-    long long seed;  bool has_seed;
-    int threads;               /* 0: all cores */
-    double duration_s;         /* --duration, seconds; < 0: the model's */
-    const char *defines[DRIVER_MAX_DEFINES]; /* -D name=value */
-    int ndefines;
+    RtCliOptions run;          /* run options (-o, --seed, --threads, ...), shared with AOT executables */
 } DriverOptions;
 
 typedef struct Session Session;

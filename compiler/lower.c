@@ -14,6 +14,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "mir_eval.h"
 #include "ode.h"
 #include "sema_int.h"
 
@@ -815,6 +816,37 @@ bool lower_plan_odes(Program *p, Lowered *l) {
         l->mir.pops[i].use_float = l->use_float;
         ok &= ode_plan(p->a, &l->mir.pops[i], l->mir.dt, p->d);
     }
+    diag_flush(p->d);
+    return ok;
+}
+
+/* Lowers one neuron type on its own (no receptors: I_syn = 0) and runs the
+ * ODE planner, so that `eic check` reports a `method` a type cannot use
+ * whether or not a network simulates it. Constructs lowering cannot handle
+ * yet are not reported here (that is `eic run`'s business). */
+static bool check_type_odes(Program *p, AstNode *neuron) {
+    Diags silent;
+    diag_init(&silent, p->d->src, NULL);
+    Population pop = {.name = neuron->name, .decl = NULL, .type = neuron, .size = 1};
+    pop.type_scope = sema_body_scope(p, neuron);
+    CheckedNet net = {0};
+    net.scope = &p->global;
+    Lower L = {.p = p, .a = p->a, .d = &silent, .net = &net};
+    MirPop mp = {0};
+    PopLow pl = {.pop = &pop, .nscope = pop.type_scope, .mp = &mp};
+    lower_population(&L, &pl);
+    if (L.failed || silent.nerrors) return true;
+    if (mp.method_hint == MM_AUTO && p->simulate) {
+        AstNode *m = clause_of(p->simulate, CL_METHOD);
+        if (m) mp.method_hint = method_of(m->a->name);
+    }
+    return ode_plan(p->a, &mp, p->sim_dt > 0 ? p->sim_dt : 1e-4, p->d);
+}
+
+bool lower_check_types(Program *p) {
+    bool ok = true;
+    for (int i = 0; i < p->nbodies; i++)
+        if (p->body_decls[i]->kind == AST_NEURON) ok &= check_type_odes(p, p->body_decls[i]);
     diag_flush(p->d);
     return ok;
 }

@@ -34,4 +34,8 @@ Lowered *lower_program(Program *p);
  * diagnostics). Returns false on errors. */
 bool lower_plan_odes(Program *p, Lowered *l);
 
+/* Runs the ODE planner on every neuron type on its own, reporting methods
+ * that cannot integrate the type's equations. Returns false on errors. */
+bool lower_check_types(Program *p);
+
 #endif

@@ -1,12 +1,10 @@
 /* main.c - the eic command line: parses arguments and dispatches to driver.c. */
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "driver.h"
-#include "units.h"
 
 static void usage(FILE *out) {
     fputs("usage: eic COMMAND [options] FILE\n"
@@ -20,15 +18,13 @@ static void usage(FILE *out) {
           "options:\n"
           "  -I DIR            add DIR to the import search path (also: EIC_PATH=dir1:dir2)\n"
           "  --explain         (check) show the integration scheme chosen per equation\n"
-          "  -o DIR            (run) output directory (default: out/<model name>)\n"
-          "  --seed N          (run) random seed (default: the model's)\n"
-          "  --threads N       (run) worker threads (default: all cores)\n"
-          "  --duration T      (run) simulated time, with a unit: 500ms, 2s (default: the model's)\n"
-          "  --quiet           (run) print nothing but errors\n"
-          "  --progress        (run) show progress even when stderr is not a terminal\n"
+
           "  -h, --help        show this help\n"
-          "  --version         show the eic version\n",
+          "  --version         show the eic version\n"
+          "\n"
+          "run options (also accepted by executables made with 'eic build'):\n",
           out);
+    fputs(rt_cli_options_help, out);
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
@@ -51,35 +47,14 @@ static const char *option_value(int argc, char **argv, int *i, const char *name)
     return NULL;
 }
 
-/* Parses a non-negative integer option value; false if it is not one. */
-static bool parse_count(const char *v, long long max, long long *out) {
-    char *end;
-    if (!*v || *v == '-') return false;
-    long long n = strtoll(v, &end, 10);
-    if (*end || n < 0 || n > max) return false;
-    *out = n;
-    return true;
-}
-
-/* Parses a duration such as "500ms", "2 s", "1.5s"; false if it is not one. */
-static bool parse_duration(const char *v, double *out) {
-    char *end;
-    double x = strtod(v, &end);
-    while (*end == ' ') end++;
-    double scale;
-    Dim d;
-    if (end == v || !unit_lookup(end, &scale, &d) || !unit_dim_equal(d, unit_dim_make(0, 0, 1, 0, 0, 0, 0)))
-        return false;
-    *out = x * scale;
-    return *out > 0 && *out < 1e12;
-}
-
 int main(int argc, char **argv) {
     DriverOptions o = {0};
-    o.duration_s = -1;
-    long long n;
+    rt_cli_options_init(&o.run);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
+        int r = rt_cli_parse_option(&o.run, argc, argv, &i);
+        if (r < 0) return EXIT_USAGE;
+        if (r > 0) continue;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
@@ -92,22 +67,6 @@ int main(int argc, char **argv) {
             if (!*v) return usage_error("option '%s' needs a directory", "-I");
             if (o.nincludes == 32) return usage_error("too many '%s' options", "-I");
             o.includes[o.nincludes++] = v;
-        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-            o.quiet = true;
-        } else if (!strcmp(a, "--progress")) {
-            o.progress = true;
-        } else if ((v = option_value(argc, argv, &i, "-o"))) {
-            if (!*v) return usage_error("option '%s' needs a directory", "-o");
-            o.output = v;
-        } else if ((v = option_value(argc, argv, &i, "--seed"))) {
-            if (!parse_count(v, 9223372036854775807LL, &n)) return usage_error("invalid seed '%s' (a non-negative integer)", v);
-            o.seed = n;
-            o.has_seed = true;
-        } else if ((v = option_value(argc, argv, &i, "--threads"))) {
-            if (!parse_count(v, 1024, &n) || n < 1) return usage_error("invalid thread count '%s' (1..1024)", v);
-            o.threads = (int)n;
-        } else if ((v = option_value(argc, argv, &i, "--duration"))) {
-            if (!parse_duration(v, &o.duration_s)) return usage_error("invalid duration '%s' (e.g. 500ms or 2s)", v);
         } else if (a[0] == '-' && a[1] != '\0') {
             return usage_error("unknown option '%s'", a);
         } else if (!o.command) {

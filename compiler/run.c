@@ -1,13 +1,10 @@
 /* run.c - `eic run`: compile a model with the JIT, build the network, simulate,
- * record. The passes run in the order listed in driver_run():
+ * record (the run itself is runtime/rt_cli.c, shared with AOT executables).
+ * The passes run in the order listed in driver_run():
  *   load + parse -> sema -> lower -> ODE plan -> codegen + JIT -> runtime. */
-#include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "driver.h"
 #include "frontend.h"
@@ -15,42 +12,6 @@
 #include "lower.h"
 #include "ode.h"
 #include "sema.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static volatile int interrupted;
-static void on_signal(int sig) {
-    (void)sig;
-    interrupted = 1;
-}
-
-typedef struct Progress {
-    double start;
-    double dt;
-    bool show;
-    bool shown;
-} Progress;
-
-/* Prints simulated time, real-time factor and ETA on one terminal line; only
- * for runs that have taken more than a second. */
-static void report_progress(void *ctx, RtStep done, RtStep total) {
-    Progress *p = ctx;
-    double el = now_s() - p->start;
-    if (!p->show || el < 1.0 || done <= 0) return;
-    double sim = (double)done * p->dt, rtf = el / sim, eta = el * (double)(total - done) / (double)done;
-    fprintf(stderr, "\r[eic] %.3f / %.3f s simulated (%3.0f%%), %.2fx real time, ETA %.1f s   ", sim,
-            (double)total * p->dt, 100.0 * (double)done / (double)total, rtf, eta);
-    p->shown = true;
-}
-
-static int runtime_failure(const RtError *e) {
-    fprintf(stderr, "eic: runtime error: %s\n", e->msg);
-    return EXIT_RUNTIME;
-}
 
 /* Compiles every population's update kernel and stores it in the descriptor. */
 static int compile_kernels(Lowered *l, Jit **out, char *err, size_t errlen) {
@@ -74,21 +35,6 @@ static int compile_kernels(Lowered *l, Jit **out, char *err, size_t errlen) {
     return 0;
 }
 
-static void print_summary(RtSim *sim, const Lowered *l, const RtTimings *tm, const char *out_dir) {
-    double dur = (double)rt_sim_now(sim) * l->desc.dt;
-    printf("%-12s %10s %10s %10s\n", "population", "size", "spikes", "rate (Hz)");
-    for (int i = 0; i < l->desc.npops; i++) {
-        const RtPopDesc *p = &l->desc.pops[i];
-        int64_t n = rt_sim_spike_count(sim, i);
-        printf("%-12s %10lld %10lld %10.2f\n", p->name, (long long)p->size, (long long)n,
-               dur > 0 ? (double)n / ((double)p->size * dur) : 0.0);
-    }
-    printf("time: parse %.3f s, compile %.3f s, build %.3f s, simulate %.3f s, total %.3f s (%d thread%s)\n",
-           tm->parse_s, tm->compile_s, tm->build_s, tm->simulate_s, tm->total_s, rt_sim_threads(sim),
-           rt_sim_threads(sim) == 1 ? "" : "s");
-    if (out_dir) printf("results: %s/manifest.json\n", out_dir);
-}
-
 static const char *default_out_dir(Arena *a, const char *file) {
     const char *base = strrchr(file, '/');
     base = base ? base + 1 : file;
@@ -97,53 +43,16 @@ static const char *default_out_dir(Arena *a, const char *file) {
     return arena_printf(a, "out/%.*s", (int)n, base);
 }
 
-/* Runs the simulation of `l`; returns the exit code. */
-static int simulate(const DriverOptions *o, Lowered *l, RtTimings *tm, double t0, const char *out_dir) {
-    RtRunOptions ro;
-    rt_run_options_init(&ro);
-    ro.seed = o->has_seed ? (uint64_t)o->seed : l->desc.seed;
-    ro.threads = o->threads;
-    ro.duration_s = o->duration_s;
-    ro.out_dir = out_dir;
-    ro.model_file = o->file;
-    ro.eic_version = EIC_VERSION;
-    ro.interrupt = &interrupted;
-    ro.check_every = 100; /* NaN/inf found within 100 steps; checking every step costs ~2x */
-    Progress pr = {.dt = l->desc.dt, .show = !o->quiet && (o->progress || isatty(2))};
-    ro.progress = report_progress;
-    ro.progress_ctx = &pr;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    RtError err = {0};
-    double t1 = now_s();
-    RtSim *sim = rt_sim_create(&l->desc, &ro, &err);
-    if (!sim) return runtime_failure(&err);
-    double t2 = now_s();
-    tm->build_s = t2 - t1;
-    pr.start = t2;
-    RtErrorCode rc = rt_sim_run(sim, -1, &err);
-    if (pr.shown) fputc('\n', stderr);
-    tm->simulate_s = now_s() - t2;
-    tm->total_s = now_s() - t0;
-    RtError ferr = {0};
-    RtErrorCode frc = rt_sim_finish(sim, tm, &ferr);
-    if (!o->quiet) print_summary(sim, l, tm, out_dir);
-    rt_sim_free(sim);
-    if (rc != RT_OK) return runtime_failure(&err);
-    if (frc != RT_OK) return runtime_failure(&ferr);
-    return 0;
-}
-
 int driver_run(const DriverOptions *o) {
-    double t0 = now_s();
+    double t0 = rt_cli_now();
     Session s;
     driver_open_session(&s, o);
     RtTimings tm = {0};
     if (!front_load(&s, o->file)) return driver_finish(&s, EXIT_MODEL_ERROR);
     Program *p = sema_check(&s);
-    tm.parse_s = now_s() - t0;
+    tm.parse_s = rt_cli_now() - t0;
     if (!p) return driver_finish(&s, EXIT_MODEL_ERROR);
-    double t1 = now_s();
+    double t1 = rt_cli_now();
     Lowered *l = lower_program(p);
     if (!l || !lower_plan_odes(p, l)) return driver_finish(&s, EXIT_MODEL_ERROR);
     Jit *jit = NULL;
@@ -153,9 +62,8 @@ int driver_run(const DriverOptions *o) {
         if (jit) jit_free(jit);
         return driver_finish(&s, EXIT_RUNTIME);
     }
-    tm.compile_s = now_s() - t1;
-    const char *out_dir = o->output ? o->output : default_out_dir(&s.arena, o->file);
-    int code = simulate(o, l, &tm, t0, out_dir);
+    tm.compile_s = rt_cli_now() - t1;
+    int code = rt_cli_simulate(&l->desc, &o->run, o->file, default_out_dir(&s.arena, o->file), &tm, t0);
     jit_free(jit);
     return driver_finish(&s, code);
 }

@@ -261,7 +261,12 @@ static Ty check_target(Ctx *c, AstNode *t) {
                         !strcmp(t->a->name, "pre") ? "pre" : "post");
             return ty_error();
         }
-        diag_report(c->p->d, t->span, DIAG_ASSIGN_READONLY, "'%s' cannot be assigned here", t->name);
+        if (t->a && t->a->kind == AST_NAME)
+            diag_report(c->p->d, t->span, DIAG_ASSIGN_READONLY,
+                        "'%s.%s' cannot be assigned here: only '%s' itself changes its variables", t->a->name, t->name,
+                        t->a->name);
+        else
+            diag_report(c->p->d, t->span, DIAG_ASSIGN_READONLY, "'%s' cannot be assigned here", t->name);
         return ty_error();
     }
     if (t->kind != AST_NAME) {
@@ -435,6 +440,15 @@ static void check_ode(Ctx *c, AstNode *it, AstNode **seen_ode, int nitems, int i
                                     "'d%s/dt' needs a state variable '%s'%s", it->name, it->name,
                                     s ? ", but it is not a state" : ", but none is declared");
         if (s && s->decl) diag_note(c->p->d, g, decl_span(s->decl), "'%s' declared here", it->name);
+        if (!s) {
+            /* A stand-in of the error type, so uses of the missing state
+             * are not reported again as undefined names. */
+            Sym *stand_in = sema_declare(c->p, c->scope, it->name, SYM_STATE, it, it->name_span);
+            if (stand_in) {
+                stand_in->ty = ty_error();
+                stand_in->resolving = 2;
+            }
+        }
         sema_expr(c, it->a);
         return;
     }
@@ -444,6 +458,7 @@ static void check_ode(Ctx *c, AstNode *it, AstNode **seen_ode, int nitems, int i
             Diagnostic *g = diag_report(c->p->d, it->name_span, DIAG_DUPLICATE_ODE,
                                         "'%s' already has an ODE", it->name);
             diag_note(c->p->d, g, seen_ode[j]->name_span, "first ODE for '%s' is here", it->name);
+            sema_expr(c, it->a); /* its errors and uses still count */
             return;
         }
     seen_ode[index] = it;

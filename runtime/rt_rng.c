@@ -45,6 +45,7 @@ void rt_rng_init(RtRng *r, uint64_t seed, uint32_t stream, uint64_t element) {
     r->ctr[2] = (uint32_t)(element >> 32);
     r->ctr[3] = stream;
     r->used = 4;
+    r->has_spare = 0;
 }
 
 uint32_t rt_rng_u32(RtRng *r) {
@@ -64,8 +65,15 @@ double rt_rng_uniform(RtRng *r) {
 double rt_rng_uniform_pos(RtRng *r) { return 1.0 - rt_rng_uniform(r); }
 
 double rt_rng_normal(RtRng *r) {
+    if (r->has_spare) {
+        r->has_spare = 0;
+        return r->spare;
+    }
     double u1 = rt_rng_uniform_pos(r), u2 = rt_rng_uniform(r);
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * RT_PI * u2);
+    double rad = sqrt(-2.0 * log(u1)), a = 2.0 * RT_PI * u2;
+    r->spare = rad * sin(a);
+    r->has_spare = 1;
+    return rad * cos(a);
 }
 
 uint64_t rt_rng_below(RtRng *r, uint64_t n) {

@@ -34,6 +34,8 @@ typedef struct RtRng {
     uint32_t ctr[4];   /* ctr[0] is the sequence index of the next block */
     uint32_t buf[4];   /* the current block */
     int used;          /* words of buf consumed; 4: empty */
+    int has_spare;     /* rt_rng_normal: the second value of the last pair */
+    double spare;
 } RtRng;
 
 /* The raw Philox4x32 bijection with 10 rounds (Random123's philox4x32_10). */
@@ -44,7 +46,7 @@ void rt_rng_init(RtRng *r, uint64_t seed, uint32_t stream, uint64_t element);
 uint32_t rt_rng_u32(RtRng *r);
 double rt_rng_uniform(RtRng *r);      /* [0, 1), 53 random bits */
 double rt_rng_uniform_pos(RtRng *r);  /* (0, 1] */
-double rt_rng_normal(RtRng *r);       /* standard normal (Box-Muller, one per 2 uniforms) */
+double rt_rng_normal(RtRng *r);       /* standard normal (Box-Muller pairs: 2 normals per 2 uniforms) */
 /* Uniform integer in [0, n), n >= 1. */
 uint64_t rt_rng_below(RtRng *r, uint64_t n);
 /* Poisson(lambda): inversion for lambda < 12, else Hormann's PTRS. */

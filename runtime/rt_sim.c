@@ -10,7 +10,9 @@
  * barriers. Hence results are bit-identical for any thread count.
  */
 #include <math.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -178,6 +180,36 @@ static void thread_step(RtSim *s, int t) {
     }
 }
 
+static void barrier_init(RtBarrier *b, int n) {
+    atomic_init(&b->count, 0);
+    atomic_init(&b->gen, 0);
+    b->n = n;
+}
+
+/* Waits until all b->n threads have arrived (sequentially consistent, so the
+ * work before the barrier is visible to every thread after it). */
+static void barrier_wait(RtBarrier *b) {
+    int gen = atomic_load(&b->gen);
+    if (atomic_fetch_add(&b->count, 1) == b->n - 1) {
+        atomic_store(&b->count, 0);
+        atomic_fetch_add(&b->gen, 1);
+        return;
+    }
+    long pause_ns = 1000;
+    for (long spins = 0; atomic_load(&b->gen) == gen; spins++) {
+        if (spins < 4000)
+            continue;                       /* busy: the others are microseconds away */
+        if (spins < 8000) {
+            sched_yield();                  /* oversubscribed: let them run */
+            continue;
+        }
+        struct timespec ts = {0, pause_ns}; /* idle (between runs): sleep, back off */
+        nanosleep(&ts, NULL);
+        if (pause_ns < 1000000)
+            pause_ns *= 2;
+    }
+}
+
 static void *worker_main(void *arg) {
     RtSim *s = ((void **)arg)[0];
     int t = (int)(intptr_t)((void **)arg)[1];
@@ -190,11 +222,11 @@ static void *worker_main(void *arg) {
     if (s->quit)
         return NULL;
     for (;;) {
-        pthread_barrier_wait(&s->bar_start);
+        barrier_wait(&s->bar_start);
         if (s->quit)
             return NULL;
         thread_step(s, t);
-        pthread_barrier_wait(&s->bar_end);
+        barrier_wait(&s->bar_end);
     }
 }
 
@@ -275,10 +307,10 @@ RtErrorCode rt_sim_step(RtSim *s, RtError *err) {
         s->pops[p].args.t = (double)step * s->dt;
     }
     if (s->nthreads > 1)
-        pthread_barrier_wait(&s->bar_start);
+        barrier_wait(&s->bar_start);
     thread_step(s, 0);
     if (s->nthreads > 1)
-        pthread_barrier_wait(&s->bar_end);
+        barrier_wait(&s->bar_end);
     RtErrorCode rc = report_nonfinite(s, step, &s->fail);
     gather(s, step);
     if (rc == RT_OK)
@@ -490,13 +522,8 @@ static RtErrorCode start_threads(RtSim *s, RtError *err) {
     s->tids = rt_alloc((size_t)s->nthreads * sizeof *s->tids);
     if (!s->tids)
         return rt_err(err, RT_E_NOMEM, "out of memory");
-    if (pthread_barrier_init(&s->bar_start, NULL, (unsigned)s->nthreads) != 0)
-        return rt_err(err, RT_E_NOMEM, "cannot create a barrier");
-    if (pthread_barrier_init(&s->bar_end, NULL, (unsigned)s->nthreads) != 0) {
-        pthread_barrier_destroy(&s->bar_start);
-        return rt_err(err, RT_E_NOMEM, "cannot create a barrier");
-    }
-    s->barriers = 1;
+    barrier_init(&s->bar_start, s->nthreads);
+    barrier_init(&s->bar_end, s->nthreads);
     RtErrorCode rc = RT_OK;
     for (int t = 1; t < s->nthreads && rc == RT_OK; t++) {
         void **arg = rt_alloc(2 * sizeof(void *));
@@ -605,15 +632,11 @@ RtErrorCode rt_sim_finish(RtSim *s, const RtTimings *t, RtError *err) {
 void rt_sim_free(RtSim *s) {
     if (!s)
         return;
-    if (s->barriers) {
-        if (s->nstarted) {   /* all workers exist and wait at bar_start */
-            s->quit = 1;
-            pthread_barrier_wait(&s->bar_start);
-            for (int t = 1; t < s->nthreads; t++)
-                pthread_join(s->tids[t], NULL);
-        }
-        pthread_barrier_destroy(&s->bar_start);
-        pthread_barrier_destroy(&s->bar_end);
+    if (s->nstarted) {   /* all workers exist and wait at bar_start */
+        s->quit = 1;
+        barrier_wait(&s->bar_start);
+        for (int t = 1; t < s->nthreads; t++)
+            pthread_join(s->tids[t], NULL);
     }
     pthread_mutex_destroy(&s->gate_mu);
     pthread_cond_destroy(&s->gate_cv);

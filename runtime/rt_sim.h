@@ -5,6 +5,7 @@
 #define EIC_RT_SIM_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "rt_abi.h"
@@ -58,6 +59,16 @@ typedef struct RtEventRt {
     const RtEventDesc *d;
 } RtEventRt;
 
+/* A reusable barrier for the step loop: arriving threads spin briefly, then
+ * yield, then sleep with growing pauses. A step takes microseconds, so the
+ * futex sleep and wake-up of pthread_barrier_wait (tens of microseconds,
+ * twice per step) cost more than the work it synchronises. */
+typedef struct RtBarrier {
+    atomic_int count;    /* threads arrived in this generation */
+    atomic_int gen;      /* bumped by the last thread to arrive */
+    int n;
+} RtBarrier;
+
 /* The first non-finite state a thread found in the current check. */
 typedef struct RtBad {
     int pop, var;        /* pop < 0: none */
@@ -81,8 +92,7 @@ struct RtSim {
     RtBad *bad;                   /* per thread */
     pthread_t *tids;
     int nstarted;                 /* worker threads running */
-    pthread_barrier_t bar_start, bar_end;
-    int barriers;                 /* barriers initialised */
+    RtBarrier bar_start, bar_end;
     int quit;
     pthread_mutex_t gate_mu;      /* workers start only when all exist */
     pthread_cond_t gate_cv;

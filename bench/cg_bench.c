@@ -1,0 +1,210 @@
+/* cg_bench.c - code generation benchmarks (not a test; run bench/cg_bench.sh).
+ *
+ *   1. JIT latency for a COBA kernel, from MIR to a callable function:
+ *      cold (optimise + codegen + cache write) against a cache hit.
+ *   2. ns per neuron update of the JIT'd COBA kernel against the same update
+ *      in C compiled with gcc -O3 -march=native -ffast-math
+ *      (bench/coba_c_ref.c), measured in the same run, as a ratio.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "cg_llvm.h"
+#include "jit.h"
+#include "mir.h"
+#include "rt_abi.h"
+
+void coba_c_update(const RtPopArgs *a, int64_t b, int64_t e);
+
+static Arena A;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static MirExpr *K(double v) { return mir_const(&A, v); }
+static MirExpr *L(MirOp op, int s) { return mir_leaf(&A, op, s); }
+static MirExpr *B(MirOp op, MirExpr *x, MirExpr *y) { return mir_binary(&A, op, x, y); }
+static MirExpr *EXP(MirExpr *x) { return mir_call(&A, MF_EXP, 1, &x); }
+
+/* The COBA neuron of tests/unit/test_cg.c (Brian2 benchmark constants). */
+static MirPop coba(int64_t n)
+{
+    static int clamped[1] = {0};
+    MirPop p = {.name = "E", .size = n, .nstates = 3, .nparams = 1, .ninputs = 2, .ntemps = 2,
+                .refractory_s = 5e-3, .clamped = clamped, .nclamped = 1};
+    mir_push(&A, &p.on_input, mir_set(&A, 1, B(MX_ADD, L(MX_STATE, 1), L(MX_INPUT, 0))));
+    mir_push(&A, &p.on_input, mir_set(&A, 2, B(MX_ADD, L(MX_STATE, 2), L(MX_INPUT, 1))));
+    mir_push(&A, &p.on_input, mir_input_clear(&A, 0));
+    mir_push(&A, &p.on_input, mir_input_clear(&A, 1));
+    mir_push(&A, &p.step, mir_let(&A, 0, B(MX_ADD, B(MX_ADD, K(10e-9), L(MX_STATE, 1)), L(MX_STATE, 2))));
+    MirExpr *num = B(MX_ADD, B(MX_ADD, B(MX_ADD, B(MX_MUL, K(10e-9), K(-60e-3)),
+                                         B(MX_MUL, L(MX_STATE, 1), K(0.0))),
+                                   B(MX_MUL, L(MX_STATE, 2), K(-80e-3))), L(MX_PARAM, 0));
+    mir_push(&A, &p.step, mir_let(&A, 1, B(MX_DIV, num, L(MX_TEMP, 0))));
+    MirExpr *decay = EXP(B(MX_DIV, mir_unary(&A, MX_NEG, B(MX_MUL, L(MX_TEMP, 0), L(MX_DT, 0))), K(200e-12)));
+    mir_push(&A, &p.step, mir_set(&A, 0, B(MX_ADD, L(MX_TEMP, 1),
+                                            B(MX_MUL, B(MX_SUB, L(MX_STATE, 0), L(MX_TEMP, 1)), decay))));
+    MirExpr *mdt = mir_unary(&A, MX_NEG, L(MX_DT, 0));
+    mir_push(&A, &p.step, mir_set(&A, 1, B(MX_MUL, L(MX_STATE, 1), EXP(B(MX_DIV, mdt, K(5e-3))))));
+    mir_push(&A, &p.step, mir_set(&A, 2, B(MX_MUL, L(MX_STATE, 2), EXP(B(MX_DIV, mdt, K(10e-3))))));
+    p.threshold = B(MX_GT, L(MX_STATE, 0), K(-50e-3));
+    mir_push(&A, &p.reset, mir_set(&A, 0, K(-60e-3)));
+    return p;
+}
+
+/* MIR -> callable kernel; returns seconds taken and the JIT in *out. */
+static double jit_once(const CgTarget *t, const MirPop *p, const char *dir, Jit **out, RtUpdateFn *f)
+{
+    char err[512];
+    double t0 = now();
+    JitOptions o = {.cache_dir = dir};
+    Jit *j = jit_create(t, &o, err, sizeof err);
+    LLVMModuleRef m = cg_module_create(jit_context(j), t, "bench");
+    if (!j || cg_emit_pop(m, t, p, 0, err, sizeof err) || jit_add_module(j, m, err, sizeof err)) {
+        fprintf(stderr, "cg_bench: %s\n", err);
+        exit(1);
+    }
+    void *addr = jit_lookup(j, "eic_update_0");
+    double dt = now() - t0;
+    memcpy(f, &addr, sizeof *f);
+    *out = j;
+    return dt;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return v[n / 2];
+}
+
+static void latency(const CgTarget *t)
+{
+    enum { R = 7 };
+    double cold[R], hit[R];
+    MirPop p = coba(4000);
+    for (int r = 0; r < R; r++) {
+        char dir[] = "/tmp/eic_cg_benchXXXXXX", cmd[128];
+        if (!mkdtemp(dir)) exit(1);
+        Jit *j;
+        RtUpdateFn f;
+        cold[r] = jit_once(t, &p, dir, &j, &f);
+        jit_free(j);
+        hit[r] = jit_once(t, &p, dir, &j, &f);
+        if (jit_stats(j)->cache_hits != 1) { fprintf(stderr, "cg_bench: no cache hit\n"); exit(1); }
+        jit_free(j);
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        if (system(cmd) != 0) exit(1);
+    }
+    printf("JIT latency, COBA kernel, MIR -> callable (median of %d):\n", R);
+    printf("  cold (optimise + codegen + cache write): %8.2f ms\n", 1e3 * median(cold, R));
+    printf("  object cache hit:                        %8.2f ms\n", 1e3 * median(hit, R));
+}
+
+typedef struct Pop {
+    double *st[3], *par[1], *in[2];
+    int64_t *ref;
+    uint8_t *spk;
+    RtPopArgs a;
+} Pop;
+
+static double *dalloc(int64_t n)
+{
+    double *p = aligned_alloc(64, (size_t)((n * 8 + 63) / 64 * 64));
+    memset(p, 0, (size_t)n * 8);
+    return p;
+}
+
+static void pop_init(Pop *p, int64_t n)
+{
+    for (int k = 0; k < 3; k++) p->st[k] = dalloc(n);
+    p->par[0] = dalloc(n);
+    p->in[0] = dalloc(n);
+    p->in[1] = dalloc(n);
+    p->ref = calloc((size_t)n, sizeof *p->ref);
+    p->spk = calloc((size_t)n, 1);
+    for (int64_t i = 0; i < n; i++) {
+        p->st[0][i] = -65e-3 + (double)(i % 13) * 1e-3;
+        p->par[0][i] = 0.08e-9 + 0.02e-9 * (double)(i % 10);
+    }
+    p->a = (RtPopArgs){.state = p->st, .param = p->par, .input = p->in, .ref_until = p->ref,
+                       .spiked = p->spk, .dt = 1e-4, .size = n};
+}
+
+/* Runs `steps` steps from step s0; returns kernel seconds and adds spikes. */
+static double run(RtUpdateFn f, Pop *p, int s0, int steps, long *spikes)
+{
+    double t = 0;
+    int64_t n = p->a.size;
+    for (int s = s0; s < s0 + steps; s++) {
+        for (int64_t i = 0; i < n; i++) {
+            p->in[0][i] += ((i * 31 + s * 17) % 7 == 0) ? 3e-9 : 0.0;
+            p->in[1][i] += ((i * 13 + s * 5) % 11 == 0) ? 2e-9 : 0.0;
+        }
+        p->a.step = s;
+        p->a.t = s * p->a.dt;
+        double t0 = now();
+        f(&p->a, 0, n);
+        t += now() - t0;
+        for (int64_t i = 0; i < n; i++) *spikes += p->spk[i];
+    }
+    return t;
+}
+
+static void throughput(const CgTarget *t, int64_t n, int steps)
+{
+    MirPop mp = coba(n);
+    Jit *j;
+    RtUpdateFn f;
+    jit_once(t, &mp, "", &j, &f);
+    Pop pj, pc;
+    pop_init(&pj, n);
+    pop_init(&pc, n);
+    enum { TRIALS = 5 };
+    double bj = 1e30, bc = 1e30;
+    long sj = 0, sc = 0;
+    for (int r = 0; r < TRIALS; r++) {   /* alternate so both see the same machine load */
+        double tj = run(f, &pj, r * steps, steps, &sj);
+        double tc = run(coba_c_update, &pc, r * steps, steps, &sc);
+        bj = tj < bj ? tj : bj;
+        bc = tc < bc ? tc : bc;
+    }
+    double nsj = 1e9 * bj / ((double)n * steps), nsc = 1e9 * bc / ((double)n * steps);
+    printf("COBA update, %ld neurons x %d steps (best of %d):\n", (long)n, steps, TRIALS);
+    printf("  JIT kernel:                     %6.3f ns/neuron  (%ld spikes)\n", nsj, sj);
+    printf("  C, gcc -O3 -march=native -ffast-math: %6.3f ns/neuron  (%ld spikes)\n", nsc, sc);
+    printf("  ratio JIT / C:                  %6.3f\n", nsj / nsc);
+    jit_free(j);
+}
+
+int main(void)
+{
+    char err[256];
+    CgTarget t;
+    arena_init(&A);
+    if (cg_target_host(&t, err, sizeof err)) {
+        fprintf(stderr, "cg_bench: %s\n", err);
+        return 1;
+    }
+    printf("host: %s, cpu %s, fma %s\n", t.triple, t.cpu, t.fma ? "yes" : "no");
+    latency(&t);
+    throughput(&t, 4000, 2000);
+    throughput(&t, 1000000, 20);
+    arena_free(&A);
+    return 0;
+}

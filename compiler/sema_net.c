@@ -706,9 +706,14 @@ static void check_use(NetCtx *nc, AstNode *use) {
     /* Populations a motif declares belong to the network scope. */
     Scope *motif_scope = inner.c.scope;
     inner.c.scope = nc->c.scope;
+    /* Errors inside the motif's body name this use, where they can be fixed. */
+    DiagContext frame;
+    diag_push_context(nc->c.p->d, &frame, call->name_span,
+                      arena_printf(nc->c.p->a, "in motif '%s', used here", motif->name));
     declare_items(&inner, &motif->items);
     inner.c.scope = motif_scope;
     check_items(&inner, &motif->items);
+    diag_pop_context(nc->c.p->d, &frame);
 }
 
 void sema_check_motif_decl(Program *p, AstNode *motif) {

@@ -78,8 +78,33 @@ Diagnostic *diag_report(Diags *d, SrcSpan span, DiagId id, const char *fmt, ...)
     d->last = g;
     if (sev == DIAG_SEV_ERROR) d->nerrors++;
     else d->nwarnings++;
+    /* Context notes: the three innermost frames and the outermost one (a
+     * runaway recursion of motifs must not print a note per level). */
+    Diagnostic **tail = &g->context_notes;
+    int depth = 0;
+    for (const DiagContext *c = d->context; c; c = c->outer) {
+        if (depth++ >= 3 && c->outer) continue;
+        Diagnostic *n = ARENA_NEW(d->src->arena, Diagnostic);
+        n->id = id;
+        n->severity = DIAG_SEV_NOTE;
+        n->span = c->span;
+        n->message = c->message;
+        *tail = n;
+        tail = &n->next;
+    }
     d->pending = g;
     return g;
+}
+
+void diag_push_context(Diags *d, DiagContext *frame, SrcSpan span, const char *message) {
+    frame->span = span;
+    frame->message = message;
+    frame->outer = d->context;
+    d->context = frame;
+}
+
+void diag_pop_context(Diags *d, const DiagContext *frame) {
+    if (d->context == frame) d->context = frame->outer;
 }
 
 void diag_note(Diags *d, Diagnostic *to, SrcSpan span, const char *fmt, ...) {
@@ -141,4 +166,5 @@ static void render_one(Diags *d, const Diagnostic *g, FILE *out) {
 void diag_render(Diags *d, const Diagnostic *g, FILE *out) {
     render_one(d, g, out);
     for (const Diagnostic *n = g->notes; n; n = n->next) render_one(d, n, out);
+    for (const Diagnostic *n = g->context_notes; n; n = n->next) render_one(d, n, out);
 }

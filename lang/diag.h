@@ -32,8 +32,19 @@ typedef struct Diagnostic {
     SrcSpan span;
     const char *message;
     struct Diagnostic *notes; /* chained through next */
+    struct Diagnostic *context_notes; /* from the DiagContext frames; printed after `notes` */
     struct Diagnostic *next;
 } Diagnostic;
+
+/* A frame of "where this happened", e.g. the use of a motif whose body is
+ * being checked: every error or warning reported while the frame is pushed
+ * ends with a note at `span` saying `message`, innermost frame first. The
+ * frame is the caller's (usually on its stack); diagnostics copy it. */
+typedef struct DiagContext {
+    SrcSpan span;
+    const char *message;
+    const struct DiagContext *outer;
+} DiagContext;
 
 typedef struct Diags {
     SourceSet *src;
@@ -43,6 +54,7 @@ typedef struct Diags {
     bool color;       /* ANSI colours in `out` */
     int max_errors;   /* stop recording after this many errors (0 = unlimited) */
     Diagnostic *pending; /* reported, not yet printed (waiting for its notes) */
+    const DiagContext *context; /* innermost pushed frame, or NULL */
 } Diags;
 
 void diag_init(Diags *d, SourceSet *src, FILE *out);
@@ -58,6 +70,11 @@ Diagnostic *diag_report(Diags *d, SrcSpan span, DiagId id, const char *fmt, ...)
  * diagnostic; diag_flush() prints a pending diagnostic with its notes. */
 void diag_note(Diags *d, Diagnostic *to, SrcSpan span, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Pushes `frame` (filled in with span and message) as the innermost context;
+ * pop it with diag_pop_context before the frame goes out of scope. */
+void diag_push_context(Diags *d, DiagContext *frame, SrcSpan span, const char *message);
+void diag_pop_context(Diags *d, const DiagContext *frame);
 
 /* Prints any diagnostic not yet printed. */
 void diag_flush(Diags *d);

@@ -114,10 +114,22 @@ static Population *check_selector(NetCtx *nc, AstNode *sel) {
     if (!sema_const_value(&k, sel->a, DIM_NONE, "a neuron index", &lo)) return pop;
     hi = lo;
     if (sel->b && !sema_const_value(&k, sel->b, DIM_NONE, "a neuron index", &hi)) return pop;
-    if (lo != floor(lo) || hi != floor(hi) || lo < 0 || hi < lo || (pop->size > 0 && hi >= (double)pop->size))
-        diag_report(nc->c.p->d, sel->span, DIAG_RANGE_BOUNDS,
-                    "neuron range [%g..%g] is outside population '%s' of %lld neurons (valid: 0..%lld)", lo, hi,
-                    pop->name, pop->size, pop->size - 1);
+    Diags *d = nc->c.p->d;
+    if (lo != floor(lo) || hi != floor(hi))
+        diag_report(d, sel->span, DIAG_RANGE_BOUNDS, "neuron indices are whole numbers, not %g", lo != floor(lo) ? lo : hi);
+    else if (hi < lo)
+        diag_report(d, sel->span, DIAG_RANGE_BOUNDS, "neuron range [%g..%g] has its ends reversed; write [%g..%g]", lo,
+                    hi, hi, lo);
+    else if (lo < 0 || (pop->size > 0 && hi >= (double)pop->size)) {
+        if (sel->b)
+            diag_report(d, sel->span, DIAG_RANGE_BOUNDS,
+                        "neuron range [%g..%g] is outside population '%s' of %lld neurons (valid: 0..%lld)", lo, hi,
+                        pop->name, pop->size, pop->size - 1);
+        else
+            diag_report(d, sel->span, DIAG_RANGE_BOUNDS,
+                        "neuron index %g is outside population '%s' of %lld neurons (valid: 0..%lld)", lo, pop->name,
+                        pop->size, pop->size - 1);
+    }
     return pop;
 }
 

@@ -352,6 +352,67 @@ START_TEST(test_invalid_descriptor) {
 }
 END_TEST
 
+/* Spike times from a CSV file (unsorted, with a duplicate) drive the
+ * integrators; a delay beyond 65535 steps is an overflow error. */
+START_TEST(test_spike_file_and_overflow) {
+    char path[] = "/tmp/rt_spk_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "time_s,neuron\n0.0003,1\n0.0001,0\n0.0003,1\n");
+    fclose(f);
+    RtPopDesc pops[2] = {
+        {.name = "S", .size = 2, .kind = RT_POP_SPIKE_TIMES, .spike_file = path},
+        tiny_pop("N", 2, tiny_integrator),
+    };
+    RtProjDesc projs[1] = {{.name = "S->N", .pre = 0, .post = 1, .rule = RT_CONN_ONE_TO_ONE,
+                            .weight = {RT_DIST_CONST, 1, 0}, .delay = {RT_DIST_CONST, 0, 0}}};
+    RtModelDesc m = tiny_model(pops, 2, projs, 1);
+    RtError err;
+    RtSim *s = rt_sim_create(&m, NULL, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    char text[128];
+    raster(s, 2, 6, text, sizeof text);
+    ck_assert_str_eq(text, "0:1:0 1:2:0 0:3:1 1:4:1 ");
+    rt_sim_free(s);
+    projs[0].delay.a = 7.0;   /* 70000 steps */
+    ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
+    ck_assert_int_eq(err.code, RT_E_OVERFLOW);
+    ck_assert_msg(strstr(err.msg, "'S->N'") != NULL, "%s", err.msg);
+    unlink(path);
+    pops[0].spike_file = "/nonexistent/spikes.csv";
+    projs[0].delay.a = 0;
+    ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
+    ck_assert_int_eq(err.code, RT_E_IO);
+    ck_assert(strstr(err.msg, "/nonexistent/spikes.csv") != NULL);
+}
+END_TEST
+
+/* A Poisson input restricted to neurons [2, 5) and to [1 ms, 2 ms). */
+START_TEST(test_input_range_window) {
+    RtPopDesc pops[1] = {tiny_pop("N", 8, tiny_counter)};
+    RtInputDesc in = {.name = "drive", .kind = RT_INPUT_POISSON, .post = 0, .receptor = 0,
+                      .begin = 2, .end = 5, .n_sources = 1000, .rate_hz = 1000, .weight = 1,
+                      .start_s = 1e-3, .stop_s = 2e-3};
+    RtModelDesc m = tiny_model(pops, 1, NULL, 0);
+    m.ninputs = 1;
+    m.inputs = &in;
+    RtError err;
+    RtSim *s = rt_sim_create(&m, NULL, &err);
+    ck_assert_int_eq(rt_sim_run(s, 10, &err), RT_OK);
+    ck_assert_double_eq(rt_sim_state(s, 0, 0)[3], 0);      /* window not open yet */
+    ck_assert_int_eq(rt_sim_run(s, 30, &err), RT_OK);
+    const double *x = rt_sim_state(s, 0, 0);
+    for (int i = 0; i < 8; i++) {
+        if (i < 2 || i >= 5)
+            ck_assert_double_eq(x[i], 0);
+        else   /* 10 steps of Poisson(100): 1000 +- 32 */
+            ck_assert_msg(fabs(x[i] - 1000) < 160, "neuron %d: %g", i, x[i]);
+    }
+    rt_sim_free(s);
+}
+END_TEST
+
 Suite *rt_sim_suite(void) {
     Suite *s = suite_create("rt_sim");
     TCase *tc = tcase_create("coba");
@@ -368,6 +429,8 @@ Suite *rt_sim_suite(void) {
     tcase_add_test(small, test_nonfinite_error);
     tcase_add_test(small, test_create_alloc_failure);
     tcase_add_test(small, test_invalid_descriptor);
+    tcase_add_test(small, test_spike_file_and_overflow);
+    tcase_add_test(small, test_input_range_window);
     suite_add_tcase(s, small);
     return s;
 }

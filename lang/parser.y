@@ -891,11 +891,36 @@ static const char *after_text(ParseCtx *ctx, const yypcontext_t *yyctx) {
     return arena_printf(A, " after %s", span_text(ctx, ctx->prev2_span));
 }
 
+static bool expects(const yypcontext_t *yyctx, yysymbol_kind_t want) {
+    yysymbol_kind_t exp[YYNTOKENS];
+    int n = yypcontext_expected_tokens(yyctx, exp, YYNTOKENS);
+    for (int i = 0; i < n; i++)
+        if (exp[i] == want) return true;
+    return false;
+}
+
+/* Notes where the innermost bracket still open was opened. */
+static void note_open_bracket(ParseCtx *ctx, Diagnostic *g) {
+    if (ctx->depth <= 0) return;
+    uint32_t o = ctx->open_at[ctx->depth - 1];
+    char c = ctx->src->files[ctx->file].text[o];
+    diag_note(ctx->d, g, (SrcSpan){ctx->file, o, 1}, "to match this '%c'", c);
+}
+
+/* Words syntax errors as "expected X after Y, found Z" (SPEC.md [S-syn-6]).
+ * A declaration keyword where '}' could close a body most likely means a
+ * forgotten '}', which gets its own message. */
 static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner, ParseCtx *ctx) {
     if (ctx->stop) return 0; /* the scanner already said why it stopped */
     yysymbol_kind_t tok = yypcontext_token(yyctx);
     SrcSpan at = *yypcontext_location(yyctx);
     const char *found = tok == YYSYMBOL_YYEOF ? "end of file" : span_text(ctx, at);
+    if (tok >= YYSYMBOL_KW_IMPORT && tok <= YYSYMBOL_KW_SIMULATE && expects(yyctx, YYTRANSLATE('}'))) {
+        Diagnostic *g = diag_report(ctx->d, at, DIAG_SYNTAX,
+                                    "expected '}' before the next declaration, found %s", found);
+        note_open_bracket(ctx, g);
+        return 0;
+    }
     const char *exp = expected_text(ctx, yyctx);
     const char *after = after_text(ctx, yyctx);
     Diagnostic *g;
@@ -904,11 +929,7 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner, Pa
                         found);
     else
         g = diag_report(ctx->d, at, DIAG_SYNTAX, "unexpected %s%s", found, after ? after : "");
-    if (tok == YYSYMBOL_YYEOF && ctx->depth > 0) {
-        uint32_t o = ctx->open_at[ctx->depth - 1];
-        char c = ctx->src->files[ctx->file].text[o];
-        diag_note(ctx->d, g, (SrcSpan){ctx->file, o, 1}, "to match this '%c'", c);
-    }
+    if (tok == YYSYMBOL_YYEOF) note_open_bracket(ctx, g);
     return 0;
 }
 

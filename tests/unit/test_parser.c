@@ -722,6 +722,18 @@ START_TEST(unclosed_brace_note) {
 }
 END_TEST
 
+START_TEST(missing_closing_brace) {
+    AstNode *root = parse("neuron A {\n  state v = 0\nneuron B { }\n");
+    ck_assert_int_eq(diags.nerrors, 1);
+    check_diag(0, DIAG_SYNTAX, 3, 1, "expected '}' before the next declaration, found 'neuron'");
+    check_pos(diags.first->notes->span, 1, 10);
+    /* recovery keeps A with its item; B's tokens are skipped as part of A's body */
+    ck_assert_int_eq(root->items.n, 1);
+    check_node(root->items.v[0], AST_NEURON, "A");
+    ck_assert_int_eq(root->items.v[0]->items.n, 1);
+}
+END_TEST
+
 START_TEST(contextual_words) {
     parse("synapse S perx pre { }");
     check_diag(0, DIAG_SYNTAX, 1, 11, "expected 'per' after the synapse name, found 'perx'");
@@ -947,6 +959,7 @@ Suite *parser_suite(void) {
     tcase_add_test(tc, expression_spans);
     tcase_add_test(tc, error_messages);
     tcase_add_test(tc, unclosed_brace_note);
+    tcase_add_test(tc, missing_closing_brace);
     tcase_add_test(tc, contextual_words);
     tcase_add_test(tc, recovery_reports_every_error);
     tcase_add_test(tc, error_cap);

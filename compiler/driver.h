@@ -28,10 +28,15 @@ typedef struct Session Session;
 void driver_open_session(Session *s, const DriverOptions *o);
 /* Flushes diagnostics, frees the session; returns `code`, or 1 if there were errors. */
 int driver_finish(Session *s, int code);
+/* "out/<file name without .ei>", allocated in `a`. */
+struct Arena;
+const char *driver_default_out_dir(struct Arena *a, const char *file);
 
 int driver_check(const DriverOptions *o);
 int driver_run(const DriverOptions *o);
 int driver_emit_llvm(const DriverOptions *o);
+/* eic build FILE -o EXE: an executable that runs the model like eic run. */
+int driver_build(const DriverOptions *o);
 /* check --explain: the integration scheme of every ODE of the simulated network. */
 int driver_explain(const DriverOptions *o);
 int driver_dump_ast(const DriverOptions *o);

@@ -13,6 +13,7 @@ static void usage(FILE *out) {
           "  check FILE        check a model file and report every error\n"
           "  dump-ast FILE     print the syntax tree of a model file\n"
           "  run FILE          compile, simulate and record the model's 'simulate'\n"
+          "  build FILE -o EXE an executable that runs the model (same options and outputs as run)\n"
           "  emit-llvm FILE    print the optimized LLVM IR of the model's kernels\n"
           "\n"
           "options:\n"
@@ -86,6 +87,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(o.command, "dump-ast")) run = driver_dump_ast;
     else if (!strcmp(o.command, "run")) run = driver_run;
     else if (!strcmp(o.command, "emit-llvm")) run = driver_emit_llvm;
+    else if (!strcmp(o.command, "build")) run = driver_build;
     else return usage_error("unknown command '%s'", o.command);
     if (!o.file) return usage_error("'%s' needs a model file", o.command);
     return run(&o);

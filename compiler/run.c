@@ -35,7 +35,7 @@ static int compile_kernels(Lowered *l, Jit **out, char *err, size_t errlen) {
     return 0;
 }
 
-static const char *default_out_dir(Arena *a, const char *file) {
+const char *driver_default_out_dir(Arena *a, const char *file) {
     const char *base = strrchr(file, '/');
     base = base ? base + 1 : file;
     size_t n = strlen(base);
@@ -63,7 +63,7 @@ int driver_run(const DriverOptions *o) {
         return driver_finish(&s, EXIT_RUNTIME);
     }
     tm.compile_s = rt_cli_now() - t1;
-    int code = rt_cli_simulate(&l->desc, &o->run, o->file, default_out_dir(&s.arena, o->file), &tm, t0);
+    int code = rt_cli_simulate(&l->desc, &o->run, o->file, driver_default_out_dir(&s.arena, o->file), &tm, t0);
     jit_free(jit);
     return driver_finish(&s, code);
 }

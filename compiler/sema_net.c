@@ -298,7 +298,12 @@ static void check_delay(NetCtx *nc, AstNode *e) {
         return;
     }
     double dt = dt_for(nc->c.p, nc->net), steps = t.value / dt;
-    if (fabs(steps - nearbyint(steps)) > 1e-6 * (steps > 1 ? steps : 1))
+    if (nearbyint(steps) < 1) /* the runtime delivers after max(1, round(delay/dt)) steps (rt_abi.h) */
+        diag_report(nc->c.p->d, e->span, DIAG_DELAY_NOT_MULTIPLE,
+                    "delay %s is shorter than one time step; spikes arrive after one step (%s)",
+                    unit_format_value(nc->c.p->a, t.value, DIM_TIME, t.unit),
+                    unit_format_value(nc->c.p->a, dt, DIM_TIME, "ms"));
+    else if (fabs(steps - nearbyint(steps)) > 1e-6 * (steps > 1 ? steps : 1))
         diag_report(nc->c.p->d, e->span, DIAG_DELAY_NOT_MULTIPLE,
                     "delay %s is not a multiple of the time step %s; it is rounded to %s",
                     unit_format_value(nc->c.p->a, t.value, DIM_TIME, t.unit),

@@ -82,8 +82,11 @@ Diagnostic *diag_report(Diags *d, SrcSpan span, DiagId id, const char *fmt, ...)
      * runaway recursion of motifs must not print a note per level). */
     Diagnostic **tail = &g->context_notes;
     int depth = 0;
+    SrcSpan prev = {0};
     for (const DiagContext *c = d->context; c; c = c->outer) {
-        if (depth++ >= 3 && c->outer) continue;
+        bool repeat = c->span.file == prev.file && c->span.offset == prev.offset && depth > 0;
+        prev = c->span;
+        if (repeat || (depth++ >= 3 && c->outer)) continue; /* a recursion repeats one place */
         Diagnostic *n = ARENA_NEW(d->src->arena, Diagnostic);
         n->id = id;
         n->severity = DIAG_SEV_NOTE;

@@ -103,6 +103,7 @@ static AstNode *mk_decl(ParseCtx *ctx, AstKind k, SrcSpan sp, const char *name, 
 static bool expect_word(ParseCtx *ctx, const char *got, SrcSpan sp, const char *want,
                         const char *where);
 static bool tree_depth_ok(ParseCtx *ctx, AstNode *decl);
+static AstNode *mk_arg(ParseCtx *ctx, SrcSpan sp, AstNode *target, AstNode *value);
 }
 
 %union {
@@ -666,10 +667,11 @@ args
     : arg                   { $$ = list1(ctx, $1); }
     | args ',' arg          { $$ = list_add(ctx, $1, $3); }
     ;
-/* arg -> expr | NAME '=' expr */
+/* arg -> expr | NAME '=' expr | NAME '.' NAME '=' expr
+ * (the dotted form overrides a receptor's parameter or state: `AMPA.g = 0 nS`) */
 arg
     : expr
-    | IDENT '=' expr        { $$ = mk_named(ctx, AST_ARG, @$, $1, @1); $$->a = $3; }
+    | expr '=' expr         { $$ = mk_arg(ctx, @$, $1, $3); }
     ;
 
 %%
@@ -682,6 +684,23 @@ static AstNode *mk_named(ParseCtx *ctx, AstKind k, SrcSpan sp, const char *name,
     AstNode *n = ast_new(A, k, sp);
     n->name = name;
     n->name_span = nsp;
+    return n;
+}
+
+/* A named argument `name = value` or `Receptor.name = value`; anything else
+ * left of '=' is a syntax error (reported here, the argument is dropped). */
+static AstNode *mk_arg(ParseCtx *ctx, SrcSpan sp, AstNode *target, AstNode *value) {
+    const char *name = NULL;
+    if (target->kind == AST_NAME) name = target->name;
+    else if (target->kind == AST_MEMBER && target->a->kind == AST_NAME)
+        name = arena_printf(A, "%s.%s", target->a->name, target->name);
+    if (!name) {
+        diag_report(ctx->d, target->span, DIAG_SYNTAX,
+                    "expected a name before '=' in an argument (name = value or Receptor.name = value)");
+        return value;
+    }
+    AstNode *n = mk_named(ctx, AST_ARG, sp, name, target->span);
+    n->a = value;
     return n;
 }
 

@@ -223,7 +223,8 @@ int driver_build(const DriverOptions *o) {
     }
     Session s;
     driver_open_session(&s, o);
-    if (!front_load(&s, o->file)) return driver_finish(&s, EXIT_MODEL_ERROR);
+    int rc = driver_load(&s, o);
+    if (rc) return driver_finish(&s, rc);
     Program *p = sema_check(&s);
     Lowered *l = p ? lower_program(p) : NULL;
     if (!l || !lower_plan_odes(p, l)) return driver_finish(&s, EXIT_MODEL_ERROR);

@@ -22,10 +22,16 @@ int driver_finish(Session *s, int code) {
     return code;
 }
 
+int driver_load(Session *s, const DriverOptions *o) {
+    if (!front_load(s, o->file)) return EXIT_MODEL_ERROR;
+    return driver_apply_defines(s, o) ? EXIT_USAGE : 0;
+}
+
 int driver_check(const DriverOptions *o) {
     Session s;
     driver_open_session(&s, o);
-    if (!front_load(&s, o->file)) return driver_finish(&s, EXIT_MODEL_ERROR);
+    int rc = driver_load(&s, o);
+    if (rc) return driver_finish(&s, rc);
     Program *p = sema_check(&s);
     if (p) lower_check_types(p);
     int code = driver_finish(&s, 0);

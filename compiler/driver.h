@@ -20,6 +20,8 @@ typedef struct DriverOptions {
     int nincludes;
     bool explain;              /* check --explain */
     RtCliOptions run;          /* run options (-o, --seed, --threads, ...), shared with AOT executables */
+    const char *defines[DRIVER_MAX_DEFINES]; /* -D name=value */
+    int ndefines;
 } DriverOptions;
 
 typedef struct Session Session;
@@ -31,6 +33,12 @@ int driver_finish(Session *s, int code);
 /* "out/<file name without .ei>", allocated in `a`. */
 struct Arena;
 const char *driver_default_out_dir(struct Arena *a, const char *file);
+
+/* Applies the -D defines to the loaded syntax trees (defines.c). Returns -1
+ * after printing a usage error. */
+int driver_apply_defines(Session *s, const DriverOptions *o);
+/* Loads the model file and applies defines: EXIT_MODEL_ERROR, EXIT_USAGE or 0. */
+int driver_load(Session *s, const DriverOptions *o);
 
 int driver_check(const DriverOptions *o);
 int driver_run(const DriverOptions *o);

@@ -106,10 +106,11 @@ static MirExpr *lower_expr(LCtx *c, AstNode *e);
 
 static MirExpr *fold(LCtx *c, MirExpr *x) { return mir_fold(c->L->a, x, 0); }
 
-/* The override `name = value` (or `Receptor.name = value`) of a population. */
+/* The override `name = value` (or `Receptor.name = value`) of a population;
+ * the last one wins, so that -D defines (appended) beat the model text. */
 static AstNode *find_override(PopLow *pl, RecInst *rec, const char *name) {
     if (!pl->call) return NULL;
-    for (int i = 0; i < pl->call->items.n; i++) {
+    for (int i = pl->call->items.n - 1; i >= 0; i--) {
         AstNode *arg = pl->call->items.v[i];
         if (arg->kind != AST_ARG) continue;
         const char *dot = strchr(arg->name, '.');

@@ -18,6 +18,8 @@ static void usage(FILE *out) {
           "\n"
           "options:\n"
           "  -I DIR            add DIR to the import search path (also: EIC_PATH=dir1:dir2)\n"
+          "  -D NAME=VALUE     override a population's parameter or initial value, or an input's rate,\n"
+          "                    with units checked: -D E.tau_m=10ms, -D E.AMPA.tau=3ms, -D drive.rate=20Hz\n"
           "  --explain         (check) show the integration scheme chosen per equation\n"
 
           "  -h, --help        show this help\n"
@@ -64,6 +66,10 @@ int main(int argc, char **argv) {
             return 0;
         } else if (!strcmp(a, "--explain")) {
             o.explain = true;
+        } else if ((v = option_value(argc, argv, &i, "-D"))) {
+            if (!*v) return usage_error("option '%s' needs name=value", "-D");
+            if (o.ndefines == DRIVER_MAX_DEFINES) return usage_error("too many '%s' options", "-D");
+            o.defines[o.ndefines++] = v;
         } else if ((v = option_value(argc, argv, &i, "-I"))) {
             if (!*v) return usage_error("option '%s' needs a directory", "-I");
             if (o.nincludes == 32) return usage_error("too many '%s' options", "-I");

@@ -48,7 +48,8 @@ int driver_run(const DriverOptions *o) {
     Session s;
     driver_open_session(&s, o);
     RtTimings tm = {0};
-    if (!front_load(&s, o->file)) return driver_finish(&s, EXIT_MODEL_ERROR);
+    int rc = driver_load(&s, o);
+    if (rc) return driver_finish(&s, rc);
     Program *p = sema_check(&s);
     tm.parse_s = rt_cli_now() - t0;
     if (!p) return driver_finish(&s, EXIT_MODEL_ERROR);
@@ -71,7 +72,7 @@ int driver_run(const DriverOptions *o) {
 /* Lowers and plans `o->file` for emit-llvm and check --explain. Returns NULL
  * (after diagnostics) on errors; the session must be finished by the caller. */
 static Lowered *lower_for_inspection(Session *s, const DriverOptions *o, Program **prog) {
-    if (!front_load(s, o->file)) return NULL;
+    if (driver_load(s, o)) return NULL;
     Program *p = sema_check(s);
     if (!p) return NULL;
     *prog = p;

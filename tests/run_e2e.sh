@@ -102,6 +102,17 @@ for r in m["recordings"]:
     assert len(x) > 0, r["file"]
 PY
 
+# --- -D overrides -------------------------------------------------------------
+"$eic" run examples/cuba.ei -o "$work/cuba_d" --threads 1 --quiet -D E.tau_m=10ms -D I.tau_m=20ms || fail "define: run"
+read -r dE dI < <(rates "$work/cuba_d")
+check "define: -D E.tau_m=10ms changes E's rate ($cE -> $dE Hz) and not the model file" \
+  "$py" -c "import sys; sys.exit(not float(sys.argv[1]) > float(sys.argv[2]) + 5)" "$dE" "$cE"
+out=$("$eic" run examples/cuba.ei -D E.tau_m=10mV 2>&1); rc=$?
+check "define: a unit mismatch is a model error at the command line (exit $rc)" \
+  test $rc -eq 1 -a -n "$(grep -F "<command line>:1:9: error: the override of 'tau_m' has unit 'mV', but 'ms' is expected" <<<"$out")"
+"$eic" run examples/cuba.ei -D nonsense >/dev/null 2>&1; rc=$?
+check "define: a malformed define exits 2 (got $rc)" test $rc -eq 2
+
 # --- exit codes -----------------------------------------------------------------
 out=$("$eic" run tests/run/nan.ei -o "$work/nan" --quiet 2>&1); rc=$?
 check "nan: exit code 3 (got $rc)" test $rc -eq 3

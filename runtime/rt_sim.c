@@ -114,11 +114,11 @@ static int any_nonfinite(const double *x, int64_t lo, int64_t hi) {
     double acc = 0;
     int64_t i = lo;
 #if defined(__GNUC__)
-    typedef double F64x2 __attribute__((vector_size(16)));   /* fits SSE2 registers */
+    /* SSE2-sized, unaligned, may alias the double array */
+    typedef double F64x2 __attribute__((vector_size(16), aligned(8), may_alias));
     F64x2 v0 = {0, 0}, v1 = v0, v2 = v0, v3 = v0;
     for (; i + 8 <= hi; i += 8) {
-        F64x2 b[4];
-        memcpy(b, &x[i], sizeof b);
+        const F64x2 *b = (const F64x2 *)(x + i);
         v0 += b[0] * 0.0;
         v1 += b[1] * 0.0;
         v2 += b[2] * 0.0;
@@ -426,7 +426,7 @@ static RtErrorCode build_projections(RtSim *s, RtError *err) {
         RtProj *pr = &s->projs[k];
         pr->d = &m->projs[k];
         RtErrorCode rc = rt_syn_build(&pr->csr, pr->d, (uint32_t)k, m->pops[pr->d->pre].size,
-                                      m->pops[pr->d->post].size, s->seed, s->dt, err);
+                                      m->pops[pr->d->post].size, s->seed, s->dt, s->nthreads, err);
         if (rc)
             return rc;
         if (pr->csr.delay) {

@@ -4,6 +4,7 @@
 #include "rt_syn.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,54 @@ typedef struct Build {
     int self;           /* pre == post population and no autapses */
     int64_t cap;        /* capacity of c->post */
     RtError *err;
+    int threads;        /* threads for the parallel parts */
 } Build;
+
+#define SYN_MAX_THREADS 64
+
+/* ---- running parts of a build on several threads ---- */
+
+typedef void (*ParFn)(void *ctx, int t, int nt);
+typedef struct ParArg {
+    ParFn fn;
+    void *ctx;
+    int t, nt;
+} ParArg;
+
+static void *par_main(void *p) {
+    ParArg *a = p;
+    a->fn(a->ctx, a->t, a->nt);
+    return NULL;
+}
+
+/* Runs fn(ctx, t, nt) for t = 0..nt-1, on nt threads when it can start
+ * them (a part whose thread cannot start runs here, afterwards). */
+static void run_parallel(ParFn fn, void *ctx, int nt) {
+    pthread_t tid[SYN_MAX_THREADS];
+    ParArg arg[SYN_MAX_THREADS];
+    int started[SYN_MAX_THREADS] = {0};
+    for (int t = 1; t < nt; t++) {
+        arg[t] = (ParArg){fn, ctx, t, nt};
+        started[t] = pthread_create(&tid[t], NULL, par_main, &arg[t]) == 0;
+    }
+    fn(ctx, 0, nt);
+    for (int t = 1; t < nt; t++) {
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        else
+            fn(ctx, t, nt);
+    }
+}
+
+/* Threads worth using for n independent items. */
+static int par_threads(const Build *b, int64_t n) {
+    int64_t nt = n / 512 + 1;
+    if (nt > b->threads) nt = b->threads;
+    if (nt > SYN_MAX_THREADS) nt = SYN_MAX_THREADS;
+    return nt < 1 ? 1 : (int)nt;
+}
+
+static inline int64_t part_begin(int64_t n, int t, int nt) { return n * t / nt; }
 
 static RtErrorCode nomem(Build *b) {
     return rt_err(b->err, RT_E_NOMEM, "out of memory building projection '%s'", b->pd->name);
@@ -169,11 +217,11 @@ static RtErrorCode row_simple(Build *b, int64_t i) {
     return RT_OK;
 }
 
-/* Row-wise rules: rows are generated independently in pre order. */
-static RtErrorCode build_rows(Build *b) {
+/* Row-wise rules: rows [i0, i1) into b->c, whose row[] starts at i0. */
+static RtErrorCode build_row_range(Build *b, int64_t i0, int64_t i1) {
     RtCsr *c = b->c;
-    for (int64_t i = 0; i < c->npre; i++) {
-        c->row[i] = c->nsyn;
+    for (int64_t i = i0; i < i1; i++) {
+        c->row[i - i0] = c->nsyn;
         RtErrorCode rc;
         switch (b->pd->rule) {
         case RT_CONN_PROBABILITY: rc = row_probability(b, i); break;
@@ -183,28 +231,109 @@ static RtErrorCode build_rows(Build *b) {
         if (rc)
             return rc == RT_E_NOMEM ? nomem(b) : rc;
     }
-    c->row[c->npre] = c->nsyn;
+    c->row[i1 - i0] = c->nsyn;
     return RT_OK;
+}
+
+/* One thread's share of the rows: its own CSR piece, merged afterwards. */
+typedef struct RowsJob {
+    const Build *b;
+    Build part[SYN_MAX_THREADS];
+    RtCsr csr[SYN_MAX_THREADS];
+    RtError err[SYN_MAX_THREADS];
+    RtErrorCode rc[SYN_MAX_THREADS];
+} RowsJob;
+
+static void rows_part(void *ctx, int t, int nt) {
+    RowsJob *j = ctx;
+    int64_t n = j->b->c->npre, i0 = part_begin(n, t, nt), i1 = part_begin(n, t + 1, nt);
+    RtCsr *c = &j->csr[t];
+    c->npre = i1 - i0;
+    c->npost = j->b->c->npost;
+    j->part[t] = *j->b;
+    j->part[t].c = c;
+    j->part[t].cap = 0;
+    j->part[t].err = &j->err[t];
+    c->row = rt_alloc((size_t)(i1 - i0 + 1) * sizeof(int64_t));
+    j->rc[t] = c->row ? build_row_range(&j->part[t], i0, i1) : nomem(&j->part[t]);
+}
+
+/* Concatenates the pieces in row order (so the result does not depend on
+ * the number of threads) and frees them. */
+static RtErrorCode merge_rows(Build *b, RowsJob *j, int nt) {
+    RtCsr *c = b->c;
+    RtErrorCode rc = RT_OK;
+    for (int t = 0; t < nt && rc == RT_OK; t++)
+        if (j->rc[t]) {
+            rc = j->rc[t];
+            if (b->err)
+                *b->err = j->err[t];
+        }
+    int64_t total = 0;
+    for (int t = 0; t < nt; t++)
+        total += j->csr[t].nsyn;
+    if (rc == RT_OK && !(c->post = rt_realloc(NULL, (size_t)(total + 1) * sizeof(uint32_t))))
+        rc = nomem(b);
+    for (int t = 0; rc == RT_OK && t < nt; t++) {
+        int64_t i0 = part_begin(c->npre, t, nt);
+        memcpy(c->post + c->nsyn, j->csr[t].post, (size_t)j->csr[t].nsyn * sizeof(uint32_t));
+        for (int64_t r = 0; r < j->csr[t].npre; r++)
+            c->row[i0 + r] = c->nsyn + j->csr[t].row[r];
+        c->nsyn += j->csr[t].nsyn;
+    }
+    c->row[c->npre] = c->nsyn;
+    b->cap = total + 1;
+    for (int t = 0; t < nt; t++)
+        rt_syn_free(&j->csr[t]);
+    return rc;
+}
+
+static RtErrorCode build_rows(Build *b) {
+    int nt = par_threads(b, b->c->npre);
+    if (nt == 1)
+        return build_row_range(b, 0, b->c->npre);
+    RowsJob *j = rt_alloc(sizeof *j);
+    if (!j)
+        return nomem(b);
+    j->b = b;
+    run_parallel(rows_part, j, nt);
+    RtErrorCode rc = merge_rows(b, j, nt);
+    rt_free(j);
+    return rc;
+}
+
+/* Fixed in-degree, one thread's share: the pre of posts [j0, j1). */
+typedef struct ColsJob {
+    const Build *b;
+    uint32_t *pre;      /* npost * degree */
+} ColsJob;
+
+static void cols_part(void *ctx, int t, int nt) {
+    const ColsJob *job = ctx;
+    const Build *b = job->b;
+    int64_t n = b->c->npost, k = b->pd->degree, m = b->c->npre - (b->self ? 1 : 0);
+    for (int64_t j = part_begin(n, t, nt); j < part_begin(n, t + 1, nt); j++) {
+        RtRng r;
+        rt_rng_init(&r, b->seed, rt_stream(RT_STREAM_CONN, b->proj, 0), (uint64_t)j);
+        uint32_t *col = job->pre + j * k;
+        sample_distinct(&r, (uint64_t)m, k, col);
+        for (int64_t q = 0; b->self && q < k; q++)
+            col[q] = skip_self(col[q], j);
+    }
 }
 
 /* Fixed in-degree: `degree` distinct pre per post (keyed by post), then the
  * transpose into rows by pre; posts come out ascending within each row. */
 static RtErrorCode build_indegree(Build *b) {
     RtCsr *c = b->c;
-    int64_t k = b->pd->degree, m = c->npre - (b->self ? 1 : 0);
+    int64_t k = b->pd->degree;
     uint32_t *pre = rt_realloc(NULL, (size_t)(c->npost * k + 1) * sizeof(uint32_t));
     if (!pre || reserve(b, c->npost * k)) {
         rt_free(pre);
         return nomem(b);
     }
-    for (int64_t j = 0; j < c->npost; j++) {
-        RtRng r;
-        rt_rng_init(&r, b->seed, rt_stream(RT_STREAM_CONN, b->proj, 0), (uint64_t)j);
-        uint32_t *col = pre + j * k;
-        sample_distinct(&r, (uint64_t)m, k, col);
-        for (int64_t q = 0; b->self && q < k; q++)
-            col[q] = skip_self(col[q], j);
-    }
+    ColsJob job = {b, pre};
+    run_parallel(cols_part, &job, par_threads(b, c->npost));
     memset(c->row, 0, (size_t)(c->npre + 1) * sizeof(int64_t));
     for (int64_t s = 0; s < c->npost * k; s++)
         c->row[pre[s] + 1]++;
@@ -235,41 +364,72 @@ static double draw(const RtDist *d, RtRng *r) {
     }
 }
 
-/* Weights, then delays, of every synapse (unless a file gave them). */
+/* Weights and delays of rows [i0, i1) of one thread's share; delays beyond
+ * the limit are left for the caller to report (maxd holds the largest). */
+typedef struct ValuesJob {
+    const Build *b;
+    int have_w, have_d;
+    const double *fd;               /* delays from a file, or NULL */
+    int64_t maxd[SYN_MAX_THREADS];
+} ValuesJob;
+
+static void values_part(void *ctx, int t, int nt) {
+    ValuesJob *j = ctx;
+    const Build *b = j->b;
+    const RtCsr *c = b->c;
+    const RtProjDesc *pd = b->pd;
+    int64_t i0 = part_begin(c->npre, t, nt), i1 = part_begin(c->npre, t + 1, nt), maxd = 1;
+    for (int64_t i = i0; i < i1; i++) {
+        RtRng r;
+        rt_rng_init(&r, b->seed, rt_stream(RT_STREAM_WEIGHT, b->proj, 0), (uint64_t)i);
+        for (int64_t q = c->row[i]; q < c->row[i + 1] && !j->have_w; q++)
+            c->weight[q] = draw(&pd->weight, &r);
+        if (!c->delay)
+            continue;
+        rt_rng_init(&r, b->seed, rt_stream(RT_STREAM_DELAY, b->proj, 0), (uint64_t)i);
+        for (int64_t q = c->row[i]; q < c->row[i + 1]; q++) {
+            int64_t d = rt_syn_delay_steps(j->have_d ? j->fd[q] : draw(&pd->delay, &r), b->dt);
+            c->delay[q] = (uint16_t)(d > RT_MAX_DELAY_STEPS ? RT_MAX_DELAY_STEPS : d);
+            if (d > maxd)
+                maxd = d;
+        }
+    }
+    j->maxd[t] = maxd;
+}
+
+static RtErrorCode delay_overflow(Build *b, int64_t d) {
+    return rt_err(b->err, RT_E_OVERFLOW, "projection '%s': delay of %lld steps exceeds %d",
+                  b->pd->name, (long long)d, RT_MAX_DELAY_STEPS);
+}
+
+/* Weights, then delays, of every synapse (unless a file gave them); each
+ * row draws from its own keyed sequence, so rows run in parallel. */
 static RtErrorCode draw_values(Build *b, int have_w, int have_d, const double *fd) {
     RtCsr *c = b->c;
     const RtProjDesc *pd = b->pd;
-    for (int64_t i = 0; i < c->npre && !have_w; i++) {
-        RtRng r;
-        rt_rng_init(&r, b->seed, rt_stream(RT_STREAM_WEIGHT, b->proj, 0), (uint64_t)i);
-        for (int64_t s = c->row[i]; s < c->row[i + 1]; s++)
-            c->weight[s] = draw(&pd->weight, &r);
-    }
-    if (!have_d && pd->delay.kind == RT_DIST_CONST) {
+    int hetero = have_d || pd->delay.kind != RT_DIST_CONST;
+    if (!hetero) {
         int64_t d = rt_syn_delay_steps(pd->delay.a, b->dt);
         if (d > RT_MAX_DELAY_STEPS)
-            return rt_err(b->err, RT_E_OVERFLOW, "projection '%s': delay of %lld steps "
-                          "exceeds %d", pd->name, (long long)d, RT_MAX_DELAY_STEPS);
+            return delay_overflow(b, d);
         c->delay0 = c->max_delay = (int)d;
-        return RT_OK;
-    }
-    c->delay = rt_alloc((size_t)(c->nsyn ? c->nsyn : 1) * sizeof(uint16_t));
-    if (!c->delay)
-        return nomem(b);
-    c->max_delay = 1;
-    for (int64_t i = 0; i < c->npre; i++) {
-        RtRng r;
-        rt_rng_init(&r, b->seed, rt_stream(RT_STREAM_DELAY, b->proj, 0), (uint64_t)i);
-        for (int64_t s = c->row[i]; s < c->row[i + 1]; s++) {
-            int64_t d = rt_syn_delay_steps(have_d ? fd[s] : draw(&pd->delay, &r), b->dt);
-            if (d > RT_MAX_DELAY_STEPS)
-                return rt_err(b->err, RT_E_OVERFLOW, "projection '%s': delay of %lld steps "
-                              "exceeds %d", pd->name, (long long)d, RT_MAX_DELAY_STEPS);
-            c->delay[s] = (uint16_t)d;
-            if (d > c->max_delay)
-                c->max_delay = (int)d;
+        if (have_w || pd->weight.kind == RT_DIST_CONST) {   /* nothing to draw */
+            for (int64_t q = 0; q < c->nsyn && !have_w; q++)
+                c->weight[q] = pd->weight.a;
+            return RT_OK;
         }
-    }
+    } else if (!(c->delay = rt_alloc((size_t)(c->nsyn ? c->nsyn : 1) * sizeof(uint16_t))))
+        return nomem(b);
+    ValuesJob j = {.b = b, .have_w = have_w, .have_d = have_d, .fd = fd};
+    int nt = par_threads(b, c->npre);
+    run_parallel(values_part, &j, nt);
+    int64_t maxd = 1;
+    for (int t = 0; t < nt; t++)
+        maxd = j.maxd[t] > maxd ? j.maxd[t] : maxd;
+    if (maxd > RT_MAX_DELAY_STEPS)
+        return delay_overflow(b, maxd);
+    if (hetero)
+        c->max_delay = (int)maxd;
     return RT_OK;
 }
 
@@ -401,11 +561,12 @@ static RtErrorCode finish_arrays(Build *b) {
 }
 
 RtErrorCode rt_syn_build(RtCsr *c, const RtProjDesc *pd, uint32_t proj, int64_t npre,
-                         int64_t npost, uint64_t seed, double dt, RtError *err) {
+                         int64_t npost, uint64_t seed, double dt, int threads, RtError *err) {
     memset(c, 0, sizeof *c);
     c->npre = npre;
     c->npost = npost;
-    Build b = {c, pd, proj, seed, dt, pd->pre == pd->post && !pd->autapses, 0, err};
+    Build b = {c, pd, proj, seed, dt, pd->pre == pd->post && !pd->autapses, 0, err,
+               threads < 1 ? 1 : threads};
     if (pd->weight.kind == RT_DIST_KERNEL || pd->delay.kind == RT_DIST_KERNEL)
         return rt_err(err, RT_E_INVALID, "projection '%s': weight and delay must be constants "
                       "or distributions", pd->name);

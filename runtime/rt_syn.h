@@ -28,9 +28,10 @@ typedef struct RtCsr {
 } RtCsr;
 
 /* Builds projection number `proj` of `pd` between populations of npre and
- * npost neurons. On failure *c is left empty (safe to rt_syn_free). */
+ * npost neurons, using up to `threads` threads (the result does not depend
+ * on it). On failure *c is left empty (safe to rt_syn_free). */
 RtErrorCode rt_syn_build(RtCsr *c, const RtProjDesc *pd, uint32_t proj, int64_t npre,
-                         int64_t npost, uint64_t seed, double dt, RtError *err);
+                         int64_t npost, uint64_t seed, double dt, int threads, RtError *err);
 void rt_syn_free(RtCsr *c);
 
 /* Converts a delay in seconds into steps: max(1, round(d/dt)). */

@@ -3,23 +3,23 @@
 #include "rt_util.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static long fail_after = -1;   /* allocations left before failing; < 0: never */
-static long alloc_count;
+/* Atomic: connectivity builders allocate from several threads. */
+static atomic_long fail_after = -1;   /* allocations left before failing; < 0: never */
+static atomic_long alloc_count;
 
 /* Returns 1 when the fault injector says this allocation must fail. */
 static int should_fail(void) {
-    alloc_count++;
-    if (fail_after < 0)
-        return 0;
-    if (fail_after == 0)
-        return 1;
-    fail_after--;
-    return 0;
+    atomic_fetch_add(&alloc_count, 1);
+    long left = atomic_load(&fail_after);
+    while (left > 0 && !atomic_compare_exchange_weak(&fail_after, &left, left - 1))
+        ;
+    return left == 0;
 }
 
 void *rt_alloc(size_t size) {
@@ -43,9 +43,9 @@ void *rt_realloc(void *p, size_t size) {
 
 void rt_free(void *p) { free(p); }
 
-void rt_alloc_fail_after(long n) { fail_after = n; }
+void rt_alloc_fail_after(long n) { atomic_store(&fail_after, n < 0 ? -1 : n); }
 
-long rt_alloc_count(void) { return alloc_count; }
+long rt_alloc_count(void) { return atomic_load(&alloc_count); }
 
 RtErrorCode rt_err(RtError *e, RtErrorCode code, const char *fmt, ...) {
     if (!e)

@@ -18,8 +18,7 @@ void *rt_realloc(void *p, size_t size);
 void rt_free(void *p);
 
 /* Test hook: after `n` more successful allocations every allocation fails;
- * n < 0 switches failures off. Not thread-safe: the runtime allocates only
- * from the thread that calls rt_sim_create. */
+ * n < 0 switches failures off. Thread-safe (atomic counters). */
 void rt_alloc_fail_after(long n);
 /* Number of allocations attempted since the process started. */
 long rt_alloc_count(void);

@@ -57,7 +57,7 @@ START_TEST(test_probability_degrees) {
     RtCsr c;
     RtError err;
     int64_t npre = 2000, npost = 3000;
-    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, npre, npost, 7, 1e-4, &err), RT_OK);
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, npre, npost, 7, 1e-4, 1, &err), RT_OK);
     check_csr(&c, 1);
     int64_t *d = in_degrees(&c);
     double s = 0, s2 = 0;
@@ -72,10 +72,10 @@ START_TEST(test_probability_degrees) {
     free(d);
     /* same seed: same network; other seed: another one */
     RtCsr c2, c3;
-    ck_assert_int_eq(rt_syn_build(&c2, &pd, 0, npre, npost, 7, 1e-4, &err), RT_OK);
+    ck_assert_int_eq(rt_syn_build(&c2, &pd, 0, npre, npost, 7, 1e-4, 1, &err), RT_OK);
     ck_assert_int_eq(c2.nsyn, c.nsyn);
     ck_assert(memcmp(c2.post, c.post, (size_t)c.nsyn * 4) == 0);
-    ck_assert_int_eq(rt_syn_build(&c3, &pd, 0, npre, npost, 8, 1e-4, &err), RT_OK);
+    ck_assert_int_eq(rt_syn_build(&c3, &pd, 0, npre, npost, 8, 1e-4, 1, &err), RT_OK);
     ck_assert(c3.nsyn != c.nsyn || memcmp(c3.post, c.post, (size_t)c.nsyn * 4) != 0);
     rt_syn_free(&c);
     rt_syn_free(&c2);
@@ -88,19 +88,19 @@ START_TEST(test_probability_autapses) {
     pd.p = 0.5;
     RtCsr c;
     RtError err;
-    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 400, 400, 3, 1e-4, &err), RT_OK);
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 400, 400, 3, 1e-4, 1, &err), RT_OK);
     ck_assert(!has_autapse(&c));
     double expect = 400.0 * 399 * 0.5;
     ck_assert_msg(fabs((double)c.nsyn - expect) < 5 * sqrt(expect * 0.5), "%lld", (long long)c.nsyn);
     rt_syn_free(&c);
     pd.autapses = true;
     pd.p = 1;
-    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 50, 50, 3, 1e-4, &err), RT_OK);
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 50, 50, 3, 1e-4, 1, &err), RT_OK);
     ck_assert_int_eq(c.nsyn, 2500);
     ck_assert(has_autapse(&c));
     rt_syn_free(&c);
     pd.p = 0;
-    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 50, 50, 3, 1e-4, &err), RT_OK);
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 50, 50, 3, 1e-4, 1, &err), RT_OK);
     ck_assert_int_eq(c.nsyn, 0);
     rt_syn_free(&c);
 }
@@ -113,7 +113,7 @@ START_TEST(test_fixed_degrees) {
         int64_t k = sparse ? 20 : 700;     /* both sampling methods */
         RtProjDesc pd = proj(RT_CONN_FIXED_INDEGREE, 1);
         pd.degree = k;
-        ck_assert_int_eq(rt_syn_build(&c, &pd, 1, 1000, 1000, 5, 1e-4, &err), RT_OK);
+        ck_assert_int_eq(rt_syn_build(&c, &pd, 1, 1000, 1000, 5, 1e-4, 1, &err), RT_OK);
         check_csr(&c, 1);
         ck_assert(!has_autapse(&c));
         int64_t *d = in_degrees(&c), wrong = 0;
@@ -123,7 +123,7 @@ START_TEST(test_fixed_degrees) {
         free(d);
         rt_syn_free(&c);
         pd.rule = RT_CONN_FIXED_OUTDEGREE;
-        ck_assert_int_eq(rt_syn_build(&c, &pd, 1, 1000, 1000, 5, 1e-4, &err), RT_OK);
+        ck_assert_int_eq(rt_syn_build(&c, &pd, 1, 1000, 1000, 5, 1e-4, 1, &err), RT_OK);
         check_csr(&c, 1);
         ck_assert(!has_autapse(&c));
         wrong = 0;
@@ -134,7 +134,7 @@ START_TEST(test_fixed_degrees) {
     }
     RtProjDesc pd = proj(RT_CONN_FIXED_INDEGREE, 1);
     pd.degree = 1000;   /* 999 candidates without autapses */
-    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 1000, 1000, 5, 1e-4, &err), RT_E_INVALID);
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 1000, 1000, 5, 1e-4, 1, &err), RT_E_INVALID);
     ck_assert(strstr(err.msg, "degree 1000") != NULL);
 }
 END_TEST
@@ -143,19 +143,19 @@ START_TEST(test_simple_rules) {
     RtCsr c;
     RtError err;
     RtProjDesc pd = proj(RT_CONN_ALL_TO_ALL, 1);
-    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 30, 30, 1, 1e-4, &err), RT_OK);
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 30, 30, 1, 1e-4, 1, &err), RT_OK);
     ck_assert_int_eq(c.nsyn, 30 * 29);
     check_csr(&c, 1);
     rt_syn_free(&c);
     pd = proj(RT_CONN_ONE_TO_ONE, 0);
-    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 30, 30, 1, 1e-4, &err), RT_OK);
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 30, 30, 1, 1e-4, 1, &err), RT_OK);
     ck_assert_int_eq(c.nsyn, 30);
     for (int i = 0; i < 30; i++)
         ck_assert_int_eq(c.post[c.row[i]], i);
     ck_assert_int_eq(c.delay0, 10);       /* 1 ms at 0.1 ms */
     ck_assert_ptr_null(c.delay);
     rt_syn_free(&c);
-    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 30, 31, 1, 1e-4, &err), RT_E_INVALID);
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 30, 31, 1, 1e-4, 1, &err), RT_E_INVALID);
 }
 END_TEST
 
@@ -165,7 +165,7 @@ START_TEST(test_weights_delays) {
     pd.delay = (RtDist){RT_DIST_UNIFORM, 1e-3, 3e-3};
     RtCsr c;
     RtError err;
-    ck_assert_int_eq(rt_syn_build(&c, &pd, 2, 300, 300, 11, 1e-4, &err), RT_OK);
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 2, 300, 300, 11, 1e-4, 1, &err), RT_OK);
     double s = 0, s2 = 0;
     int64_t lo = 1 << 30, hi = 0;
     for (int64_t q = 0; q < c.nsyn; q++) {
@@ -198,7 +198,7 @@ START_TEST(test_from_csv_and_npy) {
     pd.file = csv;
     RtCsr c;
     RtError err;
-    ck_assert_msg(rt_syn_build(&c, &pd, 0, 3, 5, 1, 1e-4, &err) == RT_OK, "%s", err.msg);
+    ck_assert_msg(rt_syn_build(&c, &pd, 0, 3, 5, 1, 1e-4, 1, &err) == RT_OK, "%s", err.msg);
     ck_assert_int_eq(c.nsyn, 3);
     ck_assert_int_eq(c.row[1], 1);
     ck_assert_int_eq(c.row[2], 1);
@@ -216,14 +216,14 @@ START_TEST(test_from_csv_and_npy) {
     ck_assert_int_eq(rt_npy_append(&w, rows, 3, &err), RT_OK);
     ck_assert_int_eq(rt_npy_close(&w, &err), RT_OK);
     pd.file = npy;
-    ck_assert_msg(rt_syn_build(&c, &pd, 0, 3, 5, 1, 1e-4, &err) == RT_OK, "%s", err.msg);
+    ck_assert_msg(rt_syn_build(&c, &pd, 0, 3, 5, 1, 1e-4, 1, &err) == RT_OK, "%s", err.msg);
     ck_assert_int_eq(c.nsyn, 3);
     ck_assert_int_eq(c.post[2], 1);
     ck_assert(c.weight[0] == 1e-9);
     ck_assert_ptr_null(c.delay);
     rt_syn_free(&c);
     /* an index outside the populations is an error naming the row */
-    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 2, 5, 1, 1e-4, &err), RT_E_INVALID);
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 2, 5, 1, 1e-4, 1, &err), RT_E_INVALID);
     ck_assert_msg(strstr(err.msg, "row 1") != NULL, "%s", err.msg);
     unlink(csv);
     unlink(npy);
@@ -241,7 +241,7 @@ START_TEST(test_alloc_failure) {
     int failures = 0;
     for (long k = 0; k < 20; k++) {
         rt_alloc_fail_after(k);
-        RtErrorCode rc = rt_syn_build(&c, &pd, 0, 100, 100, 1, 1e-4, &err);
+        RtErrorCode rc = rt_syn_build(&c, &pd, 0, 2000, 2000, 1, 1e-4, 2, &err);
         rt_alloc_fail_after(-1);
         if (rc == RT_OK) {
             rt_syn_free(&c);
@@ -256,6 +256,33 @@ START_TEST(test_alloc_failure) {
 }
 END_TEST
 
+/* The network does not depend on the number of build threads. */
+START_TEST(test_threads_identical) {
+    static const RtConnRule rules[] = {RT_CONN_PROBABILITY, RT_CONN_FIXED_INDEGREE,
+                                       RT_CONN_FIXED_OUTDEGREE, RT_CONN_ALL_TO_ALL};
+    for (int k = 0; k < 4; k++) {
+        RtProjDesc pd = proj(rules[k], 1);
+        pd.p = 0.05;
+        pd.degree = 40;
+        pd.weight = (RtDist){RT_DIST_NORMAL, 1e-9, 0.2e-9};
+        pd.delay = (RtDist){RT_DIST_UNIFORM, 0.1e-3, 2e-3};
+        RtCsr a, b;
+        RtError err;
+        ck_assert_int_eq(rt_syn_build(&a, &pd, 3, 3000, 3000, 9, 1e-4, 1, &err), RT_OK);
+        ck_assert_int_eq(rt_syn_build(&b, &pd, 3, 3000, 3000, 9, 1e-4, 3, &err), RT_OK);
+        ck_assert_int_eq(a.nsyn, b.nsyn);
+        ck_assert(memcmp(a.row, b.row, 3001 * sizeof(int64_t)) == 0);
+        ck_assert(memcmp(a.post, b.post, (size_t)a.nsyn * 4) == 0);
+        ck_assert(memcmp(a.weight, b.weight, (size_t)a.nsyn * 8) == 0);
+        ck_assert(memcmp(a.delay, b.delay, (size_t)a.nsyn * 2) == 0);
+        ck_assert_int_eq(a.max_delay, b.max_delay);
+        check_csr(&b, 1);
+        rt_syn_free(&a);
+        rt_syn_free(&b);
+    }
+}
+END_TEST
+
 Suite *rt_syn_suite(void) {
     Suite *s = suite_create("rt_syn");
     TCase *tc = tcase_create("build");
@@ -267,6 +294,7 @@ Suite *rt_syn_suite(void) {
     tcase_add_test(tc, test_weights_delays);
     tcase_add_test(tc, test_from_csv_and_npy);
     tcase_add_test(tc, test_alloc_failure);
+    tcase_add_test(tc, test_threads_identical);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -713,7 +713,6 @@ static void check_body(Program *p, AstNode *decl) {
             diag_report(p->d, decl->name_span, DIAG_BAD_OPTION, "receptor '%s' must declare exactly one 'current' (found %d)",
                         decl->name, currents);
     }
-    if (decl->kind != AST_CONTEXT) warn_unused(p, s);
 }
 
 /* ---- the pass ---- */
@@ -769,6 +768,9 @@ Program *sema_check(Session *s) {
             else if (d->kind == AST_NETWORK) sema_check_network(p, d);
         }
     }
+    /* Last, so that uses in networks (overrides, recordings) count too. */
+    for (int i = 0; i < p->nbodies; i++)
+        if (p->body_decls[i]->kind != AST_CONTEXT) warn_unused(p, p->bodies[i]);
     diag_flush(p->d);
     return s->diags.nerrors > errors_before ? NULL : p;
 }

@@ -52,9 +52,13 @@ static RtErrorCode write_header(RtNpy *w, RtError *err) {
 RtErrorCode rt_npy_open(RtNpy *w, const char *path, const char *descr, int64_t cols,
                         size_t rowbytes, RtError *err) {
     memset(w, 0, sizeof *w);
+    /* whole rows only; a row wider than the buffer gets a buffer of one row */
+    w->bufcap = NPY_BUF_BYTES / rowbytes * rowbytes;
+    if (w->bufcap == 0)
+        w->bufcap = rowbytes;
     size_t pl = strlen(path) + 1;
     w->path = rt_realloc(NULL, pl);
-    w->buf = rt_realloc(NULL, NPY_BUF_BYTES);
+    w->buf = rt_realloc(NULL, w->bufcap);
     if (!w->path || !w->buf) {
         rt_free(w->path); rt_free(w->buf);
         w->path = NULL; w->buf = NULL;
@@ -64,9 +68,6 @@ RtErrorCode rt_npy_open(RtNpy *w, const char *path, const char *descr, int64_t c
     snprintf(w->descr, sizeof w->descr, "%s", descr);
     w->cols = cols;
     w->rowbytes = rowbytes;
-    w->bufcap = NPY_BUF_BYTES / rowbytes * rowbytes;
-    if (w->bufcap == 0)
-        w->bufcap = rowbytes;   /* a row wider than the buffer: flushed one by one */
     char tmp[256];
     w->header_len = format_header(w, tmp, 128) ? 128 : 256;
     w->f = fopen(path, "wb");

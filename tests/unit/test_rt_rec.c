@@ -242,6 +242,39 @@ START_TEST(test_io_errors) {
 }
 END_TEST
 
+/* A state row wider than the 1 MiB write buffer (150,000 neurons). */
+START_TEST(test_wide_rows) {
+    make_dir();
+    RtPopDesc wide[1] = {tiny_pop("W", 150000, tiny_counter)};
+    RtRecDesc rec = {.kind = RT_REC_STATE, .pop = 0, .var = 0, .end = -1, .every = 1, .file = "W_x.npy"};
+    RtInputDesc in = {.name = "c", .kind = RT_INPUT_CURRENT, .post = 0, .receptor = 0, .end = -1,
+                      .weight = 0.5, .stop_s = -1};
+    RtModelDesc m = tiny_model(wide, 1, NULL, 0);
+    m.nrecs = 1;
+    m.recs = &rec;
+    m.ninputs = 1;
+    m.inputs = &in;
+    m.duration_s = 3e-4;
+    RtRunOptions o;
+    rt_run_options_init(&o);
+    o.out_dir = dir;
+    RtError err;
+    RtSim *s = rt_sim_create(&m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    ck_assert_int_eq(rt_sim_run(s, -1, &err), RT_OK);
+    ck_assert_int_eq(rt_sim_finish(s, NULL, &err), RT_OK);
+    rt_sim_free(s);
+    char descr[64];
+    int64_t rows, cols;
+    double *x = read_npy("W_x.npy", descr, &rows, &cols, 150000 * 8);
+    ck_assert_int_eq(rows, 4);
+    ck_assert_int_eq(cols, 150000);
+    ck_assert(x[0] == 0 && x[150000 + 7] == 0.5 && x[3 * 150000 + 149999] == 1.5);
+    free(x);
+    remove_dir();
+}
+END_TEST
+
 Suite *rt_rec_suite(void) {
     Suite *s = suite_create("rt_rec");
     TCase *tc = tcase_create("files");
@@ -249,6 +282,7 @@ Suite *rt_rec_suite(void) {
     tcase_add_test(tc, test_recordings);
     tcase_add_test(tc, test_interrupted_run);
     tcase_add_test(tc, test_io_errors);
+    tcase_add_test(tc, test_wide_rows);
     suite_add_tcase(s, tc);
     return s;
 }

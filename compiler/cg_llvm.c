@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cg_int.h"
 #include "cg_math.h"
 #include "rt_abi.h"
 
@@ -37,22 +38,7 @@
  * round differently, and then results would depend on the thread partition. */
 #define CG_FMF LLVMFastMathNone
 
-typedef struct Emit {
-    LLVMContextRef cx;
-    LLVMModuleRef m;
-    LLVMBuilderRef b;
-    CgMath math;
-    const MirPop *p;
-    LLVMTypeRef f64, i64, i8, i1, ptr;
-    LLVMValueRef *state, *state0;  /* current values; values loaded at loop entry */
-    LLVMValueRef *input, *input0;
-    LLVMValueRef *param, *temp;
-    LLVMValueRef t, dt;
-    LLVMValueRef mask;             /* predicate of the statement being emitted; NULL: true */
-    char *err;
-    size_t errlen;
-    bool failed;
-} Emit;
+/* struct Emit: see cg_int.h (shared with cg_syn.c). */
 
 static void fail(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(Emit *e, const char *fmt, ...)
@@ -638,4 +624,21 @@ int cg_emit_object_file(LLVMModuleRef m, const CgTarget *t, const char *path,
         snprintf(err, errlen, "cannot write object file '%s'", path);
     LLVMDisposeMemoryBuffer(buf);
     return rc;
+}
+
+/* ---- for the other emitters (cg_int.h) ---------------------------------------- */
+
+LLVMValueRef cg_int_expr(Emit *e, const MirExpr *x)
+{
+    return emit_expr(e, x);
+}
+
+LLVMValueRef cg_int_cond(Emit *e, const MirExpr *x)
+{
+    return emit_cond(e, x);
+}
+
+void cg_int_block(Emit *e, const MirBlock *b)
+{
+    emit_block(e, b);
 }

@@ -1,0 +1,49 @@
+/* cg_int.h - internals of cg_llvm.c shared with the other emitters.
+ *
+ * cg_llvm.c emits population update kernels; cg_syn.c emits the kernels of
+ * plastic projections (synapse models, plasticity rules) and reuses the MIR
+ * expression and statement emitter of cg_llvm.c through this header, so that
+ * a synapse kernel computes a MIR expression with exactly the same IR (the
+ * same inline exp, the same if-conversion) as a neuron kernel. Not a public
+ * interface: only compiler/cg_*.c include it.
+ */
+#ifndef EIC_CG_INT_H
+#define EIC_CG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <llvm-c/Core.h>
+
+#include "cg_math.h"
+#include "mir.h"
+
+/* The state of emitting one kernel. `p` gives the slot counts (nstates,
+ * nparams, ninputs, ntemps) that MIR leaves are checked against; the arrays
+ * hold the current SSA value of every slot. */
+typedef struct Emit {
+    LLVMContextRef cx;
+    LLVMModuleRef m;
+    LLVMBuilderRef b;
+    CgMath math;
+    const MirPop *p;
+    LLVMTypeRef f64, i64, i8, i1, ptr;
+    LLVMValueRef *state, *state0;  /* current values; values loaded at loop entry */
+    LLVMValueRef *input, *input0;
+    LLVMValueRef *param, *temp;
+    LLVMValueRef t, dt;
+    LLVMValueRef mask;             /* predicate of the statement being emitted; NULL: true */
+    char *err;
+    size_t errlen;
+    bool failed;
+} Emit;
+
+/* The value of MIR expression `x` (a double) at the builder's position. */
+LLVMValueRef cg_int_expr(Emit *e, const MirExpr *x);
+/* `x` as an i1 condition (nonzero is true). */
+LLVMValueRef cg_int_cond(Emit *e, const MirExpr *x);
+/* Emits the statements of `b` (if-converted: writes under e->mask become
+ * selects); MIR_SET/MIR_LET update e->state / e->temp. */
+void cg_int_block(Emit *e, const MirBlock *b);
+
+#endif

@@ -967,3 +967,57 @@ char *ode_explain(Arena *a, const MirPop *pop) {
     }
     return s;
 }
+
+/* ==== event-driven relaxation over a run-time elapsed time ================ */
+
+/* x(t + D) of dx/dt = c x + r with constant c, r, where D is the run-time
+ * value `el`: x' = E x + (E - 1) r / c with E = exp(c D) (c != 0), or
+ * x + D r (c == 0). */
+static MirExpr *emit_elapsed_decay(Plan *p, int i, MirExpr *c, MirExpr *r, MirExpr *el) {
+    MirExpr *x = state_ref(p, i);
+    if (!c || is_num(c, 0)) return emit_let(p, k_add(p, x, k_mul(p, el, r)));
+    MirExpr *E = emit_let(p, mir_call(p->a, MF_EXP, 1, (MirExpr *[]){k_mul(p, c, el)}));
+    MirExpr *next = k_mul(p, E, x);
+    if (r) {
+        MirExpr *ratio = mir_fold(p->a, k_div(p, r, c), p->dt);
+        next = k_add(p, next, k_mul(p, k_sub(p, E, k_const(p, 1)), ratio));
+    }
+    return emit_let(p, next);
+}
+
+/* Why ODE i cannot be relaxed exactly over an elapsed time, or NULL. */
+static const char *why_not_elapsed(Plan *p, int i) {
+    const Lin *l = &p->lin_all[i];
+    if (!l->ok) return "it is not linear in its state";
+    for (int j = 0; j < p->n; j++)
+        if (j != i && l->c[j]) return arena_printf(p->a, "it reads '%s' (coupled ODEs)", state_name(p, j));
+    if ((l->c[i] && !mir_is_constant(l->c[i], true)) || (l->r && !mir_is_constant(l->r, true)))
+        return "its coefficients change between events";
+    return NULL;
+}
+
+bool ode_plan_elapsed(Arena *a, MirPop *pop, int elapsed_slot, double dt, Diags *d) {
+    assert(dt > 0 && elapsed_slot >= 0 && elapsed_slot < pop->nstates);
+    Plan p;
+    plan_init(&p, a, pop, dt, d);
+    scan_defs(&p, &pop->defs, NULL);
+    analyse(&p);
+    bool ok = true;
+    for (int i = 0; i < p.n; i++) {
+        const char *why = why_not_elapsed(&p, i);
+        if (why) {
+            report(&p, i, DIAG_UNSUPPORTED,
+                   arena_printf(a, "synapse state '%s' must relax exactly between events, but %s", state_name(&p, i), why));
+            ok = false;
+        }
+    }
+    if (!ok) return false;
+    MirExpr *el = mir_leaf(a, MX_STATE, elapsed_slot);
+    for (int i = 0; i < p.n; i++) {
+        pop->odes[i].method = MM_EXACT;
+        pop->odes[i].reason = "linear with constant coefficients: exact relaxation over the time since the last event";
+        p.next[i] = emit_elapsed_decay(&p, i, p.lin_all[i].c[i], p.lin_all[i].r, el);
+    }
+    for (int i = 0; i < p.n; i++) mir_push(a, &pop->step, mir_set(a, pop->odes[i].state, p.next[i]));
+    return true;
+}

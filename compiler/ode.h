@@ -31,6 +31,15 @@
  * per population. */
 bool ode_plan(Arena *a, MirPop *pop, double dt, Diags *d);
 
+/* Event-driven variant for synapse states (ADDITIVE: see mir_syn.h): writes
+ * into pop->step the exact relaxation of every ODE over the run-time elapsed
+ * time held in state slot `elapsed_slot` (seconds):
+ *   x' = E x + (E - 1) r / c,  E = exp(c * elapsed)   for dx/dt = c x + r,
+ * which needs each ODE linear in its own state alone with constant c and r;
+ * otherwise reports [unsupported] to `d` and returns false. `dt` (> 0) is
+ * only the value of a `dt` read by a right-hand side. Allocates in `a`. */
+bool ode_plan_elapsed(Arena *a, MirPop *pop, int elapsed_slot, double dt, Diags *d);
+
 /* One line per ODE, "STATE: METHOD - REASON\n", for `eic check --explain`.
  * Returns an arena string ("" when there are no ODEs). */
 char *ode_explain(Arena *a, const MirPop *pop);

@@ -25,6 +25,9 @@
  *   4. gather   - spikes collected in neuron order into the spike history;
  *   5. record   - spike, state and rate monitors;
  *   6. events   - protocol events due at step s+1 are applied.
+ * Plastic projections (ABI v2, see "ABI v2" below) add on_pre kernels to 1,
+ * on_post and every kernels after 2 (same thread, own neurons), and the
+ * per-pre and pre-trace bookkeeping after 4.
  * Threads own contiguous neuron ranges of every population and do 1 and 2
  * for their own neurons only, walking spikes in one global order, so each
  * per-neuron sum is formed in the same order for any thread count.
@@ -41,8 +44,9 @@ extern "C" {
 #endif
 
 /* Bumped on every incompatible change of a struct layout or kernel type below.
- * RtModelDesc.abi_version must equal it, or rt_sim_create fails. */
-#define RT_ABI_VERSION 1
+ * rt_sim_create accepts RtModelDesc.abi_version 1 (then every projection has
+ * plastic == NULL) or 2 (v2: plastic projections, RT_EV_SET_PROJ_CONST). */
+#define RT_ABI_VERSION 2
 
 /* Alignment in bytes of every state, parameter and input array. */
 #define RT_ALIGN 64
@@ -157,15 +161,143 @@ typedef enum RtConnRule {
     RT_CONN_FILE,             /* rows pre,post[,weight[,delay]]: .csv or .npy float64 [n,k] */
 } RtConnRule;
 
-/* Per-synapse state and event handlers: reserved for ABI v2 (plasticity,
- * STP). v1 requires RtProjDesc.plastic == NULL. */
-typedef struct RtSynArgs RtSynArgs;
-typedef void (*RtOnPreFn)(const RtSynArgs *a, int64_t first, int64_t last);
-typedef void (*RtOnPostFn)(const RtSynArgs *a, int64_t first, int64_t last);
+/* ---- ABI v2: plastic projections ------------------------------------------
+ *
+ * A projection with RtProjDesc.plastic != NULL keeps per-synapse state
+ * (a synapse model: Tsodyks-Markram u, x; or one value per presynaptic
+ * neuron: `synapse X per pre`), traces of its pre and post neurons, and
+ * event kernels that may change the weights w, which then live in the
+ * runtime (CSR order, synapse index q). v1-only models just have
+ * plastic == NULL. SPEC text: /work/notes/spec-plastic-rt.md.
+ *
+ * Restrictions: the delay is homogeneous (one value, not a distribution);
+ * the post population is RT_POP_NEURON; fewer than 2^32 synapses.
+ *
+ * Events of a plastic projection with delay d, in step s (additions to the
+ * step order at the top of this file):
+ *   1. deliver (per thread, its post neurons [lo, hi)): for every spike of
+ *      the pre population emitted in step s-d (it ARRIVES in step s), in
+ *      neuron order: on_pre(the part of row i in [lo, hi)); on_pre adds the
+ *      efficacy to a->input[post] itself. With on_pre == NULL the runtime
+ *      adds w[q] (plain plastic projection).
+ *   2. update, then (per thread) for every post neuron j of [lo, hi) that
+ *      spiked in step s, ascending: on_post(the synapses into j), then the
+ *      post traces of j jump; then, if (s+1) % n_every == 0 (n_every =
+ *      max(1, round(every_s/dt))), every() per post neuron j of [lo, hi).
+ *   4. after gather (serial): on_pre_row(row i) for every arrival of step s
+ *      (per_pre state only), last arrival of i := s; then all pre traces
+ *      decay by one step and jump for the arrivals of step s+1.
+ * So a handler sees every trace at time s*dt just before its own event's
+ * jump: in on_pre, pre traces include the arrivals before s (not this
+ * one) and post traces the post spikes before s; in on_post, pre traces
+ * include the arrivals up to and including s (a spike that arrives in the
+ * step its post neuron fires counts as pre-before-post, delta t = 0).
+ * Pre traces jump at ARRIVAL (emission + d), the time STDP and STP act.
+ *
+ * Traces decay exactly: x *= exp(-dt/tau) per step (both sides), and at a
+ * spike x += inc (RT_TRACE_ADD) or x = inc (RT_TRACE_SET). A rate estimate
+ * (`rate r of post tau T`) is an ADD trace with tau = T, inc = 1/T, in Hz.
+ *
+ * Threads: per-synapse state and w are written only by the thread owning
+ * the synapse's post neuron; post traces by the owner of the post neuron;
+ * pre traces, per_pre state and pre-state snapshots only in the serial
+ * phase. Every sum and every update happens in one order for any thread
+ * count, so results are bit-identical.
+ *
+ * Memory per synapse: post uint32 (4) + w double (8) + CSC index uint32
+ * (4) = 16 bytes; each per-synapse variable adds 8, syn_clock adds 8.
+ * Per neuron: 8 bytes per post trace, 16 per pre trace (value and the
+ * before-arrival copy), 8 per pre var snapshot, 8+8 for the last-event steps,
+ * 8 per CSC column offset. rt_sim_synapse_bytes() reports the total. */
+
+typedef enum RtTraceMode {
+    RT_TRACE_ADD,    /* x += inc at each spike of the trace's neuron */
+    RT_TRACE_SET,    /* x = inc (nearest-spike interactions) */
+} RtTraceMode;
+
+typedef struct RtTraceDesc {
+    const char *name;         /* "x_pre", "r_post", for messages */
+    double tau;               /* seconds, > 0 */
+    double inc;               /* jump (ADD) or value (SET), SI; rates: 1/tau */
+    RtTraceMode mode;
+} RtTraceDesc;
+
+/* What a synapse kernel sees of its projection. One struct per projection
+ * and kernel kind, owned by the runtime; step and t are set every step.
+ * Arrays never alias each other (noalias is safe). Field order and types are
+ * part of the ABI (x86-64 offsets in brackets); do not reorder. */
+typedef struct RtSynArgs {
+    double *w;                       /* [0]   w[q], SI; q = synapse index (CSR order) */
+    double *const *syn;              /* [8]   syn[v][q] per-synapse state; per_pre:
+                                              syn[v][i] per pre neuron (read only in
+                                              on_pre: on_pre_row writes it) */
+    const uint32_t *post;            /* [16]  post[q]: post neuron of synapse q */
+    const int64_t *row;              /* [24]  synapses of pre i: [row[i], row[i+1]) */
+    const double *const *pre_trace;  /* [32]  pre_trace[k][i], see "Events" above */
+    double *const *post_trace;       /* [40]  post_trace[k][j] (read only: the
+                                              runtime makes the jumps) */
+    const double *const *post_state; /* [48]  state[v][j] of the post population
+                                              (all its states; read only) */
+    const double *const *pre_state;  /* [56]  pre_state[k][i]: snapshot of state
+                                              pre_vars[k] of the pre population at
+                                              the start of step s (read only) */
+    double *input;                   /* [64]  input[j]: the projection's receptor
+                                              buffer of the post population */
+    const double *consts;            /* [72]  the projection's constant block */
+    RtStep *syn_last;                /* [80]  syn_clock: syn_last[q] = step of the last
+                                              event of synapse q, kept by the kernel
+                                              (runtime sets 0 at start); else NULL */
+    RtStep step;                     /* [88]  current step s */
+    double t;                        /* [96]  s*dt, seconds */
+    double dt;                       /* [104] seconds */
+    uint64_t seed;                   /* [112] run seed */
+    uint32_t proj;                   /* [120] projection index */
+    uint32_t reserved0;              /* [124] */
+    int64_t nsyn;                    /* [128] synapses of the projection */
+} RtSynArgs;
+
+/* One kernel call. The struct lives on the calling thread's stack.
+ * Offsets in brackets. */
+typedef struct RtSynEvent {
+    const uint32_t *syn;     /* [0]  on_post, every: syn[k] = synapse index q;
+                                     on_pre, on_pre_row: NULL */
+    const uint32_t *pre;     /* [8]  on_post, every: pre[k] = pre neuron of syn[k];
+                                     on_pre, on_pre_row: NULL */
+    int64_t first;           /* [16] on_pre: synapses q in [first, last), a part of
+                                     row `neuron`, post ascending; on_pre_row: the
+                                     whole row; on_post, every: k in [first, last) */
+    int64_t last;            /* [24] */
+    uint32_t neuron;         /* [32] on_pre, on_pre_row: pre neuron i;
+                                     on_post, every: post neuron j */
+    uint32_t reserved0;      /* [36] */
+    double elapsed;          /* [40] seconds. on_pre, on_pre_row: since row i's
+                                     previous arrival (first arrival: since t = 0);
+                                     on_post: since j's previous spike (first: since
+                                     t = 0); every: the period n_every*dt */
+} RtSynEvent;
+
+/* A synapse kernel. on_pre and every run concurrently on several threads
+ * (disjoint post neurons); on_pre_row runs on one thread. A kernel touches
+ * only w/syn/syn_last of the synapses it is given, input[j] of their post
+ * neurons, and nothing global. */
+typedef void (*RtSynFn)(const RtSynArgs *a, const RtSynEvent *e);
+
 typedef struct RtPlasticDesc {
-    int nsynvars;  const RtVarDesc *synvars;  /* per-synapse state (v2) */
-    RtOnPreFn on_pre;                         /* (v2) */
-    RtOnPostFn on_post;                       /* (v2) */
+    int nsynvars;  const RtVarDesc *synvars;  /* per-synapse state; init CONST, UNIFORM or
+                                                 NORMAL (keyed by seed, projection, row) */
+    bool per_pre;             /* synvars are per presynaptic neuron (`synapse X per
+                                 pre`): on_pre reads them, on_pre_row updates them */
+    bool syn_clock;           /* keep syn_last[q] (8 bytes per synapse) */
+    int ntraces_pre;   const RtTraceDesc *traces_pre;    /* per pre neuron */
+    int ntraces_post;  const RtTraceDesc *traces_post;   /* per post neuron */
+    int npre_vars;     const int *pre_vars;  /* pre population states to snapshot
+                                                for pre.X (RtSynArgs.pre_state) */
+    int nconsts;       const double *consts; /* copied; RT_EV_SET_PROJ_CONST changes it */
+    RtSynFn on_pre;           /* NULL: the runtime delivers w */
+    RtSynFn on_pre_row;       /* per_pre: required when on_pre may change state */
+    RtSynFn on_post;          /* NULL: none */
+    RtSynFn every;            /* NULL: none */
+    double every_s;           /* period of `every`, seconds (> 0 when every != NULL) */
 } RtPlasticDesc;
 
 typedef struct RtProjDesc {
@@ -180,7 +312,7 @@ typedef struct RtProjDesc {
     RtDist weight;            /* SI, added to input[receptor][post] per spike */
     RtDist delay;             /* seconds; d = max(1, round(delay/dt)) steps: a
                                  spike of step s acts on the update of step s+d */
-    const RtPlasticDesc *plastic; /* reserved for v2: must be NULL */
+    const RtPlasticDesc *plastic; /* v2: NULL for a static projection */
 } RtProjDesc;
 
 typedef enum RtInputKind {
@@ -219,7 +351,8 @@ typedef struct RtRecDesc {
 typedef enum RtEventKind {
     RT_EV_SET_CONST,      /* pops[target].consts[index] = value */
     RT_EV_SET_INPUT_RATE, /* inputs[target].rate_hz = value */
-    RT_EV_SILENCE,        /* reserved for v2 (lesions) */
+    RT_EV_SILENCE,        /* reserved (lesions) */
+    RT_EV_SET_PROJ_CONST, /* v2: projs[target].plastic consts[index] = value */
 } RtEventKind;
 
 typedef struct RtEventDesc {
@@ -306,6 +439,21 @@ int64_t rt_sim_spike_count(const RtSim *s, int pop);        /* since step 0 */
 /* Spikes of the last completed step, in neuron order; *n receives the count. */
 const RtNeuron *rt_sim_last_spikes(const RtSim *s, int pop, int64_t *n);
 int64_t rt_sim_synapse_count(const RtSim *s, int proj);
+/* v2, synapses of projection `proj` in CSR order (rows by pre neuron, post
+ * ascending within a row): row offsets (npre + 1), post indices, weights
+ * (plastic projections change them in place). */
+const int64_t *rt_sim_rows(const RtSim *s, int proj);
+const uint32_t *rt_sim_posts(const RtSim *s, int proj);
+double *rt_sim_weights(RtSim *s, int proj);
+/* v2, plastic projections (NULL otherwise or when out of range): per-synapse
+ * variable `var` (per pre neuron when per_pre), and trace k of the pre
+ * (post == 0) or post (post != 0) neurons. */
+double *rt_sim_synvar(RtSim *s, int proj, int var);
+double *rt_sim_trace(RtSim *s, int proj, int post, int k);
+/* Bytes of synapse storage of a projection: CSR (row offsets, posts,
+ * weights, delays) plus, when plastic, CSC index, synapse state, traces and
+ * per-neuron bookkeeping. Divide by rt_sim_synapse_count for bytes/synapse. */
+int64_t rt_sim_synapse_bytes(const RtSim *s, int proj);
 
 /* ---- callbacks for generated code ---------------------------------------- */
 

@@ -209,7 +209,7 @@ static int link_executable(const Lowered *l, const char *dir, const char *exe, c
     write_model_c(f, l, model_file, default_out);
     if (fclose(f)) return build_error("cannot write", src);
     const char *cc = getenv("CC") ? getenv("CC") : "cc";
-    char *argv[] = {(char *)cc, "-O2", "-I" EIC_RT_INCLUDE_DIR, "-DEIC_VERSION=\"" EIC_VERSION "\"", src, obj,
+    char *argv[] = {(char *)cc, EIC_AOT_LINK_FLAG, "-I" EIC_RT_INCLUDE_DIR, "-DEIC_VERSION=\"" EIC_VERSION "\"", src, obj,
                     EIC_RT_LIBRARY, "-lm", "-lpthread", "-o", (char *)exe, NULL};
     int st = run_command(argv);
     if (st != 0) return build_error("linking the executable failed", st < 0 ? strerror(errno) : cc);

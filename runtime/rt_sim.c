@@ -163,7 +163,9 @@ static void thread_step(RtSim *s, int t) {
         rt_sim_range(pop->size, t, s->nthreads, &lo, &hi);
         for (int k = 0; k < pop->nin_projs; k++) {
             RtProj *pr = &s->projs[pop->in_projs[k]];
-            if (pr->ring)
+            if (pr->pl)
+                rt_plastic_deliver(s, pop->in_projs[k], step, lo, hi);
+            else if (pr->ring)
                 deliver_ring(s, pr, step, lo, hi);
             else
                 deliver_homogeneous(s, pr, step, lo, hi);
@@ -176,6 +178,7 @@ static void thread_step(RtSim *s, int t) {
             pop->d->update(&pop->args, lo, hi);
             if (check && s->bad[t].pop < 0)
                 find_nonfinite(pop, lo, hi, &s->bad[t]);
+            rt_plastic_post(s, p, t, step, lo, hi);   /* on_post, every (ABI v2) */
         }
     }
 }
@@ -274,6 +277,8 @@ static void apply_events(RtSim *s, RtStep step) {
             s->pops[e->target].consts[e->index] = e->value;
         else if (e->kind == RT_EV_SET_INPUT_RATE)
             s->inputs[e->target].rate_hz = e->value;
+        else if (e->kind == RT_EV_SET_PROJ_CONST)
+            rt_plastic_set_const(s, e->target, e->index, e->value);
     }
 }
 
@@ -313,6 +318,7 @@ RtErrorCode rt_sim_step(RtSim *s, RtError *err) {
         barrier_wait(&s->bar_end);
     RtErrorCode rc = report_nonfinite(s, step, &s->fail);
     gather(s, step);
+    rt_plastic_serial(s, step);   /* per-pre state, pre traces (ABI v2) */
     if (rc == RT_OK)
         rc = rt_rec_step(s, step, &s->fail);
     s->now = step + 1;
@@ -401,7 +407,7 @@ static RtErrorCode validate_rest(const RtModelDesc *m, RtError *err) {
 }
 
 static RtErrorCode validate(const RtModelDesc *m, const RtRunOptions *o, RtError *err) {
-    if (m->abi_version != RT_ABI_VERSION)
+    if (m->abi_version != 1 && m->abi_version != RT_ABI_VERSION)
         return rt_err(err, RT_E_INVALID, "model descriptor has ABI version %u, runtime has %d",
                       m->abi_version, RT_ABI_VERSION);
     if (!(m->dt > 0) || m->npops < 0 || (m->npops && !m->pops) || (m->nprojs && !m->projs)
@@ -413,7 +419,8 @@ static RtErrorCode validate(const RtModelDesc *m, const RtRunOptions *o, RtError
     if (o->threads < 0)
         return rt_err(err, RT_E_INVALID, "threads must be >= 0");
     RtErrorCode rc = validate_pops(m, err);
-    return rc ? rc : validate_rest(m, err);
+    if (rc == RT_OK) rc = validate_rest(m, err);
+    return rc ? rc : rt_plastic_validate(m, err);
 }
 
 /* Builds the projections and their rings; lists them per post population. */
@@ -574,6 +581,7 @@ static RtErrorCode build(RtSim *s, RtError *err) {
     if (rc == RT_OK) rc = setup_inputs_events(s, err);
     for (int p = 0; rc == RT_OK && p < s->m->npops; p++)
         rc = rt_pop_init_values(s, p, err);
+    if (rc == RT_OK) rc = rt_plastic_build(s, err);
     if (rc == RT_OK) rc = setup_out_dir(s, err);
     if (rc == RT_OK) rc = rt_rec_open(s, err);
     if (rc == RT_OK) rc = start_threads(s, err);
@@ -647,6 +655,7 @@ void rt_sim_free(RtSim *s) {
     for (int k = 0; s->projs && k < s->m->nprojs; k++) {
         rt_syn_free(&s->projs[k].csr);
         rt_free(s->projs[k].ring);
+        rt_plastic_free(s->projs[k].pl, s->nthreads);
     }
     rt_free(s->pops); rt_free(s->projs); rt_free(s->inputs); rt_free(s->recs);
     rt_free(s->events); rt_free(s->bad); rt_free(s->tids); rt_free(s->out_dir);

@@ -10,6 +10,7 @@
 
 #include "rt_abi.h"
 #include "rt_npy.h"
+#include "rt_plastic.h"
 #include "rt_syn.h"
 
 typedef struct RtPop {
@@ -36,6 +37,7 @@ typedef struct RtProj {
     RtCsr csr;
     double *ring;        /* heterogeneous delays: ring_len slots of npost sums */
     int ring_len;
+    RtPlastic *pl;       /* plastic projection (ABI v2), or NULL */
 } RtProj;
 
 typedef struct RtInputRt {

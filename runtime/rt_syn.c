@@ -570,9 +570,6 @@ RtErrorCode rt_syn_build(RtCsr *c, const RtProjDesc *pd, uint32_t proj, int64_t 
     if (pd->weight.kind == RT_DIST_KERNEL || pd->delay.kind == RT_DIST_KERNEL)
         return rt_err(err, RT_E_INVALID, "projection '%s': weight and delay must be constants "
                       "or distributions", pd->name);
-    if (pd->plastic)
-        return rt_err(err, RT_E_UNSUPPORTED, "projection '%s': plasticity is reserved for ABI v2",
-                      pd->name);
     RtErrorCode rc = check_rule(&b);
     if (rc)
         return rc;

@@ -1,0 +1,484 @@
+/* rt_plastic.c - plastic and short-term-plasticity projections (ABI v2).
+ *
+ * Builds, per plastic projection, a CSC index (for every post neuron the
+ * ascending list of its synapse indices), per-synapse or per-pre state with
+ * initial values, pre and post traces; and runs the kernels at the points of
+ * the step that rt_abi.h ("ABI v2") lists:
+ *   deliver (threads, own post neurons): on_pre per arriving row segment;
+ *   after update (threads, own neurons): on_post per spiking post neuron,
+ *     post-trace jumps, every, post-trace decay;
+ *   after gather (serial): on_pre_row, last arrival, pre-trace decay and
+ *     jumps for the next step's arrivals, pre-state snapshots.
+ * Everything a thread writes belongs to its own post neurons; everything
+ * shared (pre traces, per-pre state) is written serially, so results do not
+ * depend on the number of threads.
+ */
+#include "rt_plastic.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "rt_rng.h"
+#include "rt_sim.h"
+#include "rt_util.h"
+
+/* ---- validation ---- */
+
+static RtErrorCode bad_plastic(RtError *err, const RtProjDesc *pd, const char *why) {
+    return rt_err(err, RT_E_INVALID, "projection '%s': %s", pd->name ? pd->name : "?", why);
+}
+
+static int traces_ok(int n, const RtTraceDesc *t) {
+    if (n < 0 || (n && !t))
+        return 0;
+    for (int k = 0; k < n; k++)
+        if (!(t[k].tau > 0) || !isfinite(t[k].inc)
+            || (t[k].mode != RT_TRACE_ADD && t[k].mode != RT_TRACE_SET))
+            return 0;
+    return 1;
+}
+
+/* Checks one plastic descriptor against its projection and populations. */
+static RtErrorCode validate_one(const RtModelDesc *m, const RtProjDesc *pd, RtError *err) {
+    const RtPlasticDesc *d = pd->plastic;
+    if (m->abi_version < 2)
+        return bad_plastic(err, pd, "plasticity needs ABI version 2");
+    if (m->pops[pd->post].kind != RT_POP_NEURON)
+        return bad_plastic(err, pd, "a plastic projection must target a neuron population");
+    if (pd->delay.kind != RT_DIST_CONST)
+        return rt_err(err, RT_E_UNSUPPORTED, "projection '%s': a plastic projection needs one "
+                      "delay, not a distribution", pd->name);
+    if (d->nsynvars < 0 || (d->nsynvars && !d->synvars) || d->nsynvars > 4096)
+        return bad_plastic(err, pd, "bad synapse variables");
+    for (int v = 0; v < d->nsynvars; v++)
+        if (d->synvars[v].init.kind == RT_DIST_KERNEL)
+            return bad_plastic(err, pd, "synapse variables start from constants or distributions");
+    if (!traces_ok(d->ntraces_pre, d->traces_pre) || !traces_ok(d->ntraces_post, d->traces_post))
+        return bad_plastic(err, pd, "bad traces (tau must be > 0)");
+    if (d->npre_vars < 0 || (d->npre_vars && !d->pre_vars) || d->nconsts < 0
+        || (d->nconsts && !d->consts))
+        return bad_plastic(err, pd, "bad pre variables or constants");
+    for (int k = 0; k < d->npre_vars; k++)
+        if (d->pre_vars[k] < 0 || d->pre_vars[k] >= m->pops[pd->pre].nstates)
+            return bad_plastic(err, pd, "pre variable index out of range");
+    if (d->every && !(d->every_s > 0))
+        return bad_plastic(err, pd, "an every kernel needs a period > 0");
+    if (d->on_pre_row && !d->per_pre)
+        return bad_plastic(err, pd, "on_pre_row is for per-pre synapse state");
+    return RT_OK;
+}
+
+RtErrorCode rt_plastic_validate(const RtModelDesc *m, RtError *err) {
+    for (int k = 0; k < m->nprojs; k++)
+        if (m->projs[k].plastic) {
+            RtErrorCode rc = validate_one(m, &m->projs[k], err);
+            if (rc)
+                return rc;
+        }
+    for (int k = 0; k < m->nevents; k++) {
+        const RtEventDesc *e = &m->events[k];
+        if (e->kind != RT_EV_SET_PROJ_CONST)
+            continue;
+        if (m->abi_version < 2 || e->target < 0 || e->target >= m->nprojs
+            || !m->projs[e->target].plastic || e->index < 0
+            || e->index >= m->projs[e->target].plastic->nconsts)
+            return rt_err(err, RT_E_INVALID, "model descriptor: event %d: bad target", k);
+    }
+    return RT_OK;
+}
+
+/* ---- building ---- */
+
+/* n arrays of len doubles each (rt_alloc: zeroed, aligned). */
+static double **alloc_arrays(int n, int64_t len) {
+    double **a = rt_alloc((size_t)(n + 1) * sizeof *a);
+    for (int k = 0; a && k < n; k++)
+        if (!(a[k] = rt_alloc((size_t)(len + 1) * sizeof(double))))
+            return a;   /* caller checks every entry */
+    return a;
+}
+
+static int arrays_ok(double **a, int n) {
+    if (!a)
+        return 0;
+    for (int k = 0; k < n; k++)
+        if (!a[k])
+            return 0;
+    return 1;
+}
+
+static void free_arrays(double **a, int n) {
+    for (int k = 0; a && k < n; k++)
+        rt_free(a[k]);
+    rt_free(a);
+}
+
+/* The CSC index: for each post neuron, its synapse indices in ascending
+ * order (a counting sort of the CSR by post). */
+static int build_csc(RtPlastic *pl, const RtCsr *c) {
+    pl->col = rt_alloc((size_t)(pl->npost + 1) * sizeof(int64_t));
+    pl->csc = rt_alloc((size_t)(pl->nsyn + 1) * sizeof(uint32_t));
+    if (!pl->col || !pl->csc)
+        return 0;
+    for (int64_t q = 0; q < pl->nsyn; q++)
+        pl->col[c->post[q] + 1]++;
+    for (int64_t j = 0; j < pl->npost; j++) {
+        int64_t n = pl->col[j + 1];
+        if (n > pl->max_in)
+            pl->max_in = n;
+        pl->col[j + 1] += pl->col[j];
+    }
+    /* col[j] serves as the cursor of column j, then is shifted back */
+    for (int64_t q = 0; q < pl->nsyn; q++)
+        pl->csc[pl->col[c->post[q]]++] = (uint32_t)q;
+    memmove(pl->col + 1, pl->col, (size_t)pl->npost * sizeof(int64_t));
+    pl->col[0] = 0;
+    return 1;
+}
+
+static double draw(const RtDist *d, RtRng *r) {
+    switch (d->kind) {
+    case RT_DIST_UNIFORM: return d->a + (d->b - d->a) * rt_rng_uniform(r);
+    case RT_DIST_NORMAL: return d->a + d->b * rt_rng_normal(r);
+    default: return d->a;
+    }
+}
+
+/* Initial values of the synapse variables: per row (or per pre neuron) one
+ * keyed sequence, stream (RT_STREAM_WEIGHT, projection, 1 + variable). */
+static void init_synvars(RtPlastic *pl, const RtCsr *c, uint64_t seed) {
+    const RtPlasticDesc *d = pl->d;
+    for (int v = 0; v < d->nsynvars; v++) {
+        const RtDist *init = &d->synvars[v].init;
+        uint32_t stream = rt_stream(RT_STREAM_WEIGHT, (uint32_t)pl->proj, (uint32_t)(1 + v));
+        for (int64_t i = 0; i < pl->npre; i++) {
+            RtRng r;
+            if (init->kind != RT_DIST_CONST)
+                rt_rng_init(&r, seed, stream, (uint64_t)i);
+            if (d->per_pre)
+                pl->syn[v][i] = draw(init, &r);
+            else
+                for (int64_t q = c->row[i]; q < c->row[i + 1]; q++)
+                    pl->syn[v][q] = draw(init, &r);
+        }
+    }
+}
+
+/* Allocates the per-neuron and per-synapse arrays. Returns 0 when out of memory. */
+static int alloc_state(RtPlastic *pl, int nthreads) {
+    const RtPlasticDesc *d = pl->d;
+    pl->syn = alloc_arrays(d->nsynvars, d->per_pre ? pl->npre : pl->nsyn);
+    pl->pre_tr = alloc_arrays(d->ntraces_pre, pl->npre);
+    pl->pre_before = alloc_arrays(d->ntraces_pre, pl->npre);
+    pl->post_tr = alloc_arrays(d->ntraces_post, pl->npost);
+    pl->pre_snap = alloc_arrays(d->npre_vars, pl->npre);
+    pl->pre_f = rt_alloc((size_t)(d->ntraces_pre + 1) * sizeof(double));
+    pl->post_f = rt_alloc((size_t)(d->ntraces_post + 1) * sizeof(double));
+    pl->last_arr = rt_alloc((size_t)(pl->npre + 1) * sizeof(RtStep));
+    pl->last_post = rt_alloc((size_t)(pl->npost + 1) * sizeof(RtStep));
+    pl->consts = rt_alloc((size_t)(d->nconsts + 1) * sizeof(double));
+    pl->scratch = rt_alloc((size_t)nthreads * sizeof *pl->scratch);
+    if (d->syn_clock)
+        pl->syn_last = rt_alloc((size_t)(pl->nsyn + 1) * sizeof(RtStep));
+    for (int t = 0; pl->scratch && t < nthreads; t++)
+        if (!(pl->scratch[t] = rt_alloc((size_t)(pl->max_in + 1) * sizeof(uint32_t))))
+            return 0;
+    return arrays_ok(pl->syn, d->nsynvars) && arrays_ok(pl->pre_tr, d->ntraces_pre)
+           && arrays_ok(pl->pre_before, d->ntraces_pre) && arrays_ok(pl->post_tr, d->ntraces_post)
+           && arrays_ok(pl->pre_snap, d->npre_vars) && pl->pre_f && pl->post_f && pl->last_arr
+           && pl->last_post && pl->consts && pl->scratch && (pl->syn_last || !d->syn_clock);
+}
+
+/* Copies the pre population's states named by pre_vars (start of a step). */
+static void snapshot_pre(RtSim *s, RtPlastic *pl) {
+    const RtPop *pre = &s->pops[s->m->projs[pl->proj].pre];
+    for (int k = 0; k < pl->d->npre_vars; k++)
+        memcpy(pl->pre_snap[k], pre->state[pl->d->pre_vars[k]], (size_t)pl->npre * sizeof(double));
+}
+
+/* The two kernel argument blocks (they differ only in pre_trace). */
+static void setup_args(RtSim *s, RtPlastic *pl, RtCsr *c) {
+    const RtProjDesc *pd = &s->m->projs[pl->proj];
+    RtPop *post = &s->pops[pd->post];
+    pl->args_post = (RtSynArgs){
+        .w = c->weight, .syn = pl->syn, .post = c->post, .row = c->row,
+        .pre_trace = (const double *const *)pl->pre_tr, .post_trace = pl->post_tr,
+        .post_state = (const double *const *)post->state,
+        .pre_state = (const double *const *)pl->pre_snap, .input = post->input[pd->receptor],
+        .consts = pl->consts, .syn_last = pl->syn_last, .step = 0, .t = 0, .dt = s->dt,
+        .seed = s->seed, .proj = (uint32_t)pl->proj, .nsyn = pl->nsyn};
+    pl->args_pre = pl->args_post;
+    pl->args_pre.pre_trace = (const double *const *)pl->pre_before;
+}
+
+/* Builds the plastic part of projection k (its CSR exists). */
+static RtErrorCode build_one(RtSim *s, int k, RtError *err) {
+    RtProj *pr = &s->projs[k];
+    const RtProjDesc *pd = pr->d;
+    RtCsr *c = &pr->csr;
+    if (c->delay)
+        return rt_err(err, RT_E_UNSUPPORTED, "projection '%s': a plastic projection needs one "
+                      "delay for all its synapses", pd->name);
+    if (c->nsyn >= (int64_t)UINT32_MAX)
+        return rt_err(err, RT_E_OVERFLOW, "projection '%s': %lld synapses; a plastic projection "
+                      "holds fewer than 2^32", pd->name, (long long)c->nsyn);
+    RtPlastic *pl = rt_alloc(sizeof *pl);
+    if (!pl)
+        return rt_err(err, RT_E_NOMEM, "out of memory");
+    pr->pl = pl;
+    *pl = (RtPlastic){.d = pd->plastic, .proj = k, .npre = c->npre, .npost = c->npost,
+                      .nsyn = c->nsyn, .delay = c->delay0};
+    if (!build_csc(pl, c) || !alloc_state(pl, s->nthreads))
+        return rt_err(err, RT_E_NOMEM, "out of memory for the plastic state of '%s'", pd->name);
+    const RtPlasticDesc *d = pl->d;
+    for (int q = 0; q < d->ntraces_pre; q++)
+        pl->pre_f[q] = exp(-s->dt / d->traces_pre[q].tau);
+    for (int q = 0; q < d->ntraces_post; q++)
+        pl->post_f[q] = exp(-s->dt / d->traces_post[q].tau);
+    if (d->nconsts)
+        memcpy(pl->consts, d->consts, (size_t)d->nconsts * sizeof(double));
+    if (d->every) {
+        double n = nearbyint(d->every_s / s->dt);
+        pl->n_every = n < 1 ? 1 : n > 1e15 ? (RtStep)1e15 : (RtStep)n;
+    }
+    init_synvars(pl, c, s->seed);
+    snapshot_pre(s, pl);
+    setup_args(s, pl, c);
+    return RT_OK;
+}
+
+RtErrorCode rt_plastic_build(RtSim *s, RtError *err) {
+    for (int k = 0; k < s->m->nprojs; k++)
+        if (s->m->projs[k].plastic) {
+            RtErrorCode rc = build_one(s, k, err);
+            if (rc)
+                return rc;
+        }
+    return RT_OK;
+}
+
+void rt_plastic_free(RtPlastic *pl, int nthreads) {
+    if (!pl)
+        return;
+    const RtPlasticDesc *d = pl->d;
+    rt_free(pl->col);
+    rt_free(pl->csc);
+    for (int t = 0; pl->scratch && t < nthreads; t++)
+        rt_free(pl->scratch[t]);
+    rt_free(pl->scratch);
+    free_arrays(pl->syn, d->nsynvars);
+    free_arrays(pl->pre_tr, d->ntraces_pre);
+    free_arrays(pl->pre_before, d->ntraces_pre);
+    free_arrays(pl->post_tr, d->ntraces_post);
+    free_arrays(pl->pre_snap, d->npre_vars);
+    rt_free(pl->syn_last);
+    rt_free(pl->pre_f);
+    rt_free(pl->post_f);
+    rt_free(pl->last_arr);
+    rt_free(pl->last_post);
+    rt_free(pl->consts);
+    rt_free(pl);
+}
+
+/* ---- the step ---- */
+
+/* Spikes of the pre population that arrive in step `step` (emitted in
+ * step - delay); *n receives their count (0 before the first arrival). */
+static const uint32_t *arrivals(const RtSim *s, const RtPlastic *pl, RtStep step, int64_t *n) {
+    const RtPop *pre = &s->pops[s->m->projs[pl->proj].pre];
+    RtStep e = step - pl->delay;
+    if (e < 0) {
+        *n = 0;
+        return NULL;
+    }
+    int slot = (int)(e % pre->hist_len);
+    *n = pre->hist_n[slot];
+    return pre->hist[slot];
+}
+
+void rt_plastic_deliver(RtSim *s, int k, RtStep step, int64_t lo, int64_t hi) {
+    RtPlastic *pl = s->projs[k].pl;
+    int64_t n;
+    const uint32_t *spk = arrivals(s, pl, step, &n);
+    const int64_t *row = pl->args_pre.row;
+    const uint32_t *post = pl->args_pre.post;
+    int whole = lo == 0 && hi == pl->npost;
+    for (int64_t m = 0; m < n; m++) {
+        uint32_t i = spk[m];
+        int64_t a = row[i], b = row[i + 1];
+        if (!whole) {
+            a = rt_syn_lower_bound(post, a, b, (uint32_t)lo);
+            b = rt_syn_lower_bound(post, a, b, (uint32_t)hi);
+        }
+        if (a >= b)
+            continue;
+        if (!pl->d->on_pre) {   /* plain plastic projection: deliver w */
+            for (int64_t q = a; q < b; q++)
+                pl->args_pre.input[post[q]] += pl->args_pre.w[q];
+            continue;
+        }
+        RtSynEvent ev = {NULL, NULL, a, b, i, 0, (double)(step - pl->last_arr[i]) * s->dt};
+        pl->d->on_pre(&pl->args_pre, &ev);
+    }
+}
+
+/* Fills out[k] with the pre neuron of each synapse of column j (the CSC
+ * list is ascending, hence so are its rows: each search starts at the last
+ * row found). Returns the list's length. */
+static int64_t column_pres(const RtPlastic *pl, int64_t j, uint32_t *out) {
+    const int64_t *row = pl->args_post.row;
+    int64_t c0 = pl->col[j], n = pl->col[j + 1] - c0, i = 0;
+    for (int64_t k = 0; k < n; k++) {
+        int64_t q = pl->csc[c0 + k], hi = pl->npre - 1;
+        while (i < hi) {   /* the row i with row[i] <= q < row[i+1] */
+            int64_t mid = i + (hi - i) / 2;
+            if (row[mid + 1] <= q)
+                i = mid + 1;
+            else
+                hi = mid;
+        }
+        out[k] = (uint32_t)i;
+    }
+    return n;
+}
+
+/* on_post of post neuron j (it spiked in `step`), then its trace jumps. */
+static void post_event(RtSim *s, RtPlastic *pl, int t, RtStep step, int64_t j) {
+    const RtPlasticDesc *d = pl->d;
+    if (d->on_post && pl->col[j] < pl->col[j + 1]) {
+        int64_t n = column_pres(pl, j, pl->scratch[t]);
+        RtSynEvent ev = {pl->csc + pl->col[j], pl->scratch[t], 0, n, (uint32_t)j, 0,
+                         (double)(step - pl->last_post[j]) * s->dt};
+        d->on_post(&pl->args_post, &ev);
+    }
+    for (int q = 0; q < d->ntraces_post; q++) {
+        double *x = pl->post_tr[q];
+        x[j] = d->traces_post[q].mode == RT_TRACE_SET ? d->traces_post[q].inc
+                                                      : x[j] + d->traces_post[q].inc;
+    }
+    pl->last_post[j] = step;
+}
+
+/* The every kernel for the post neurons [lo, hi), one call per neuron. */
+static void every_calls(RtSim *s, RtPlastic *pl, int t, int64_t lo, int64_t hi) {
+    for (int64_t j = lo; j < hi; j++) {
+        if (pl->col[j] == pl->col[j + 1])
+            continue;
+        int64_t n = column_pres(pl, j, pl->scratch[t]);
+        RtSynEvent ev = {pl->csc + pl->col[j], pl->scratch[t], 0, n, (uint32_t)j, 0,
+                         (double)pl->n_every * s->dt};
+        pl->d->every(&pl->args_post, &ev);
+    }
+}
+
+void rt_plastic_post(RtSim *s, int p, int t, RtStep step, int64_t lo, int64_t hi) {
+    RtPop *pop = &s->pops[p];
+    for (int k = 0; k < pop->nin_projs; k++) {
+        RtPlastic *pl = s->projs[pop->in_projs[k]].pl;
+        if (!pl)
+            continue;
+        if (pl->d->on_post || pl->d->ntraces_post)
+            for (int64_t j = lo; j < hi; j++)
+                if (pop->spiked[j])
+                    post_event(s, pl, t, step, j);
+        if (pl->n_every && (step + 1) % pl->n_every == 0)
+            every_calls(s, pl, t, lo, hi);
+        for (int q = 0; q < pl->d->ntraces_post; q++) {   /* to the next step */
+            double *x = pl->post_tr[q], f = pl->post_f[q];
+            for (int64_t j = lo; j < hi; j++)
+                x[j] *= f;
+        }
+    }
+}
+
+/* on_pre_row for the arrivals of `step`, then their last-arrival steps. */
+static void row_events(RtSim *s, RtPlastic *pl, RtStep step) {
+    int64_t n;
+    const uint32_t *spk = arrivals(s, pl, step, &n);
+    const int64_t *row = pl->args_pre.row;
+    for (int64_t m = 0; m < n; m++) {
+        uint32_t i = spk[m];
+        if (pl->d->on_pre_row) {
+            RtSynEvent ev = {NULL, NULL, row[i], row[i + 1], i, 0,
+                             (double)(step - pl->last_arr[i]) * s->dt};
+            pl->d->on_pre_row(&pl->args_pre, &ev);
+        }
+        pl->last_arr[i] = step;
+    }
+}
+
+/* Pre traces from step `step` to step+1: decay, then the jumps of the
+ * arrivals of step+1, keeping each arriving neuron's value before its jump. */
+static void advance_pre_traces(RtSim *s, RtPlastic *pl, RtStep step) {
+    const RtPlasticDesc *d = pl->d;
+    int64_t n;
+    const uint32_t *spk = arrivals(s, pl, step + 1, &n);
+    for (int q = 0; q < d->ntraces_pre; q++) {
+        double *x = pl->pre_tr[q], *before = pl->pre_before[q], f = pl->pre_f[q];
+        double inc = d->traces_pre[q].inc;
+        int set = d->traces_pre[q].mode == RT_TRACE_SET;
+        for (int64_t i = 0; i < pl->npre; i++)
+            x[i] *= f;
+        for (int64_t m = 0; m < n; m++) {
+            uint32_t i = spk[m];
+            before[i] = x[i];
+            x[i] = set ? inc : x[i] + inc;
+        }
+    }
+}
+
+void rt_plastic_serial(RtSim *s, RtStep step) {
+    for (int k = 0; k < s->m->nprojs; k++) {
+        RtPlastic *pl = s->projs[k].pl;
+        if (!pl)
+            continue;
+        row_events(s, pl, step);
+        advance_pre_traces(s, pl, step);
+        snapshot_pre(s, pl);
+        pl->args_pre.step = pl->args_post.step = step + 1;
+        pl->args_pre.t = pl->args_post.t = (double)(step + 1) * s->dt;
+    }
+}
+
+void rt_plastic_set_const(RtSim *s, int proj, int index, double value) {
+    s->projs[proj].pl->consts[index] = value;
+}
+
+/* ---- inspection ---- */
+
+const int64_t *rt_sim_rows(const RtSim *s, int proj) { return s->projs[proj].csr.row; }
+const uint32_t *rt_sim_posts(const RtSim *s, int proj) { return s->projs[proj].csr.post; }
+double *rt_sim_weights(RtSim *s, int proj) { return s->projs[proj].csr.weight; }
+
+double *rt_sim_synvar(RtSim *s, int proj, int var) {
+    if (proj < 0 || proj >= s->m->nprojs || !s->projs[proj].pl)
+        return NULL;
+    const RtPlastic *pl = s->projs[proj].pl;
+    return var >= 0 && var < pl->d->nsynvars ? pl->syn[var] : NULL;
+}
+
+double *rt_sim_trace(RtSim *s, int proj, int post, int k) {
+    if (proj < 0 || proj >= s->m->nprojs || !s->projs[proj].pl)
+        return NULL;
+    const RtPlastic *pl = s->projs[proj].pl;
+    if (post)
+        return k >= 0 && k < pl->d->ntraces_post ? pl->post_tr[k] : NULL;
+    return k >= 0 && k < pl->d->ntraces_pre ? pl->pre_tr[k] : NULL;
+}
+
+int64_t rt_sim_synapse_bytes(const RtSim *s, int proj) {
+    const RtProj *pr = &s->projs[proj];
+    const RtCsr *c = &pr->csr;
+    int64_t b = (c->npre + 1) * 8 + c->nsyn * (4 + 8) + (c->delay ? c->nsyn * 2 : 0);
+    const RtPlastic *pl = pr->pl;
+    if (!pl)
+        return b;
+    const RtPlasticDesc *d = pl->d;
+    b += (pl->npost + 1) * 8 + pl->nsyn * 4;                          /* CSC */
+    b += (int64_t)d->nsynvars * 8 * (d->per_pre ? pl->npre : pl->nsyn);
+    b += d->syn_clock ? pl->nsyn * 8 : 0;
+    b += pl->npre * 8 * (2 * (int64_t)d->ntraces_pre + d->npre_vars + 1);  /* + last_arr */
+    b += pl->npost * 8 * ((int64_t)d->ntraces_post + 1);               /* + last_post */
+    b += (int64_t)s->nthreads * (pl->max_in + 1) * 4;                  /* scratch */
+    return b;
+}

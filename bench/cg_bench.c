@@ -1,10 +1,18 @@
 /* cg_bench.c - code generation benchmarks (not a test; run bench/cg_bench.sh).
  *
- *   1. JIT latency for a COBA kernel, from MIR to a callable function:
- *      cold (optimise + codegen + cache write) against a cache hit.
- *   2. ns per neuron update of the JIT'd COBA kernel against the same update
+ *   1. JIT latency of examples/coba.ei from parsed AST to callable kernels
+ *      (sema, lower, ODE plan, codegen, JIT), per phase: cold (optimise +
+ *      codegen + cache write) against an object cache hit, in one run.
+ *   2. JIT latency for the hand-built COBA kernel, MIR to callable function.
+ *   3. ns per neuron update of the JIT'd COBA kernel against the same update
  *      in C compiled with gcc -O3 -march=native -ffast-math
  *      (bench/coba_c_ref.c), measured in the same run, as a ratio.
+ *
+ * Options (to compare settings; see cg_set_tuning):
+ *   --pipeline STR   LLVM pass pipeline instead of CG_PIPELINE
+ *   --level N        back-end level 0..3 instead of CG_CODEGEN_LEVEL
+ *   --model FILE     model for part 1 (default examples/coba.ei)
+ *   --quick          skip the 10^6-neuron throughput run
  */
 #include <math.h>
 #include <stdint.h>
@@ -16,9 +24,12 @@
 
 #include "arena.h"
 #include "cg_llvm.h"
+#include "frontend.h"
 #include "jit.h"
+#include "lower.h"
 #include "mir.h"
 #include "rt_abi.h"
+#include "sema.h"
 
 void coba_c_update(const RtPopArgs *a, int64_t b, int64_t e);
 
@@ -69,7 +80,7 @@ static double jit_once(const CgTarget *t, const MirPop *p, const char *dir, Jit 
     double t0 = now();
     JitOptions o = {.cache_dir = dir};
     Jit *j = jit_create(t, &o, err, sizeof err);
-    LLVMModuleRef m = cg_module_create(jit_context(j), t, "bench");
+    LLVMModuleRef m = j ? cg_module_create(jit_context(j), jit_target(j), "bench") : NULL;
     if (!j || cg_emit_pop(m, t, p, 0, err, sizeof err) || jit_add_module(j, m, err, sizeof err)) {
         fprintf(stderr, "cg_bench: %s\n", err);
         exit(1);
@@ -192,19 +203,108 @@ static void throughput(const CgTarget *t, int64_t n, int steps)
     jit_free(j);
 }
 
-int main(void)
+/* ---- part 1: the whole front end, per phase ---------------------------------- */
+
+enum { PH_SEMA, PH_LOWER, PH_ODE, PH_SETUP, PH_EMIT, PH_KEY, PH_CACHE, PH_OPT, PH_CODEGEN,
+       PH_LINK, PH_TOTAL, PH__N };
+static const char *const ph_names[PH__N] = {
+    "sema", "lower", "ode plan", "target + jit create", "cg emit", "cache key", "cache io",
+    "optimize", "codegen (object)", "jit link", "AST -> kernels"};
+
+/* Loads `file`, then times AST -> callable kernels into ms[PH__N]; the
+ * cache directory `dir` decides cold or hit. Returns the number of kernels. */
+static int frontend_once(const char *file, const char *dir, double *ms, int *hit)
+{
+    Session s;
+    front_init(&s, stderr);
+    if (!front_load(&s, file)) exit(1);
+    double t[8];
+    t[0] = now();
+    Program *p = sema_check(&s);
+    t[1] = now();
+    Lowered *l = p ? lower_program(p) : NULL;
+    t[2] = now();
+    if (!l || !lower_plan_odes(p, l)) { fprintf(stderr, "cg_bench: %s does not compile\n", file); exit(1); }
+    t[3] = now();
+    char err[512];
+    CgTarget tg;
+    JitOptions o = {.cache_dir = dir, .symbols = rt_abi_symbols};
+    Jit *j = cg_target_host(&tg, err, sizeof err) ? NULL : jit_create(&tg, &o, err, sizeof err);
+    t[4] = now();
+    LLVMModuleRef m = j ? cg_emit_model(jit_context(j), jit_target(j), &l->mir, err, sizeof err) : NULL;
+    t[5] = now();
+    if (!m || jit_add_module(j, m, err, sizeof err)) { fprintf(stderr, "cg_bench: %s\n", err); exit(1); }
+    for (int k = 0; k < l->mir.npops; k++) {
+        char name[64];
+        cg_kernel_name(name, sizeof name, k);
+        if (!jit_lookup(j, name)) { fprintf(stderr, "cg_bench: no %s\n", name); exit(1); }
+    }
+    t[6] = now();
+    const JitStats *st = jit_stats(j);
+    for (int k = 0; k < 5; k++) ms[k] = 1e3 * (t[k + 1] - t[k]);
+    ms[PH_KEY] = st->key_ms;
+    ms[PH_CACHE] = st->cache_ms;
+    ms[PH_OPT] = st->optimize_ms;
+    ms[PH_CODEGEN] = st->codegen_ms;
+    ms[PH_LINK] = st->link_ms;
+    ms[PH_TOTAL] = 1e3 * (t[6] - t[0]);
+    *hit = st->cache_hits;
+    int n = l->mir.npops;
+    jit_free(j);
+    front_free(&s);
+    return n;
+}
+
+static void frontend_latency(const char *file)
+{
+    enum { R = 9 };
+    double cold[PH__N][R], hot[PH__N][R], ms[PH__N];
+    int npops = 0, hit;
+    for (int r = 0; r < R; r++) {
+        char dir[] = "/tmp/eic_cg_benchXXXXXX", cmd[128];
+        if (!mkdtemp(dir)) exit(1);
+        npops = frontend_once(file, dir, ms, &hit);
+        for (int k = 0; k < PH__N; k++) cold[k][r] = ms[k];
+        frontend_once(file, dir, ms, &hit);
+        if (!hit) { fprintf(stderr, "cg_bench: no cache hit\n"); exit(1); }
+        for (int k = 0; k < PH__N; k++) hot[k][r] = ms[k];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        if (system(cmd) != 0) exit(1);
+    }
+    printf("JIT latency, %s (%d populations), parsed AST -> callable kernels, ms (median of %d):\n",
+           file, npops, R);
+    printf("  %-22s %9s %9s\n", "phase", "cold", "cache hit");
+    for (int k = 0; k < PH__N; k++)
+        printf("  %-22s %9.2f %9.2f\n", ph_names[k], median(cold[k], R), median(hot[k], R));
+    printf("  ratio cold / cache hit: %.1f\n", median(cold[PH_TOTAL], R) / median(hot[PH_TOTAL], R));
+}
+
+int main(int argc, char **argv)
 {
     char err[256];
     CgTarget t;
+    const char *pipeline = NULL, *model = EIC_SOURCE_DIR "/examples/coba.ei";
+    int level = -1, quick = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--pipeline") && i + 1 < argc) pipeline = argv[++i];
+        else if (!strcmp(argv[i], "--level") && i + 1 < argc) level = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--model") && i + 1 < argc) model = argv[++i];
+        else if (!strcmp(argv[i], "--quick")) quick = 1;
+        else { fprintf(stderr, "usage: cg_bench [--pipeline STR] [--level N] [--model FILE] [--quick]\n"); return 2; }
+    }
+    cg_set_tuning(pipeline, level);
     arena_init(&A);
     if (cg_target_host(&t, err, sizeof err)) {
         fprintf(stderr, "cg_bench: %s\n", err);
         return 1;
     }
     printf("host: %s, cpu %s, fma %s\n", t.triple, t.cpu, t.fma ? "yes" : "no");
+    printf("tuning: %s\n", cg_tuning_desc());
+    frontend_latency(model);
     latency(&t);
     throughput(&t, 4000, 2000);
-    throughput(&t, 1000000, 20);
+    if (!quick)
+        throughput(&t, 1000000, 20);
     arena_free(&A);
     return 0;
 }

@@ -38,6 +38,23 @@
  * round differently, and then results would depend on the thread partition. */
 #define CG_FMF LLVMFastMathNone
 
+/* The pass pipeline and back-end level; cg_set_tuning changes them for
+ * benchmarks. Defaults and the measurements behind them: cg_llvm.h. */
+/* LLVM options for the loop vectorizer (cl::opt, process-global):
+ * - no epilogue vectorization: it makes a third loop copy, ~25% of compile
+ *   time for nothing measurable at run time (TOOLCHAIN.md §7.12);
+ * - tail folding: the last partial vector of neurons runs in the vector
+ *   body under a mask instead of in a scalar remainder loop, so there is
+ *   one copy of the loop to generate code for. Measured on the COBA model:
+ *   back end 8.5 -> 5.4 ms CPU, kernel 3-8% slower (bench/cg_bench.sh).
+ *   Where masked memory operations are not legal (no AVX-512 or AVX2 for
+ *   the types) LLVM falls back to a scalar remainder loop. */
+#define CG_FLAG_EPILOGUE "-enable-epilogue-vectorization=false"
+#define CG_FLAG_TAIL_FOLD "-prefer-predicate-over-epilogue=predicate-else-scalar-epilogue"
+#define CG_LLVM_FLAGS CG_FLAG_EPILOGUE " " CG_FLAG_TAIL_FOLD
+static const char *g_pipeline = CG_PIPELINE;
+static LLVMCodeGenOptLevel g_level = CG_CODEGEN_LEVEL;
+
 /* struct Emit: see cg_int.h (shared with cg_syn.c). */
 
 static void fail(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -77,11 +94,9 @@ int cg_target_host(CgTarget *t, char *err, size_t errlen)
     if (!inited) {
         LLVMInitializeNativeTarget();
         LLVMInitializeNativeAsmPrinter();
-        /* Epilogue vectorization makes a third loop copy: ~25% of compile
-         * time for nothing measurable at run time (TOOLCHAIN.md §7.12). This
-         * is process-global LLVM state, set once here. */
-        const char *argv[] = {"eic", "-enable-epilogue-vectorization=false"};
-        LLVMParseCommandLineOptions(2, argv, NULL);
+        /* Process-global LLVM options, set once here (see CG_LLVM_FLAGS). */
+        const char *argv[] = {"eic", CG_FLAG_EPILOGUE, CG_FLAG_TAIL_FOLD};
+        LLVMParseCommandLineOptions(3, argv, NULL);
         inited = true;
     }
     memset(t, 0, sizeof *t);
@@ -105,7 +120,41 @@ int cg_target_host(CgTarget *t, char *err, size_t errlen)
 LLVMTargetMachineRef cg_target_machine(const CgTarget *t)
 {
     return LLVMCreateTargetMachine(t->target, t->triple, t->cpu, t->features,
-                                   LLVMCodeGenLevelAggressive, LLVMRelocPIC, LLVMCodeModelSmall);
+                                   g_level, LLVMRelocPIC, LLVMCodeModelSmall);
+}
+
+const char *cg_tuning_desc(void)
+{
+    static char buf[1100];
+    snprintf(buf, sizeof buf, "pipeline %s|codegen level %d|%s", g_pipeline, (int)g_level, CG_LLVM_FLAGS);
+    return buf;
+}
+
+void cg_set_tuning(const char *pipeline, int level)
+{
+    g_pipeline = pipeline ? pipeline : CG_PIPELINE;
+    g_level = level >= 0 ? (LLVMCodeGenOptLevel)level : CG_CODEGEN_LEVEL;
+}
+
+/* One target machine per process for data layouts, passes and emission:
+ * creating one costs about 0.3 ms, paid up to three times per model before
+ * (TOOLCHAIN.md §7.12 counts every millisecond of a cache hit). It is
+ * recreated only when asked for a different target. Compilation is single-
+ * threaded, so no lock; the machine lives until the process exits. */
+static LLVMTargetMachineRef shared_tm(const CgTarget *t)
+{
+    static LLVMTargetMachineRef tm;
+    static CgTarget key;
+    static LLVMCodeGenOptLevel level;
+    if (tm && level == g_level && strcmp(key.triple, t->triple) == 0 && strcmp(key.cpu, t->cpu) == 0 &&
+        strcmp(key.features, t->features) == 0 && key.target == t->target)
+        return tm;
+    if (tm)
+        LLVMDisposeTargetMachine(tm);
+    key = *t;
+    level = g_level;
+    tm = cg_target_machine(t);
+    return tm;
 }
 
 void cg_kernel_name(char *buf, size_t len, int index)
@@ -118,11 +167,13 @@ LLVMModuleRef cg_module_create(LLVMContextRef cx, const CgTarget *t, const char 
     LLVMModuleRef m = LLVMModuleCreateWithNameInContext(name, cx);
     LLVMSetSourceFileName(m, name, strlen(name));
     LLVMSetTarget(m, t->triple);
-    LLVMTargetMachineRef tm = cg_target_machine(t);
-    LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(tm);
+    if (t->datalayout[0]) {   /* a cache hit then needs no target machine at all */
+        LLVMSetDataLayout(m, t->datalayout);
+        return m;
+    }
+    LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(shared_tm(t));
     LLVMSetModuleDataLayout(m, dl);
     LLVMDisposeTargetData(dl);
-    LLVMDisposeTargetMachine(tm);
     return m;
 }
 
@@ -555,15 +606,67 @@ int cg_emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int index,
     return e.failed ? -1 : 0;
 }
 
+/* What determines a population's kernel, as text: its MIR dump without the
+ * first line (name and size, which the kernel does not depend on) plus the
+ * precision. Two populations with equal signatures get one kernel.
+ * Returns malloc'd memory. */
+static char *kernel_signature(const MirPop *p)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    fprintf(f, "precision %s\n", p->use_float ? "float" : "double");
+    mir_dump(f, p);
+    fclose(f);
+    char *nl = strchr(buf, '\n');
+    char *second = nl ? strchr(nl + 1, '\n') : NULL;   /* the "population ..." line */
+    if (second)
+        memmove(nl + 1, second + 1, strlen(second + 1) + 1);
+    return buf;
+}
+
+/* Index of an earlier population with the same signature, or -1. */
+static int find_twin(char **sig, int i)
+{
+    for (int k = 0; k < i; k++)
+        if (sig[i] && sig[k] && strcmp(sig[i], sig[k]) == 0)
+            return k;
+    return -1;
+}
+
+/* `eic_update_<i>` as an alias of `eic_update_<k>`: one symbol more in the
+ * object, no second copy of the code. */
+static void add_kernel_alias(LLVMModuleRef m, int i, int k)
+{
+    char name[64], target[64];
+    cg_kernel_name(name, sizeof name, i);
+    cg_kernel_name(target, sizeof target, k);
+    LLVMValueRef fn = LLVMGetNamedFunction(m, target);
+    LLVMAddAlias2(m, LLVMGlobalGetValueType(fn), 0, fn, name);
+}
+
 LLVMModuleRef cg_emit_model(LLVMContextRef cx, const CgTarget *t, const MirModel *model,
                             char *err, size_t errlen)
 {
     LLVMModuleRef m = cg_module_create(cx, t, "eic_model");
-    for (int i = 0; i < model->npops; i++) {
-        if (cg_emit_pop(m, t, &model->pops[i], i, err, errlen) != 0) {
-            LLVMDisposeModule(m);
-            return NULL;
-        }
+    char **sig = calloc((size_t)model->npops + 1, sizeof *sig);
+    int rc = 0;
+    for (int i = 0; i < model->npops && rc == 0; i++) {
+        sig[i] = kernel_signature(&model->pops[i]);
+        int twin = find_twin(sig, i);
+        if (twin >= 0)
+            add_kernel_alias(m, i, twin);
+        else
+            rc = cg_emit_pop(m, t, &model->pops[i], i, err, errlen);
+    }
+    for (int i = 0; i < model->npops; i++)
+        free(sig[i]);
+    free(sig);
+    if (rc != 0) {
+        LLVMDisposeModule(m);
+        return NULL;
     }
     return m;
 }
@@ -578,14 +681,21 @@ int cg_optimize(LLVMModuleRef m, const CgTarget *t, char *err, size_t errlen)
         return -1;
     }
     LLVMDisposeMessage(msg);
-    LLVMTargetMachineRef tm = cg_target_machine(t);
+    LLVMTargetMachineRef tm = shared_tm(t);
+    /* The layout from t->datalayout (the JIT's) and the machine's agree on
+     * every host we know; if not, the machine's is the one code follows. */
+    LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(tm);
+    char *want = LLVMCopyStringRepOfTargetData(dl);
+    if (strcmp(want, LLVMGetDataLayoutStr(m)) != 0)
+        LLVMSetModuleDataLayout(m, dl);
+    LLVMDisposeMessage(want);
+    LLVMDisposeTargetData(dl);
     LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
     LLVMPassBuilderOptionsSetLoopVectorization(po, 1);
     LLVMPassBuilderOptionsSetSLPVectorization(po, 1);   /* off by default */
     LLVMPassBuilderOptionsSetLoopInterleaving(po, 1);
-    LLVMErrorRef pe = LLVMRunPasses(m, "default<O3>", tm, po);
+    LLVMErrorRef pe = LLVMRunPasses(m, g_pipeline, tm, po);
     LLVMDisposePassBuilderOptions(po);
-    LLVMDisposeTargetMachine(tm);
     if (pe) {
         char *em = LLVMGetErrorMessage(pe);
         snprintf(err, errlen, "LLVM optimisation failed: %s", em);
@@ -598,14 +708,12 @@ int cg_optimize(LLVMModuleRef m, const CgTarget *t, char *err, size_t errlen)
 LLVMMemoryBufferRef cg_emit_object_buffer(LLVMModuleRef m, const CgTarget *t,
                                           char *err, size_t errlen)
 {
-    LLVMTargetMachineRef tm = cg_target_machine(t);
     LLVMMemoryBufferRef buf = NULL;
     char *msg = NULL;
-    if (LLVMTargetMachineEmitToMemoryBuffer(tm, m, LLVMObjectFile, &msg, &buf)) {
+    if (LLVMTargetMachineEmitToMemoryBuffer(shared_tm(t), m, LLVMObjectFile, &msg, &buf)) {
         set_err(err, errlen, "object emission failed", msg);
         buf = NULL;
     }
-    LLVMDisposeTargetMachine(tm);
     return buf;
 }
 

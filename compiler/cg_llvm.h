@@ -29,6 +29,8 @@ typedef struct CgTarget {
     char features[2048];  /* LLVM feature string, e.g. "+avx2,+fma,..." */
     bool fma;             /* features contain +fma: exp polynomial uses llvm.fma */
     LLVMTargetRef target;
+    char datalayout[256]; /* "" until known; then modules take it without creating
+                             a target machine (jit_target fills it from the JIT) */
 } CgTarget;
 
 /* Fills `t` for the host (CPU name and features from LLVM's host detection)
@@ -43,7 +45,8 @@ LLVMTargetMachineRef cg_target_machine(const CgTarget *t);
 /* Name of the update kernel of population `index`: "eic_update_<index>". */
 void cg_kernel_name(char *buf, size_t len, int index);
 
-/* Creates an empty module for `t` (triple and data layout set) in `cx`. */
+/* Creates an empty module for `t` (triple and data layout set) in `cx`.
+ * The data layout is t->datalayout when set, else the target machine's. */
 LLVMModuleRef cg_module_create(LLVMContextRef cx, const CgTarget *t, const char *name);
 
 /* Adds the update kernel of `p` as `eic_update_<index>` to `m`. The kernel
@@ -58,7 +61,35 @@ int cg_emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int index,
 LLVMModuleRef cg_emit_model(LLVMContextRef cx, const CgTarget *t, const MirModel *model,
                             char *err, size_t errlen);
 
-/* Verifies and optimises `m` in place with default<O3>, loop and SLP
+/* The optimisation pipeline (LLVM new-PM syntax) and back-end level.
+ *
+ * JIT latency is what the pipeline is chosen for (issue 3: the COBA model
+ * from parsed AST to callable kernels in under 30 ms). default<O3> runs
+ * ~90 passes for one loop; the kernels need few: inline the body into the
+ * RtUpdateFn wrapper (always-inline; globaldce drops the body so it is not
+ * compiled twice), clean up (sroa, early-cse, instcombine, simplifycfg),
+ * hoist loop invariants such as exp(-dt/tau) (licm), vectorize the neuron
+ * loop, and clean up the vector code. No SLP vectorizer: with tail folding
+ * there is no scalar loop left for it to work on. Measured in-process on
+ * examples/coba.ei (bench/cg_bench.sh; CPU ms): optimisation 7.0 -> 2.8.
+ * The back-end level made no difference to compile time or kernel speed;
+ * Aggressive it stays. */
+#define CG_PIPELINE "always-inline,globaldce," \
+    "function(sroa,early-cse,instcombine,simplifycfg,loop-mssa(licm),loop-vectorize,instcombine,simplifycfg)"
+#define CG_CODEGEN_LEVEL LLVMCodeGenLevelAggressive
+
+/* Benchmarks only: replaces the pipeline (NULL: CG_PIPELINE) and back-end
+ * level (an LLVMCodeGenOptLevel, -1: CG_CODEGEN_LEVEL) for the rest of the
+ * process. A structurally invalid pipeline aborts the process inside LLVM
+ * (TOOLCHAIN.md §7.5), so never pass user input. */
+void cg_set_tuning(const char *pipeline, int level);
+
+/* The pipeline, level and LLVM options in effect, as text (for cache keys:
+ * an object compiled under other settings must not be reused). Static
+ * storage. */
+const char *cg_tuning_desc(void);
+
+/* Verifies and optimises `m` in place with CG_PIPELINE, loop and SLP
  * vectorization, for the host target machine. Returns 0 or -1 with err. */
 int cg_optimize(LLVMModuleRef m, const CgTarget *t, char *err, size_t errlen);
 

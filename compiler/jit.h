@@ -8,8 +8,9 @@
  * in the cache and skips optimisation and code generation entirely.
  *
  * Cache: $XDG_CACHE_HOME/eic, else $HOME/.cache/eic (JitOptions.cache_dir
- * overrides). One file per key; the key hashes (BLAKE3) the unoptimised IR,
- * the target triple, CPU and features, and the eic and LLVM versions. Files
+ * overrides). One file per key; the key hashes (BLAKE3) the unoptimised IR (bitcode),
+ * the target triple, CPU and features, the optimisation settings
+ * (cg_tuning_desc) and the eic and LLVM versions. Files
  * are written to a temporary name and renamed, so concurrent runs never see a
  * partial file; a file whose header, size or content hash does not check out
  * is ignored and replaced.
@@ -37,6 +38,11 @@ typedef struct JitStats {
     int cache_rejects;    /* cache files found but invalid (ignored) */
     int cache_writes;     /* cache files written */
     double last_add_ms;   /* wall time of the last jit_add_module */
+    /* Phases of the last jit_add_module / jit_lookup calls, wall ms (EIC_TIMING):
+     * key = cache key (IR printed and hashed), cache = cache file read/write,
+     * optimize = cg_optimize, codegen = object emission, link = the object
+     * added and linked (jit_add_module's add plus all jit_lookup calls since). */
+    double key_ms, cache_ms, optimize_ms, codegen_ms, link_ms;
     char last_key[65];    /* hex cache key of the last module */
 } JitStats;
 
@@ -51,6 +57,11 @@ void jit_free(Jit *j);
 /* The context in which to build modules for jit_add_module. Lives until
  * jit_free. */
 LLVMContextRef jit_context(Jit *j);
+
+/* The JIT's target: the one given to jit_create with `datalayout` filled in
+ * from the JIT, so that cg_module_create needs no target machine (0.35 ms
+ * of a cache hit). Use it to build modules for this JIT. */
+const CgTarget *jit_target(const Jit *j);
 
 /* Compiles (or loads from the cache) module `m`, which the JIT takes over
  * and disposes, and makes its functions callable. Returns 0 or -1 with err. */

@@ -13,15 +13,38 @@
 #include "ode.h"
 #include "sema.h"
 
+/* Wall time of the compile phases of `eic run`, in ms, printed to stderr
+ * when EIC_TIMING is set (bench/latency_bench.sh reads it). */
+typedef struct PhaseMs {
+    double parse, sema, lower, ode, setup, emit;
+} PhaseMs;
+
+static void print_timing(const PhaseMs *ph, const Jit *j) {
+    if (!getenv("EIC_TIMING") || !j) return;
+    const JitStats *st = jit_stats(j);
+    double jit = st->key_ms + st->cache_ms + st->optimize_ms + st->codegen_ms + st->link_ms;
+    double ast_to_kernels = ph->sema + ph->lower + ph->ode + ph->setup + ph->emit + jit;
+    fprintf(stderr,
+            "eic: timing ms: parse %.2f sema %.2f lower %.2f ode %.2f jit-setup %.2f cg-emit %.2f "
+            "cache-key %.2f cache-io %.2f optimize %.2f codegen %.2f jit-link %.2f | "
+            "ast-to-kernels %.2f (cache %s)\n",
+            ph->parse, ph->sema, ph->lower, ph->ode, ph->setup, ph->emit, st->key_ms, st->cache_ms,
+            st->optimize_ms, st->codegen_ms, st->link_ms, ast_to_kernels, st->cache_hits ? "hit" : "miss");
+}
+
 /* Compiles every population's update kernel and stores it in the descriptor. */
-static int compile_kernels(Lowered *l, Jit **out, char *err, size_t errlen) {
+static int compile_kernels(Lowered *l, Jit **out, PhaseMs *ph, char *err, size_t errlen) {
+    double t0 = rt_cli_now();
     CgTarget t;
     if (cg_target_host(&t, err, errlen)) return -1;
     JitOptions jo = {.cache_dir = getenv("EIC_NO_CACHE") ? "" : NULL, .symbols = rt_abi_symbols};
     Jit *j = jit_create(&t, &jo, err, errlen);
     if (!j) return -1;
     *out = j;
-    LLVMModuleRef m = cg_emit_model(jit_context(j), &t, &l->mir, err, errlen);
+    double t1 = rt_cli_now();
+    ph->setup = 1e3 * (t1 - t0);
+    LLVMModuleRef m = cg_emit_model(jit_context(j), jit_target(j), &l->mir, err, errlen);
+    ph->emit = 1e3 * (rt_cli_now() - t1);
     if (!m || jit_add_module(j, m, err, errlen)) return -1;
     for (int k = 0; k < l->mir.npops; k++) {
         char name[64];
@@ -48,22 +71,30 @@ int driver_run(const DriverOptions *o) {
     Session s;
     driver_open_session(&s, o);
     RtTimings tm = {0};
+    PhaseMs ph = {0};
     int rc = driver_load(&s, o);
+    ph.parse = 1e3 * (rt_cli_now() - t0);
     if (rc) return driver_finish(&s, rc);
+    double ts = rt_cli_now();
     Program *p = sema_check(&s);
     tm.parse_s = rt_cli_now() - t0;
+    ph.sema = 1e3 * (rt_cli_now() - ts);
     if (!p) return driver_finish(&s, EXIT_MODEL_ERROR);
     double t1 = rt_cli_now();
     Lowered *l = lower_program(p);
+    ph.lower = 1e3 * (rt_cli_now() - t1);
+    double t2 = rt_cli_now();
     if (!l || !lower_plan_odes(p, l)) return driver_finish(&s, EXIT_MODEL_ERROR);
+    ph.ode = 1e3 * (rt_cli_now() - t2);
     Jit *jit = NULL;
     char err[1024] = "";
-    if (compile_kernels(l, &jit, err, sizeof err)) {
+    if (compile_kernels(l, &jit, &ph, err, sizeof err)) {
         fprintf(stderr, "eic: error: code generation failed: %s\n", err);
         if (jit) jit_free(jit);
         return driver_finish(&s, EXIT_RUNTIME);
     }
     tm.compile_s = rt_cli_now() - t1;
+    print_timing(&ph, jit);
     int code = rt_cli_simulate(&l->desc, &o->run, o->file, driver_default_out_dir(&s.arena, o->file), &tm, t0);
     jit_free(jit);
     return driver_finish(&s, code);

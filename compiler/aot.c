@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cg_llvm.h"
+#include "cg_syn.h"
 #include "driver.h"
 #include "frontend.h"
 #include "lower.h"
@@ -79,7 +80,44 @@ static void c_pops(FILE *f, const RtModelDesc *m) {
     fputs("    {0}\n};\n", f);
 }
 
-static void c_projs(FILE *f, const RtModelDesc *m) {
+static void c_traces(FILE *f, const char *name, int k, const RtTraceDesc *t, int n) {
+    fprintf(f, "static const RtTraceDesc %s_%d[] = {\n", name, k);
+    for (int i = 0; i < n; i++) {
+        fputs("    {", f);
+        c_string(f, t[i].name);
+        fprintf(f, ", %a, %a, %s},\n", t[i].tau, t[i].inc, t[i].mode == RT_TRACE_SET ? "RT_TRACE_SET" : "RT_TRACE_ADD");
+    }
+    fputs("    {0}\n};\n", f);
+}
+
+/* The RtPlasticDesc of every plastic projection, with its kernels declared. */
+static void c_plastic(FILE *f, const Lowered *l) {
+    static const char *fields[] = {".on_pre", ".on_post", ".every"};
+    for (int k = 0; k < l->nsyns; k++) {
+        const RtPlasticDesc *pd = &l->plastic[k];
+        c_vars(f, "synvars", k, pd->synvars, pd->nsynvars);
+        c_traces(f, "traces_pre", k, pd->traces_pre, pd->ntraces_pre);
+        c_traces(f, "traces_post", k, pd->traces_post, pd->ntraces_post);
+        fprintf(f, "static const int pre_vars_%d[] = {", k);
+        for (int i = 0; i < pd->npre_vars; i++) fprintf(f, "%d, ", pd->pre_vars[i]);
+        fputs("0};\n", f);
+        char names[3][64] = {"NULL", "NULL", "NULL"};
+        for (int kind = CG_SYN_PRE; kind <= CG_SYN_EVERY; kind++) {
+            if (!cg_syn_has_kernel(&l->syns[k], (CgSynKernel)kind)) continue;
+            cg_syn_kernel_name(names[kind], sizeof names[kind], (CgSynKernel)kind, k);
+            fprintf(f, "void %s(const RtSynArgs *a, const RtSynEvent *e);\n", names[kind]);
+        }
+        fprintf(f, "static const RtPlasticDesc plastic_%d = {.nsynvars = %d, .synvars = synvars_%d, .per_pre = %d, "
+                   ".syn_clock = %d, .ntraces_pre = %d, .traces_pre = traces_pre_%d, .ntraces_post = %d, "
+                   ".traces_post = traces_post_%d, .npre_vars = %d, .pre_vars = pre_vars_%d, .nconsts = 0",
+                k, pd->nsynvars, k, pd->per_pre, pd->syn_clock, pd->ntraces_pre, k, pd->ntraces_post, k,
+                pd->npre_vars, k);
+        for (int kind = 0; kind < 3; kind++) fprintf(f, ", %s = %s", fields[kind], names[kind]);
+        fprintf(f, ", .every_s = %a};\n", pd->every_s);
+    }
+}
+
+static void c_projs(FILE *f, const RtModelDesc *m, const Lowered *l) {
     static const char *rules[] = {"RT_CONN_ALL_TO_ALL", "RT_CONN_ONE_TO_ONE", "RT_CONN_PROBABILITY",
                                   "RT_CONN_FIXED_INDEGREE", "RT_CONN_FIXED_OUTDEGREE", "RT_CONN_FILE"};
     fputs("static const RtProjDesc projs[] = {\n", f);
@@ -94,6 +132,8 @@ static void c_projs(FILE *f, const RtModelDesc *m) {
         c_dist(f, p->weight);
         fputs(", .delay = ", f);
         c_dist(f, p->delay);
+        for (int q = 0; q < l->nsyns; q++)
+            if (p->plastic == &l->plastic[q]) fprintf(f, ", .plastic = &plastic_%d", q);
         fputs("},\n", f);
     }
     fputs("    {0}\n};\n", f);
@@ -121,7 +161,7 @@ static void c_inputs_recs_events(FILE *f, const RtModelDesc *m) {
         fputs("},\n", f);
     }
     fputs("    {0}\n};\nstatic const RtEventDesc events[] = {\n", f);
-    static const char *ek[] = {"RT_EV_SET_CONST", "RT_EV_SET_INPUT_RATE", "RT_EV_SILENCE"};
+    static const char *ek[] = {"RT_EV_SET_CONST", "RT_EV_SET_INPUT_RATE", "RT_EV_SILENCE", "RT_EV_SET_PROJ_CONST"};
     for (int k = 0; k < m->nevents; k++) {
         const RtEventDesc *e = &m->events[k];
         fprintf(f, "    {%a, %s, %d, %d, %a},\n", e->time_s, ek[e->kind], e->target, e->index, e->value);
@@ -162,7 +202,8 @@ static void write_model_c(FILE *f, const Lowered *l, const char *model_file, con
     c_string(f, default_out);
     fprintf(f, "\n#define EIC_BUILT_BY \"%s\"\n\n", EIC_VERSION);
     c_pops(f, m);
-    c_projs(f, m);
+    c_plastic(f, l);
+    c_projs(f, m, l);
     c_inputs_recs_events(f, m);
     fputs("static const RtModelDesc model = {.abi_version = RT_ABI_VERSION, .name = ", f);
     c_string(f, m->name);
@@ -200,6 +241,7 @@ static int link_executable(const Lowered *l, const char *dir, const char *exe, c
     LLVMContextRef cx = LLVMContextCreate();
     LLVMModuleRef m = NULL;
     int rc = cg_target_host(&t, err, sizeof err) || !(m = cg_emit_model(cx, &t, &l->mir, err, sizeof err)) ||
+             cg_syn_emit_all(m, &t, l->syns, l->nsyns, err, sizeof err) ||
              cg_optimize(m, &t, err, sizeof err) || cg_emit_object_file(m, &t, obj, err, sizeof err);
     if (m) LLVMDisposeModule(m);
     LLVMContextDispose(cx);

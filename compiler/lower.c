@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "mir_eval.h"
+#include "mir_syn.h"
 #include "ode.h"
 #include "sema_int.h"
 
@@ -53,8 +54,11 @@ typedef struct Lower {
     Diags *d;
     CheckedNet *net;
     PopLow *pl;  int npl;
+    MirSyn *syns; int nsyns, cap_syns;   /* plastic projections */
     bool failed;
 } Lower;
+
+typedef struct SynLow SynLow;
 
 /* What lowering an expression happens inside. */
 typedef struct LCtx {
@@ -62,6 +66,7 @@ typedef struct LCtx {
     PopLow *pl;
     Scope *scope;
     RecInst *rec;           /* the receptor instance whose body this is, or NULL */
+    SynLow *syn;            /* a synapse model's or plasticity rule's body, or NULL */
 } LCtx;
 
 static void unsupported(Lower *L, SrcSpan at, const char *what) {
@@ -193,13 +198,17 @@ static MirExpr *port_current_sum(LCtx *c, Sym *cur) {
             AstNode *current = NULL;
             for (int j = 0; j < r->receptor->items.n; j++)
                 if (r->receptor->items.v[j]->kind == AST_CURRENT) current = r->receptor->items.v[j];
-            LCtx in = {c->L, c->pl, r->scope, r};
+            LCtx in = {c->L, c->pl, r->scope, r, NULL};
             term = lower_expr(&in, current->a);
         }
         sum = sum ? mir_binary(c->L->a, MX_ADD, sum, term) : term;
     }
     return sum ? sum : mir_const(c->L->a, 0);
 }
+
+static MirExpr *syn_param(LCtx *c, Sym *s, SrcSpan at);
+static MirExpr *syn_leaf(LCtx *c, Sym *s, SrcSpan at);
+static MirExpr *syn_member(LCtx *c, AstNode *e);
 
 static MirExpr *lower_name(LCtx *c, AstNode *e) {
     Sym *s = sema_lookup(c->scope, e->name);
@@ -211,8 +220,12 @@ static MirExpr *lower_name(LCtx *c, AstNode *e) {
         return mir_const(c->L->a, 0);
     }
     switch (s->kind) {
-    case SYM_PARAM: return param_value(c, s, e->span);
-    case SYM_STATE: return mir_leaf(c->L->a, MX_STATE, state_slot(c, s));
+    case SYM_PARAM: return c->syn ? syn_param(c, s, e->span) : param_value(c, s, e->span);
+    case SYM_STATE: return c->syn ? syn_leaf(c, s, e->span) : mir_leaf(c->L->a, MX_STATE, state_slot(c, s));
+    case SYM_TRACE:
+    case SYM_RATE:
+        if (c->syn) return syn_leaf(c, s, e->span);
+        break;
     case SYM_DEF: {
         LCtx home = *c;
         home.scope = s->home;
@@ -220,11 +233,12 @@ static MirExpr *lower_name(LCtx *c, AstNode *e) {
     }
     case SYM_PORT_CURRENT: return port_current_sum(c, s);
     case SYM_VOLTAGE: {
-        LCtx n = {c->L, c->pl, c->pl->nscope, NULL};
+        LCtx n = {c->L, c->pl, c->pl->nscope, NULL, NULL};
         Sym *v = sema_lookup_local(c->pl->nscope, port_voltage(c->pl, c->rec->port));
         return mir_leaf(c->L->a, MX_STATE, state_slot(&n, v));
     }
     case SYM_WEIGHT:
+        if (c->syn) return syn_leaf(c, s, e->span);
         if (c->rec) return mir_leaf(c->L->a, MX_INPUT, (int)(c->rec - c->pl->recs));
         break;
     case SYM_BUILTIN:
@@ -305,6 +319,12 @@ static MirExpr *lower_expr(LCtx *c, AstNode *e) {
     case AST_BINARY: r = mir_binary(a, binary_op(e->op), lower_expr(c, e->a), lower_expr(c, e->b)); break;
     case AST_COND: r = mir_select(a, lower_expr(c, e->a), lower_expr(c, e->b), lower_expr(c, e->c)); break;
     case AST_CALL: r = lower_call(c, e); break;
+    case AST_MEMBER:
+        if (c->syn) {
+            r = syn_member(c, e);
+            break;
+        }
+        /* fall through */
     default:
         unsupported(c->L, e->span, "this expression");
         r = mir_const(a, 0);
@@ -317,19 +337,23 @@ static MirExpr *lower_expr(LCtx *c, AstNode *e) {
 
 static void lower_block(LCtx *c, AstList *stmts, MirBlock *out);
 
+static int syn_target_slot(LCtx *c, Sym *s);
+
 static void lower_assign(LCtx *c, AstNode *st, MirBlock *out) {
     Sym *s = st->a->kind == AST_NAME ? sema_lookup(c->scope, st->a->name) : NULL;
-    if (!s || s->kind != SYM_STATE) {
+    int slot = !s ? -1 : c->syn ? syn_target_slot(c, s) : s->kind == SYM_STATE ? state_slot(c, s) : -1;
+    if (slot < 0) {
         unsupported(c->L, st->a->span, "assigning this");
         return;
     }
-    int slot = state_slot(c, s);
     MirExpr *v = lower_expr(c, st->b), *cur = mir_leaf(c->L->a, MX_STATE, slot);
     static const MirOp ops[] = {[ASSIGN_ADD] = MX_ADD, [ASSIGN_SUB] = MX_SUB, [ASSIGN_MUL] = MX_MUL,
                                 [ASSIGN_DIV] = MX_DIV};
     if (st->op != ASSIGN_SET) v = mir_binary(c->L->a, ops[st->op], cur, v);
     mir_push(c->L->a, out, mir_set(c->L->a, slot, v));
 }
+
+static void syn_deliver(LCtx *c, AstNode *st, MirBlock *out);
 
 static void lower_block(LCtx *c, AstList *stmts, MirBlock *out) {
     for (int i = 0; i < stmts->n; i++) {
@@ -341,6 +365,8 @@ static void lower_block(LCtx *c, AstList *stmts, MirBlock *out) {
             lower_block(c, &st->items, &s->then);
             lower_block(c, &st->items2, &s->else_);
             mir_push(c->L->a, out, s);
+        } else if (st->kind == AST_DELIVER && c->syn) {
+            syn_deliver(c, st, out);
         } else {
             unsupported(c->L, st->span, "this statement");
         }
@@ -498,7 +524,7 @@ static int count_odes(AstNode *body) {
 static void lower_population(Lower *L, PopLow *pl) {
     AstNode *neuron = pl->pop->type;
     MirPop *mp = pl->mp;
-    LCtx nc = {L, pl, pl->nscope, NULL};
+    LCtx nc = {L, pl, pl->nscope, NULL, NULL};
     int nstates = count_states(pl->nscope), nodes = count_odes(neuron);
     for (int i = 0; i < pl->nrecs; i++) {
         pl->recs[i].state0 = nstates;
@@ -516,14 +542,14 @@ static void lower_population(Lower *L, PopLow *pl) {
     state_vars(&nc, pl->nscope, pl->svars, &pl->nsvars);
     for (int i = 0; i < pl->nrecs; i++) {
         if (!pl->recs[i].receptor) continue;
-        LCtx rc = {L, pl, pl->recs[i].scope, &pl->recs[i]};
+        LCtx rc = {L, pl, pl->recs[i].scope, &pl->recs[i], NULL};
         state_vars(&rc, rc.scope, pl->svars, &pl->nsvars);
     }
     int k = 0;
     lower_body_dynamics(&nc, neuron, mp, &k);
     for (int i = 0; i < pl->nrecs; i++) {
         if (!pl->recs[i].receptor) continue;
-        LCtx rc = {L, pl, pl->recs[i].scope, &pl->recs[i]};
+        LCtx rc = {L, pl, pl->recs[i].scope, &pl->recs[i], NULL};
         lower_body_dynamics(&rc, pl->recs[i].receptor, mp, &k);
     }
     mp->nodes = k;
@@ -572,12 +598,316 @@ static void range_of(Lower *L, Scope *scope, AstNode *sel, int64_t *begin, int64
     *end = (sel->b ? (int64_t)net_value(L, scope, sel->b) : *begin) + 1;
 }
 
-static void lower_connect(Lower *L, NetItem *ni, RtProjDesc *pd) {
+/* ---- plastic projections: synapse models and plasticity rules ----
+ *
+ * A connection with `synapse S(...)` and/or `with R(...)` becomes a MirSyn
+ * (mir_syn.h): one variable table for both bodies (w, the elapsed time, the
+ * delivered efficacy, then the states of S and of R, then the traces and
+ * rate estimates of R, then `pre.X` / `post.X` neuron states as they are
+ * read), the ODEs of the states, and the on_pre / on_post / every blocks:
+ * S's handler before R's, with bounds or Dale's law appended. */
+
+struct SynLow {
+    MirSyn *ms;
+    PopLow *pre, *post;
+    AstNode *calls[2];      /* the `synapse` and `with` calls (overrides), or NULL */
+    Sym **syms;             /* [vars] the symbol a variable stands for, or NULL */
+    int cap_vars;
+    int depth;              /* parameter chain depth */
+};
+
+/* Appends a variable to the table; returns its slot. */
+static int syn_add_var(Lower *L, SynLow *sl, const char *name, const char *unit, MirSynVarKind kind, int index,
+                       Sym *sym) {
+    MirSyn *ms = sl->ms;
+    if (ms->nvars == sl->cap_vars) {
+        int cap = sl->cap_vars ? 2 * sl->cap_vars : 8;
+        ms->vars = arena_grow(L->a, ms->vars, (size_t)ms->nvars, (size_t)cap, sizeof *ms->vars);
+        sl->syms = arena_grow(L->a, sl->syms, (size_t)ms->nvars, (size_t)cap, sizeof *sl->syms);
+        sl->cap_vars = cap;
+    }
+    ms->vars[ms->nvars] = (MirSynVar){name, unit, kind, index, {RT_DIST_CONST, 0, 0}};
+    sl->syms[ms->nvars] = sym;
+    return ms->nvars++;
+}
+
+/* The call (`synapse S(...)` or `with R(...)`) of the body that declares `s`. */
+static AstNode *syn_call_of(SynLow *sl, Sym *s) {
+    for (int i = 0; i < 2; i++)
+        if (sl->calls[i] && s->home && s->home->owner && !strcmp(sl->calls[i]->name, s->home->owner->name))
+            return sl->calls[i];
+    return NULL;
+}
+
+static AstNode *call_override(AstNode *call, const char *name) {
+    for (int i = call ? call->items.n - 1 : -1; i >= 0; i--)
+        if (call->items.v[i]->kind == AST_ARG && !strcmp(call->items.v[i]->name, name)) return call->items.v[i];
+    return NULL;
+}
+
+/* A parameter of a synapse model or rule: the connection's override or the
+ * declared value, folded to a constant. */
+static MirExpr *syn_param(LCtx *c, Sym *s, SrcSpan at) {
+    AstNode *ov = call_override(syn_call_of(c->syn, s), s->name);
+    if (ov && is_dist_call(ov->a)) {
+        unsupported(c->L, ov->span, "a synapse parameter drawn per synapse");
+        return mir_const(c->L->a, 0);
+    }
+    if (ov) return mir_const(c->L->a, net_value(c->L, c->L->net->scope, ov->a));
+    if (++c->syn->depth > 64) {
+        unsupported(c->L, at, "a parameter chain this deep");
+        return mir_const(c->L->a, 0);
+    }
+    LCtx home = *c;
+    home.scope = s->home;
+    MirExpr *v = fold(c, lower_expr(&home, s->decl->a));
+    c->syn->depth--;
+    return v;
+}
+
+static int syn_slot_of(SynLow *sl, Sym *s) {
+    if (s->kind == SYM_WEIGHT) return sl->ms->w_slot;
+    for (int i = 0; i < sl->ms->nvars; i++)
+        if (sl->syms[i] == s) return i;
+    return -1;
+}
+
+static MirExpr *syn_leaf(LCtx *c, Sym *s, SrcSpan at) {
+    int slot = syn_slot_of(c->syn, s);
+    if (slot < 0) {
+        unsupported(c->L, at, arena_printf(c->L->a, "'%s' in this place", s->name));
+        return mir_const(c->L->a, 0);
+    }
+    return mir_leaf(c->L->a, MX_STATE, slot);
+}
+
+/* Slot written by `name = ...` in a synapse or rule body, or -1. */
+static int syn_target_slot(LCtx *c, Sym *s) {
+    if (s->kind != SYM_STATE && s->kind != SYM_WEIGHT) return -1;
+    int slot = syn_slot_of(c->syn, s);
+    if (slot == c->syn->ms->w_slot) c->syn->ms->plastic_w = true;
+    return slot;
+}
+
+/* `pre.X` / `post.X`: a state of the presynaptic or postsynaptic neuron,
+ * read only (sema forbids writes). */
+static MirExpr *syn_member(LCtx *c, AstNode *e) {
+    AstNode *obj = e->a;
+    bool is_post = obj->kind == AST_NAME && !strcmp(obj->name, "post");
+    if (obj->kind != AST_NAME || (!is_post && strcmp(obj->name, "pre"))) {
+        unsupported(c->L, e->span, "reading a modulator or context in a synapse or plasticity rule");
+        return mir_const(c->L->a, 0);
+    }
+    PopLow *pl = is_post ? c->syn->post : c->syn->pre;
+    Sym *s = pl ? sema_lookup_local(pl->nscope, e->name) : NULL;
+    if (!s || s->kind != SYM_STATE) {
+        unsupported(c->L, e->span, arena_printf(c->L->a, "reading '%s.%s' (only states of the neuron can be read)",
+                                                obj->name, e->name));
+        return mir_const(c->L->a, 0);
+    }
+    LCtx nc = {c->L, pl, pl->nscope, NULL, NULL};
+    int index = state_slot(&nc, s);
+    MirSynVarKind kind = is_post ? MSV_POST_STATE : MSV_PRE_STATE;
+    for (int i = 0; i < c->syn->ms->nvars; i++)
+        if (c->syn->ms->vars[i].kind == kind && c->syn->ms->vars[i].index == index) return mir_leaf(c->L->a, MX_STATE, i);
+    int slot = syn_add_var(c->L, c->syn, arena_printf(c->L->a, "%s.%s", obj->name, e->name), sym_unit(c->L, s), kind,
+                           index, NULL);
+    return mir_leaf(c->L->a, MX_STATE, slot);
+}
+
+/* `deliver e`: adds e to the efficacy this presynaptic event delivers. */
+static void syn_deliver(LCtx *c, AstNode *st, MirBlock *out) {
+    MirSyn *ms = c->syn->ms;
+    ms->has_deliver = true;
+    MirExpr *sum = mir_binary(c->L->a, MX_ADD, mir_leaf(c->L->a, MX_STATE, ms->deliver_slot), lower_expr(c, st->a));
+    mir_push(c->L->a, out, mir_set(c->L->a, ms->deliver_slot, sum));
+}
+
+static double syn_const(LCtx *c, AstNode *e, const char *what) {
+    MirExpr *v = fold(c, lower_expr(c, e));
+    if (v->op != MX_CONST) unsupported(c->L, e->span, what);
+    return v->op == MX_CONST ? v->value : 0;
+}
+
+/* Declares the states (MSV_SYN), traces and rate estimates of a body. */
+static void syn_collect(LCtx *c, AstNode *decl) {
+    SynLow *sl = c->syn;
+    AstNode *call = decl->kind == AST_SYNAPSE ? sl->calls[0] : sl->calls[1];
+    for (int i = 0; i < c->scope->n; i++) {
+        Sym *s = c->scope->v[i];
+        if (s->kind != SYM_STATE) continue;
+        int slot = syn_add_var(c->L, sl, s->name, sym_unit(c->L, s), MSV_SYN, sl->ms->nsynvars++, s);
+        AstNode *ov = call_override(call, s->name);
+        RtDist init = {RT_DIST_CONST, 0, 0};
+        if (ov) init = net_dist(c->L, c->L->net->scope, ov->a);
+        else init.a = syn_const(c, s->decl->a, "an initial value that differs per synapse");
+        sl->ms->vars[slot].init = init;
+    }
+    for (int i = 0; i < decl->items.n; i++) {
+        AstNode *it = decl->items.v[i];
+        if (it->kind != AST_TRACE && it->kind != AST_RATE) continue;
+        Sym *s = sema_lookup_local(c->scope, it->name);
+        MirTrace tr = {it->name, it->op == EV_POST, (it->flags & AST_F_SET) != 0, it->kind == AST_RATE, 0, 0};
+        tr.tau = syn_const(c, it->a, "a trace time constant that differs per synapse");
+        tr.inc = it->kind == AST_RATE ? 1.0 / tr.tau : syn_const(c, it->b, "a trace increment that differs per synapse");
+        MirSyn *ms = sl->ms;
+        ms->traces = arena_grow(c->L->a, ms->traces, (size_t)ms->ntraces, (size_t)ms->ntraces + 1, sizeof *ms->traces);
+        ms->traces[ms->ntraces] = tr;
+        syn_add_var(c->L, sl, it->name, s ? sym_unit(c->L, s) : "1", tr.post ? MSV_TRACE_POST : MSV_TRACE_PRE,
+                    ms->ntraces++, s);
+    }
+}
+
+/* Appends the weight constraint after a handler that changed w (w0: temp
+ * holding w before it). Hard bounds clip to [lo, hi]. Soft bounds scale the
+ * change dw = w - w0 by (hi - w0)/(hi - lo) when it potentiates and by
+ * (w0 - lo)/(hi - lo) when it depresses, then clip. Without bounds, Dale's
+ * law: a weight never changes sign (w0 >= 0 gives max(w, 0), else min(w, 0)). */
+static void syn_constrain(Lower *L, MirSyn *ms, MirBlock *blk, int w0_temp) {
+    Arena *a = L->a;
+    MirExpr *w = mir_leaf(a, MX_STATE, ms->w_slot), *w0 = mir_leaf(a, MX_TEMP, w0_temp), *zero = mir_const(a, 0);
+    MirExpr *nw;
+    if (ms->has_bounds) {
+        MirExpr *lo = mir_const(a, ms->lo), *hi = mir_const(a, ms->hi);
+        if (ms->soft) {
+            MirExpr *dw = mir_binary(a, MX_SUB, w, w0), *range = mir_const(a, ms->hi - ms->lo);
+            MirExpr *up = mir_binary(a, MX_DIV, mir_binary(a, MX_MUL, dw, mir_binary(a, MX_SUB, hi, w0)), range);
+            MirExpr *down = mir_binary(a, MX_DIV, mir_binary(a, MX_MUL, dw, mir_binary(a, MX_SUB, w0, lo)), range);
+            w = mir_binary(a, MX_ADD, w0, mir_select(a, mir_binary(a, MX_GT, dw, zero), up, down));
+        }
+        nw = mir_call(a, MF_CLIP, 3, (MirExpr *[]){w, lo, hi});
+    } else {
+        MirExpr *keep_pos = mir_call(a, MF_MAX, 2, (MirExpr *[]){w, zero});
+        MirExpr *keep_neg = mir_call(a, MF_MIN, 2, (MirExpr *[]){w, zero});
+        nw = mir_select(a, mir_binary(a, MX_GE, w0, zero), keep_pos, keep_neg);
+    }
+    mir_push(a, blk, mir_set(a, ms->w_slot, nw));
+}
+
+static AstNode *syn_handler(AstNode *decl, int ev) {
+    for (int i = 0; decl && i < decl->items.n; i++)
+        if (decl->items.v[i]->kind == AST_ON && decl->items.v[i]->op == ev) return decl->items.v[i];
+    return NULL;
+}
+
+/* The block run for one synapse on event `ev` (EV_PRE, EV_POST) or, with
+ * every != NULL, every period: w0 = w; on pre the efficacy starts at 0 (a
+ * synapse model delivers) or w; the synapse model's handler, then the
+ * rule's; the weight constraint if w was written. Returns false when
+ * neither body handles the event. */
+static bool syn_event(LCtx *cx, AstNode **decls, int ev, AstNode *every, MirBlock *out) {
+    Lower *L = cx[0].L ? cx[0].L : cx[1].L;
+    MirSyn *ms = (cx[0].syn ? cx[0].syn : cx[1].syn)->ms;
+    MirBlock h = {0};
+    bool before = ms->plastic_w, any = false;
+    ms->plastic_w = false;
+    for (int k = 0; k < 2; k++) {
+        AstNode *on = every ? (k == 1 ? every : NULL) : syn_handler(decls[k], ev);
+        if (!on) continue;
+        any = true;
+        lower_block(&cx[k], &on->items, &h);
+    }
+    bool wrote = ms->plastic_w;
+    ms->plastic_w |= before;
+    if (!any && ev != EV_PRE) return false;
+    int w0 = ms->ntemps++;
+    mir_push(L->a, out, mir_let(L->a, w0, mir_leaf(L->a, MX_STATE, ms->w_slot)));
+    if (ev == EV_PRE && !every)
+        mir_push(L->a, out, mir_set(L->a, ms->deliver_slot,
+                                    ms->has_deliver ? mir_const(L->a, 0) : mir_leaf(L->a, MX_STATE, ms->w_slot)));
+    for (int i = 0; i < h.n; i++) mir_push(L->a, out, h.v[i]);
+    if (wrote) syn_constrain(L, ms, out, w0);
+    return true;
+}
+
+/* ODEs, bounds and the `every` period of a body. Returns its `every` block. */
+static AstNode *syn_body_items(LCtx *c, AstNode *decl) {
+    MirSyn *ms = c->syn->ms;
+    AstNode *every = NULL;
+    for (int i = 0; i < decl->items.n; i++) {
+        AstNode *it = decl->items.v[i];
+        if (it->kind == AST_ODE) {
+            Sym *s = sema_lookup_local(c->scope, it->name);
+            ms->odes = arena_grow(c->L->a, ms->odes, (size_t)ms->nodes, (size_t)ms->nodes + 1, sizeof *ms->odes);
+            ms->odes[ms->nodes++] = (MirOde){.state = syn_slot_of(c->syn, s), .rhs = lower_expr(c, it->a), .span = it->span};
+        } else if (it->kind == AST_BOUNDS) {
+            ms->has_bounds = true;
+            ms->soft = (it->flags & AST_F_SOFT) != 0;
+            ms->lo = syn_const(c, it->a, "a weight bound that differs per synapse");
+            ms->hi = syn_const(c, it->b, "a weight bound that differs per synapse");
+            if (!(ms->lo < ms->hi)) unsupported(c->L, it->span, "weight bounds with lower >= upper");
+        } else if (it->kind == AST_EVERY) {
+            if (every) unsupported(c->L, it->span, "a second 'every' block in one rule");
+            every = it;
+            ms->every_s = syn_const(c, it->a, "an 'every' period that differs per synapse");
+        }
+    }
+    return every;
+}
+
+/* The table of the kernels' shape for ode.c and the emitter. */
+static void syn_shape(Lower *L, MirSyn *ms) {
+    MirPop *p = &ms->shape;
+    p->name = ms->name;
+    p->size = 1;
+    p->nstates = ms->nvars;
+    p->states = ARENA_ARRAY(L->a, MirVar, ms->nvars + 1);
+    for (int i = 0; i < ms->nvars; i++)
+        p->states[i] = (MirVar){ms->vars[i].name, ms->vars[i].unit, ms->vars[i].init.a};
+    p->odes = ms->odes;
+    p->nodes = ms->nodes;
+    p->ntemps = ms->ntemps;
+}
+
+/* Lowers the synapse model and plasticity rule of connection `ni` (if any)
+ * into a new MirSyn for projection `proj`. */
+static MirSyn *lower_syn(Lower *L, NetItem *ni, int proj, Population *src, Population *dst) {
+    AstNode *it = ni->node, *sc = clause_of(it, CL_SYNAPSE), *wc = clause_of(it, CL_WITH);
+    if (!sc && !wc) return NULL;
+    GROW(L, L->syns, L->nsyns, L->cap_syns);
+    MirSyn *ms = &L->syns[L->nsyns++];
+    memset(ms, 0, sizeof *ms);
+    SynLow sl = {.ms = ms, .pre = pop_low(L, src), .post = pop_low(L, dst)};
+    AstNode *decls[2] = {sc ? decl_named(L, sc->a) : NULL, wc ? decl_named(L, wc->a) : NULL};
+    sl.calls[0] = sc ? sc->a : NULL;
+    sl.calls[1] = wc ? wc->a : NULL;
+    ms->name = arena_printf(L->a, "%s->%s", src->name, dst->name);
+    ms->proj = proj;
+    ms->synapse = decls[0] ? decls[0]->name : NULL;
+    ms->rule = decls[1] ? decls[1]->name : NULL;
+    LCtx cx[2] = {{0}, {0}};
+    const char *wunit = "1";
+    for (int k = 0; k < 2; k++) {
+        if (!decls[k]) continue;
+        cx[k] = (LCtx){L, sl.post, sema_body_scope(L->p, decls[k]), NULL, &sl};
+        Sym *w = sema_lookup_local(cx[k].scope, "w");
+        if (w) wunit = sym_unit(L, w);
+        if (decls[k]->flags & AST_F_PER_PRE) unsupported(L, sc->span, "a synapse model with state per presynaptic neuron");
+    }
+    ms->w_slot = syn_add_var(L, &sl, "w", wunit, MSV_WEIGHT, 0, NULL);
+    ms->elapsed_slot = syn_add_var(L, &sl, "elapsed", "s", MSV_ELAPSED, 0, NULL);
+    ms->deliver_slot = syn_add_var(L, &sl, "deliver", wunit, MSV_DELIVER, 0, NULL);
+    for (int k = 0; k < 2; k++)
+        if (decls[k]) syn_collect(&cx[k], decls[k]);
+    AstNode *every = NULL;
+    for (int k = 0; k < 2; k++)
+        if (decls[k]) {
+            AstNode *e = syn_body_items(&cx[k], decls[k]);
+            if (e) every = e;
+        }
+    syn_event(cx, decls, EV_PRE, NULL, &ms->on_pre);
+    ms->has_on_post = syn_event(cx, decls, EV_POST, NULL, &ms->on_post);
+    ms->has_every = every && syn_event(cx, decls, EV_NONE, every, &ms->every);
+    if (ms->nodes && (ms->has_on_post || ms->has_every))
+        unsupported(L, it->span, "a synapse state with an ODE together with 'on post' or 'every'");
+    syn_shape(L, ms);
+    return ms;
+}
+
+static void lower_connect(Lower *L, NetItem *ni, RtProjDesc *pd, int proj) {
     AstNode *it = ni->node;
     if (it->a->kind == AST_RANGE || it->b->kind == AST_RANGE)
         unsupported(L, it->span, "a connection from or to a neuron range");
-    if (clause_of(it, CL_SYNAPSE)) unsupported(L, clause_of(it, CL_SYNAPSE)->span, "a synapse model");
-    if (clause_of(it, CL_WITH)) unsupported(L, clause_of(it, CL_WITH)->span, "plasticity");
     Population *src = selector_pop(ni->scope, it->a, L), *dst = selector_pop(ni->scope, it->b, L);
     PopLow *pl = pop_low(L, dst);
     AstNode *via = clause_of(it, CL_VIA), *onto = clause_of(it, CL_ONTO), *c;
@@ -598,6 +928,8 @@ static void lower_connect(Lower *L, NetItem *ni, RtProjDesc *pd) {
     AstNode *w = clause_of(it, CL_WEIGHT), *d = clause_of(it, CL_DELAY);
     pd->weight = w ? net_dist(L, ni->scope, w->a) : (RtDist){RT_DIST_CONST, 0, 0};
     pd->delay = d ? net_dist(L, ni->scope, d->a) : (RtDist){RT_DIST_CONST, 0, 0};
+    if (lower_syn(L, ni, proj, src, dst) && pd->delay.kind != RT_DIST_CONST)
+        unsupported(L, d->span, "a delay drawn per synapse in a plastic projection");
 }
 
 static void lower_input(Lower *L, NetItem *ni, RtInputDesc *in) {
@@ -718,6 +1050,39 @@ static void lower_at(Lower *L, NetItem *ni, DescBuild *b) {
     }
 }
 
+/* The runtime's description of plastic projection `ms` (kernels still NULL). */
+static void fill_plastic_desc(Lower *L, const MirSyn *ms, RtPlasticDesc *pd) {
+    RtVarDesc *vars = ARENA_ARRAY(L->a, RtVarDesc, ms->nsynvars + 1);
+    int *pre_vars = ARENA_ARRAY(L->a, int, ms->nvars + 1);
+    for (int v = 0; v < ms->nvars; v++) {
+        const MirSynVar *var = &ms->vars[v];
+        if (var->kind == MSV_SYN) vars[var->index] = (RtVarDesc){var->name, var->unit, var->init};
+        if (var->kind == MSV_PRE_STATE) pre_vars[pd->npre_vars++] = var->index;
+    }
+    RtTraceDesc *tr[2] = {ARENA_ARRAY(L->a, RtTraceDesc, ms->ntraces + 1), ARENA_ARRAY(L->a, RtTraceDesc, ms->ntraces + 1)};
+    int n[2] = {0, 0};
+    for (int k = 0; k < ms->ntraces; k++) {
+        const MirTrace *t = &ms->traces[k];
+        tr[t->post][n[t->post]++] = (RtTraceDesc){t->name, t->tau, t->inc, t->set ? RT_TRACE_SET : RT_TRACE_ADD};
+    }
+    pd->nsynvars = ms->nsynvars;
+    pd->synvars = vars;
+    pd->pre_vars = pre_vars;
+    pd->ntraces_pre = n[0], pd->traces_pre = tr[0];
+    pd->ntraces_post = n[1], pd->traces_post = tr[1];
+    pd->every_s = ms->has_every ? ms->every_s : 0;
+}
+
+static void fill_plastic(Lower *L, Lowered *out, RtProjDesc *projs) {
+    out->syns = L->syns;
+    out->nsyns = L->nsyns;
+    out->plastic = ARENA_ARRAY(L->a, RtPlasticDesc, L->nsyns + 1);
+    for (int k = 0; k < L->nsyns; k++) {
+        fill_plastic_desc(L, &L->syns[k], &out->plastic[k]);
+        projs[L->syns[k].proj].plastic = &out->plastic[k];
+    }
+}
+
 static void build_desc(Lower *L, Lowered *out, double dt) {
     DescBuild b = {0};
     for (int i = 0; i < L->net->nitems; i++) {
@@ -725,7 +1090,8 @@ static void build_desc(Lower *L, Lowered *out, double dt) {
         if (ni->node->kind == AST_CONNECT) {
             GROW(L, b.projs, b.nprojs, b.cap_projs);
             memset(&b.projs[b.nprojs], 0, sizeof b.projs[0]);
-            lower_connect(L, ni, &b.projs[b.nprojs++]);
+            lower_connect(L, ni, &b.projs[b.nprojs], b.nprojs);
+            b.nprojs++;
         } else if (ni->node->kind == AST_INPUT) {
             GROW(L, b.inputs, b.ninputs, b.cap_inputs);
             memset(&b.inputs[b.ninputs], 0, sizeof b.inputs[0]);
@@ -746,6 +1112,7 @@ static void build_desc(Lower *L, Lowered *out, double dt) {
     m->recs = b.recs;
     m->nevents = b.nevents;
     m->events = b.events;
+    fill_plastic(L, out, b.projs);
 }
 
 static void fill_pop_desc(PopLow *pl, RtPopDesc *pd) {
@@ -816,6 +1183,16 @@ bool lower_plan_odes(Program *p, Lowered *l) {
     for (int i = 0; i < l->mir.npops; i++) {
         l->mir.pops[i].use_float = l->use_float;
         ok &= ode_plan(p->a, &l->mir.pops[i], l->mir.dt, p->d);
+    }
+    for (int k = 0; k < l->nsyns; k++) {
+        MirSyn *ms = &l->syns[k];
+        ms->shape.ntemps = ms->ntemps;
+        if (!ode_plan_elapsed(p->a, &ms->shape, ms->elapsed_slot, l->mir.dt, p->d)) {
+            ok = false;
+            continue;
+        }
+        ms->decay = ms->shape.step;
+        ms->ntemps = ms->shape.ntemps;
     }
     diag_flush(p->d);
     return ok;

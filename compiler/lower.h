@@ -13,6 +13,7 @@
 #define EIC_LOWER_H
 
 #include "mir.h"
+#include "mir_syn.h"
 #include "rt_abi.h"
 #include "sema.h"
 
@@ -23,6 +24,9 @@ typedef struct Lowered {
     RtModelDesc desc;         /* update kernels still NULL */
     RtPopDesc *pops;          /* desc.pops, writable */
     bool use_float;           /* simulate ... precision float */
+    MirSyn *syns;  int nsyns; /* plastic projections: syns[k] belongs to desc.projs[syns[k].proj] */
+    RtPlasticDesc *plastic;   /* plastic[k] is desc.projs[syns[k].proj].plastic; its kernels
+                                 are filled in after code generation (cg_syn_bind) */
 } Lowered;
 
 /* Lowers the network named by `simulate`. Reports constructs the simulator
@@ -30,7 +34,8 @@ typedef struct Lowered {
  * when the program has no simulate). Everything lives in the session arena. */
 Lowered *lower_program(Program *p);
 
-/* Runs the ODE planner on every population (reports to the session's
+/* Runs the ODE planner on every population and plans the event-driven
+ * decay of every plastic projection's synapse states (reports to the session's
  * diagnostics). Returns false on errors. */
 bool lower_plan_odes(Program *p, Lowered *l);
 

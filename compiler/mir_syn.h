@@ -108,6 +108,14 @@ void mir_syn_exec(const MirSyn *s, const MirBlock *b, MirSynEnv *env);
  * env->vars[elapsed_slot] = elapsed first. Returns the delivered efficacy. */
 double mir_syn_pre_event(const MirSyn *s, MirSynEnv *env, double elapsed);
 
+/* The index of trace `k` (MirSyn.traces) among the traces of its side, i.e.
+ * in RtPlasticDesc.traces_pre / traces_post. */
+int mir_syn_trace_side_index(const MirSyn *s, int k);
+
+/* The index of variable `slot` (an MSV_PRE_STATE) in RtPlasticDesc.pre_vars,
+ * i.e. among the MSV_PRE_STATE variables in table order. */
+int mir_syn_pre_var_index(const MirSyn *s, int slot);
+
 /* Prints the variable table and every block (EIC_DUMP_MIR, tests). */
 void mir_syn_dump(FILE *f, const MirSyn *s);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cg_syn.h"
 #include "driver.h"
 #include "frontend.h"
 #include "jit.h"
@@ -32,7 +33,10 @@ static void print_timing(const PhaseMs *ph, const Jit *j) {
             st->optimize_ms, st->codegen_ms, st->link_ms, ast_to_kernels, st->cache_hits ? "hit" : "miss");
 }
 
-/* Compiles every population's update kernel and stores it in the descriptor. */
+static void *lookup_kernel(void *jit, const char *name) { return jit_lookup(jit, name); }
+
+/* Compiles every population's update kernel and every plastic projection's
+ * synapse kernels (cg_syn.c) and stores them in the descriptor. */
 static int compile_kernels(Lowered *l, Jit **out, PhaseMs *ph, char *err, size_t errlen) {
     double t0 = rt_cli_now();
     CgTarget t;
@@ -45,7 +49,8 @@ static int compile_kernels(Lowered *l, Jit **out, PhaseMs *ph, char *err, size_t
     ph->setup = 1e3 * (t1 - t0);
     LLVMModuleRef m = cg_emit_model(jit_context(j), jit_target(j), &l->mir, err, errlen);
     ph->emit = 1e3 * (rt_cli_now() - t1);
-    if (!m || jit_add_module(j, m, err, errlen)) return -1;
+    if (!m || cg_syn_emit_all(m, jit_target(j), l->syns, l->nsyns, err, errlen) || jit_add_module(j, m, err, errlen))
+        return -1;
     for (int k = 0; k < l->mir.npops; k++) {
         char name[64];
         cg_kernel_name(name, sizeof name, k);
@@ -55,7 +60,7 @@ static int compile_kernels(Lowered *l, Jit **out, PhaseMs *ph, char *err, size_t
             return -1;
         }
     }
-    return 0;
+    return cg_syn_bind(l->syns, l->nsyns, l->plastic, lookup_kernel, j, err, errlen);
 }
 
 const char *driver_default_out_dir(Arena *a, const char *file) {
@@ -124,7 +129,7 @@ int driver_emit_llvm(const DriverOptions *o) {
     LLVMModuleRef m = NULL;
     int code = 0;
     if (cg_target_host(&t, err, sizeof err) || !(m = cg_emit_model(cx, &t, &l->mir, err, sizeof err)) ||
-        cg_optimize(m, &t, err, sizeof err)) {
+        cg_syn_emit_all(m, &t, l->syns, l->nsyns, err, sizeof err) || cg_optimize(m, &t, err, sizeof err)) {
         fprintf(stderr, "eic: error: code generation failed: %s\n", err);
         code = EXIT_RUNTIME;
     } else {
@@ -147,6 +152,12 @@ int driver_explain(const DriverOptions *o) {
         printf("population %s:\n", l->mir.pops[k].name);
         fputs(ode_explain(&s.arena, &l->mir.pops[k]), stdout);
         if (getenv("EIC_DUMP_MIR")) mir_dump(stdout, &l->mir.pops[k]);
+    }
+    for (int k = 0; k < l->nsyns; k++) {
+        const MirSyn *ms = &l->syns[k];
+        printf("projection %s:\n", ms->name);
+        fputs(ode_explain(&s.arena, &ms->shape), stdout);
+        if (getenv("EIC_DUMP_MIR")) mir_syn_dump(stdout, ms);
     }
     return driver_finish(&s, 0);
 }

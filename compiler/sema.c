@@ -500,6 +500,49 @@ static const char *event_name(int ev) {
     }
 }
 
+static bool mentions(AstNode *e, const char *name) {
+    if (!e) return false;
+    if (e->kind == AST_NAME && !strcmp(e->name, name)) return true;
+    if (mentions(e->a, name) || mentions(e->b, name) || mentions(e->c, name)) return true;
+    for (int i = 0; i < e->items.n; i++)
+        if (mentions(e->items.v[i], name)) return true;
+    return false;
+}
+
+/* True if `e` is the weight `w` times a factor free of `w`: `w`, `-e`,
+ * `e*k`, `k*e`, `e/k`. */
+static bool proportional_to(AstNode *e, const char *w) {
+    switch (e->kind) {
+    case AST_NAME: return !strcmp(e->name, w);
+    case AST_UNARY: return e->op != OP_NOT && proportional_to(e->a, w);
+    case AST_BINARY:
+        if (e->op == OP_MUL)
+            return (proportional_to(e->a, w) && !mentions(e->b, w)) || (proportional_to(e->b, w) && !mentions(e->a, w));
+        if (e->op == OP_DIV) return proportional_to(e->a, w) && !mentions(e->b, w);
+        return false;
+    default: return false;
+    }
+}
+
+/* A receptor's `on spike(w)` runs once per step with the SUM of the weights
+ * that arrived ([S-receptor-1]), which is exact only when the handler adds a
+ * multiple of w to its states: `g += w`, `x -= 0.5*w`. */
+static void check_receptor_linear(Ctx *c, AstNode *on, const char *w) {
+    for (int i = 0; i < on->items.n; i++) {
+        AstNode *st = on->items.v[i];
+        if (st->kind == AST_ASSIGN && st->a->kind == AST_NAME) {
+            Sym *t = sema_lookup(c->scope, st->a->name);
+            if (!t || t->kind != SYM_STATE) continue; /* reported by check_target */
+        }
+        bool ok = st->kind == AST_ASSIGN && (st->op == ASSIGN_ADD || st->op == ASSIGN_SUB) &&
+                  proportional_to(st->b, w);
+        if (!ok)
+            diag_report(c->p->d, st->span, DIAG_RECEPTOR_NOT_LINEAR,
+                        "a receptor's 'on spike(%s)' may only add multiples of '%s' to its states (such as "
+                        "'g += %s'): it runs once per step with the summed weight of all arriving spikes", w, w, w);
+    }
+}
+
 static void check_on(Ctx *c, AstNode *it) {
     if (!event_allowed(c->body, it->op)) {
         diag_report(c->p->d, it->span, DIAG_BAD_OPTION, "'%s' is not allowed in a %s", event_name(it->op),
@@ -532,6 +575,7 @@ static void check_on(Ctx *c, AstNode *it) {
     if (it->op == EV_SPIKE && it->items2.n != 1)
         diag_report(c->p->d, it->span, DIAG_ARG_COUNT, "'on spike' takes exactly one argument, the weight");
     check_block(&k, &it->items);
+    if (it->op == EV_SPIKE && it->items2.n == 1) check_receptor_linear(c, it, it->items2.v[0]->name);
 }
 
 static void check_refractory(Ctx *c, AstNode *it) {

@@ -42,6 +42,7 @@ DIAG(DIAG_ASSIGN_READONLY,       "assign-to-readonly",     ERROR, "an assignment
 DIAG(DIAG_PLASTICITY_WRITES_POST,"plasticity-writes-post", ERROR, "a plasticity rule that writes a postsynaptic neuron's state")
 DIAG(DIAG_ODE_NOT_STATE,         "ode-not-state",          ERROR, "a derivative of a name that is not a state variable")
 DIAG(DIAG_DUPLICATE_ODE,         "duplicate-ode",          ERROR, "two ODEs for the same state variable")
+DIAG(DIAG_RECEPTOR_NOT_LINEAR,   "receptor-not-linear",    ERROR, "a receptor's on spike handler that does more than add multiples of the weight to its states")
 DIAG(DIAG_PROBABILITY_RANGE,     "probability-range",      ERROR, "a probability outside [0, 1]")
 DIAG(DIAG_NEGATIVE_DELAY,        "negative-delay",         ERROR, "a negative synaptic delay")
 DIAG(DIAG_BAD_SIZE,              "invalid-size",           ERROR, "a population size, count or degree that is not a positive integer")

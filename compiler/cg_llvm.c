@@ -606,10 +606,41 @@ int cg_emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int index,
     return e.failed ? -1 : 0;
 }
 
-/* What determines a population's kernel, as text: its MIR dump without the
- * first line (name and size, which the kernel does not depend on) plus the
- * precision. Two populations with equal signatures get one kernel.
- * Returns malloc'd memory. */
+/* ---- one kernel per distinct population --------------------------------------- */
+
+/* Writes `x` in prefix form with slots and exact constants (%a). */
+static void sig_expr(FILE *f, const MirExpr *x)
+{
+    if (!x) {
+        fputs("_ ", f);
+        return;
+    }
+    fprintf(f, "(%d %d %d %a", (int)x->op, x->fn, x->slot, x->value);
+    for (int i = 0; i < x->nargs; i++)
+        sig_expr(f, x->args[i]);
+    fputs(")", f);
+}
+
+static void sig_block(FILE *f, const MirBlock *b)
+{
+    fputs("{", f);
+    for (int i = 0; i < b->n; i++) {
+        const MirStmt *st = b->v[i];
+        fprintf(f, "[%d %d ", (int)st->kind, st->slot);
+        sig_expr(f, st->value);
+        if (st->kind == MIR_IF) {
+            sig_block(f, &st->then);
+            sig_block(f, &st->else_);
+        }
+        fputs("]", f);
+    }
+    fputs("}", f);
+}
+
+/* Everything emit_body reads, as text: counts, precision, refractoriness
+ * and the kernel blocks, structurally (slots, exact constants), so names,
+ * sizes and initial values do not matter. Two populations with equal
+ * signatures get one kernel. Returns malloc'd memory, NULL when out of it. */
 static char *kernel_signature(const MirPop *p)
 {
     char *buf = NULL;
@@ -617,13 +648,15 @@ static char *kernel_signature(const MirPop *p)
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return NULL;
-    fprintf(f, "precision %s\n", p->use_float ? "float" : "double");
-    mir_dump(f, p);
+    fprintf(f, "%d %d %d %d %d %a", p->nstates, p->nparams, p->ninputs, p->ntemps,
+            (int)p->use_float, p->refractory_s);
+    for (int i = 0; i < p->nclamped; i++)
+        fprintf(f, " c%d", p->clamped[i]);
+    sig_block(f, &p->on_input);
+    sig_block(f, &p->step);
+    sig_expr(f, p->threshold);
+    sig_block(f, &p->reset);
     fclose(f);
-    char *nl = strchr(buf, '\n');
-    char *second = nl ? strchr(nl + 1, '\n') : NULL;   /* the "population ..." line */
-    if (second)
-        memmove(nl + 1, second + 1, strlen(second + 1) + 1);
     return buf;
 }
 

@@ -505,6 +505,54 @@ START_TEST(ir_coba_vectorized_no_calls)
 }
 END_TEST
 
+/* ---- one kernel per distinct population ------------------------------------------ */
+
+/* Populations with the same MIR (names and sizes aside) share one kernel:
+ * eic_update_1 is an alias of eic_update_0; a population that differs in
+ * one constant gets its own. All three are callable through the JIT, and
+ * the shared kernel computes the second population's neurons correctly. */
+START_TEST(identical_populations_share_a_kernel)
+{
+    MirPop pops[3] = {lif_pop(), lif_pop(), lif_pop()};
+    pops[0].size = 100;
+    pops[1].name = "I";        /* same model, other name and size */
+    pops[1].size = 7;
+    pops[2].name = "J";
+    pops[2].reset.v[0]->value = K(L_VRESET - 1e-3);   /* one constant differs */
+    MirModel model = {.pops = pops, .npops = 3, .dt = DT};
+    char err[512];
+    JitOptions o = {.cache_dir = ""};
+    Jit *j = jit_create(&tgt, &o, err, sizeof err);
+    ck_assert_msg(j != NULL, "%s", err);
+    LLVMModuleRef m = cg_emit_model(jit_context(j), jit_target(j), &model, err, sizeof err);
+    ck_assert_msg(m != NULL, "%s", err);
+    ck_assert_ptr_nonnull(LLVMGetNamedGlobalAlias(m, "eic_update_1", strlen("eic_update_1")));
+    ck_assert_ptr_null(LLVMGetNamedFunction(m, "eic_update_1"));
+    ck_assert_ptr_nonnull(LLVMGetNamedFunction(m, "eic_update_0"));
+    ck_assert_ptr_nonnull(LLVMGetNamedFunction(m, "eic_update_2"));
+    ck_assert_ptr_null(LLVMGetNamedFunction(m, "eic_update_1.body"));
+    ck_assert_msg(jit_add_module(j, m, err, sizeof err) == 0, "%s", err);
+    void *k0 = jit_lookup(j, "eic_update_0"), *k1 = jit_lookup(j, "eic_update_1");
+    void *k2 = jit_lookup(j, "eic_update_2");
+    ck_assert(k0 && k1 && k2);
+    ck_assert_ptr_eq(k0, k1);
+    ck_assert_ptr_ne(k0, k2);
+    /* the shared kernel against the C reference on population 1's data */
+    RtUpdateFn f;
+    memcpy(&f, &k1, sizeof f);
+    Pop a, c;
+    pop_init(&a, &pops[1], 203); pop_init(&c, &pops[1], 203);
+    int64_t whole[2] = {0, 203};
+    long sa = drv_run(f, &a.a, 1, 300, 1.5e-3, 0, whole, 2);
+    long sc = drv_run(lif_ref, &c.a, 1, 300, 1.5e-3, 0, whole, 2);
+    ck_assert(sa > 50);
+    ck_assert_int_eq(sa, sc);
+    assert_same_states(&a, &c, 1, 203);
+    pop_free(&a); pop_free(&c);
+    jit_free(j);
+}
+END_TEST
+
 /* ---- object cache -------------------------------------------------------------- */
 
 /* Runs the COBA kernel 100 steps on 101 neurons; returns V[] in out. */
@@ -684,6 +732,7 @@ Suite *cg_suite(void)
     tcase_add_test(k, if_statement_kernel);
     tcase_add_test(k, ir_lif_vectorized_no_calls);
     tcase_add_test(k, ir_coba_vectorized_no_calls);
+    tcase_add_test(k, identical_populations_share_a_kernel);
     tcase_add_test(k, cache_hit_and_corruption);
     tcase_add_test(k, cache_default_dir);
     tcase_add_test(k, aot_object_matches_jit);

@@ -7,6 +7,7 @@
  *   3. ns per neuron update of the JIT'd COBA kernel against the same update
  *      in C compiled with gcc -O3 -march=native -ffast-math
  *      (bench/coba_c_ref.c), measured in the same run, as a ratio.
+ *   4. The same kernel with `precision float` against double.
  *
  * Options (to compare settings; see cg_set_tuning):
  *   --pipeline STR   LLVM pass pipeline instead of CG_PIPELINE
@@ -203,6 +204,68 @@ static void throughput(const CgTarget *t, int64_t n, int steps)
     jit_free(j);
 }
 
+/* `precision float` against double: the same COBA kernel JIT'd both ways,
+ * ns per neuron update (part 4). */
+static double run_float(RtUpdateFn f, float **st, float **in, RtPopArgs *a, int steps)
+{
+    double t = 0;
+    for (int s = 0; s < steps; s++) {
+        for (int64_t i = 0; i < a->size; i++) {
+            in[0][i] += ((i * 31 + s * 17) % 7 == 0) ? 3e-9f : 0.0f;
+            in[1][i] += ((i * 13 + s * 5) % 11 == 0) ? 2e-9f : 0.0f;
+        }
+        a->step = s;
+        a->t = s * a->dt;
+        double t0 = now();
+        f(a, 0, a->size);
+        t += now() - t0;
+    }
+    (void)st;
+    return t;
+}
+
+static void throughput_float(const CgTarget *t, int64_t n, int steps)
+{
+    MirPop mp = coba(n);
+    mp.use_float = true;
+    Jit *j;
+    RtUpdateFn ff, fd;
+    jit_once(t, &mp, "", &j, &ff);
+    Jit *jd;
+    MirPop md = coba(n);
+    jit_once(t, &md, "", &jd, &fd);
+    float *st[3], *par[1], *in[2];
+    for (int k = 0; k < 3; k++) st[k] = aligned_alloc(64, (size_t)((n * 4 + 63) / 64 * 64));
+    par[0] = aligned_alloc(64, (size_t)((n * 4 + 63) / 64 * 64));
+    for (int k = 0; k < 2; k++) in[k] = calloc((size_t)n, 4);
+    for (int64_t i = 0; i < n; i++) {
+        st[0][i] = (float)(-65e-3 + (double)(i % 13) * 1e-3);
+        st[1][i] = st[2][i] = 0;
+        par[0][i] = (float)(0.08e-9 + 0.02e-9 * (double)(i % 10));
+    }
+    int64_t *ref = calloc((size_t)n, 8);
+    uint8_t *spk = calloc((size_t)n, 1);
+    RtPopArgs a = {.state = (double *const *)st, .param = (double *const *)par,
+                   .input = (double *const *)in, .ref_until = ref, .spiked = spk, .dt = 1e-4, .size = n};
+    Pop pd;
+    pop_init(&pd, n);
+    double bf = 1e30, bd = 1e30;
+    long sd = 0;
+    for (int r = 0; r < 5; r++) {
+        double tf = run_float(ff, st, in, &a, steps);
+        double td = run(fd, &pd, r * steps, steps, &sd);
+        bf = tf < bf ? tf : bf;
+        bd = td < bd ? td : bd;
+    }
+    double nsf = 1e9 * bf / ((double)n * steps), nsd = 1e9 * bd / ((double)n * steps);
+    printf("COBA update, precision float vs double, %ld neurons x %d steps (best of 5):\n", (long)n, steps);
+    printf("  JIT float kernel:               %6.3f ns/neuron\n", nsf);
+    printf("  JIT double kernel:              %6.3f ns/neuron\n", nsd);
+    printf("  ratio float / double:           %6.3f\n", nsf / nsd);
+    jit_free(j);
+    jit_free(jd);
+}
+
 /* ---- part 1: the whole front end, per phase ---------------------------------- */
 
 enum { PH_SEMA, PH_LOWER, PH_ODE, PH_SETUP, PH_EMIT, PH_KEY, PH_CACHE, PH_OPT, PH_CODEGEN,
@@ -303,6 +366,7 @@ int main(int argc, char **argv)
     frontend_latency(model);
     latency(&t);
     throughput(&t, 4000, 2000);
+    throughput_float(&t, 4000, 2000);
     if (!quick)
         throughput(&t, 1000000, 20);
     arena_free(&A);

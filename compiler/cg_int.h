@@ -28,10 +28,13 @@ typedef struct Emit {
     CgMath math;
     const MirPop *p;
     LLVMTypeRef f64, i64, i8, i1, ptr;
+    LLVMTypeRef real;              /* type of model values: f32 in a `precision float`
+                                      kernel; NULL means f64 */
     LLVMValueRef *state, *state0;  /* current values; values loaded at loop entry */
     LLVMValueRef *input, *input0;
     LLVMValueRef *param, *temp;
-    LLVMValueRef t, dt;
+    LLVMValueRef t, dt;            /* of type `real` */
+    LLVMValueRef dt64;             /* dt as a double (refractory steps); NULL: dt */
     LLVMValueRef mask;             /* predicate of the statement being emitted; NULL: true */
     char *err;
     size_t errlen;

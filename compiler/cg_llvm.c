@@ -21,6 +21,7 @@
 #include "cg_llvm.h"
 
 #include <llvm-c/Analysis.h>
+#include <llvm-c/DebugInfo.h>
 #include <llvm-c/Support.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/Transforms/PassBuilder.h>
@@ -188,9 +189,15 @@ static LLVMValueRef fmf(LLVMValueRef v)
     return v;
 }
 
+/* The type of model values: double, or float in a `precision float` kernel. */
+static LLVMTypeRef real_type(const Emit *e)
+{
+    return e->real ? e->real : e->f64;
+}
+
 static LLVMValueRef cnst(Emit *e, double v)
 {
-    return LLVMConstReal(e->f64, v);
+    return LLVMConstReal(real_type(e), v);   /* rounded to float in a float kernel */
 }
 
 /* An expression used as a condition: comparisons and logic give i1 directly;
@@ -301,7 +308,7 @@ static LLVMValueRef emit_expr(Emit *e, const MirExpr *x)
     case MX_CALL: return emit_call(e, x);
     case MX_LT: case MX_LE: case MX_GT: case MX_GE: case MX_EQ: case MX_NE:
     case MX_AND: case MX_OR: case MX_NOT:
-        return LLVMBuildUIToFP(b, emit_cond(e, x), e->f64, "");
+        return LLVMBuildUIToFP(b, emit_cond(e, x), real_type(e), "");
     case MX_SELECT:
         return LLVMBuildSelect(b, emit_cond(e, x->args[0]), emit_expr(e, x->args[1]),
                                emit_expr(e, x->args[2]), "");
@@ -423,11 +430,11 @@ static void load_neuron(Emit *e, LLVMValueRef fn, LLVMValueRef i)
     const MirPop *p = e->p;
     int k = 0;
     for (int v = 0; v < p->nstates; v++, k++)
-        e->state[v] = e->state0[v] = LLVMBuildLoad2(e->b, e->f64, elem_ptr(e, e->f64, LLVMGetParam(fn, (unsigned)k), i), "");
+        e->state[v] = e->state0[v] = LLVMBuildLoad2(e->b, e->real, elem_ptr(e, e->real, LLVMGetParam(fn, (unsigned)k), i), "");
     for (int v = 0; v < p->nparams; v++, k++)
-        e->param[v] = LLVMBuildLoad2(e->b, e->f64, elem_ptr(e, e->f64, LLVMGetParam(fn, (unsigned)k), i), "");
+        e->param[v] = LLVMBuildLoad2(e->b, e->real, elem_ptr(e, e->real, LLVMGetParam(fn, (unsigned)k), i), "");
     for (int v = 0; v < p->ninputs; v++, k++)
-        e->input[v] = e->input0[v] = LLVMBuildLoad2(e->b, e->f64, elem_ptr(e, e->f64, LLVMGetParam(fn, (unsigned)k), i), "");
+        e->input[v] = e->input0[v] = LLVMBuildLoad2(e->b, e->real, elem_ptr(e, e->real, LLVMGetParam(fn, (unsigned)k), i), "");
     for (int v = 0; v < p->ntemps; v++)
         e->temp[v] = cnst(e, 0.0);   /* a temp read before any write is 0 */
 }
@@ -438,10 +445,10 @@ static void store_neuron(Emit *e, LLVMValueRef fn, LLVMValueRef i, LLVMValueRef 
     const MirPop *p = e->p;
     for (int v = 0; v < p->nstates; v++)
         if (e->state[v] != e->state0[v])
-            LLVMBuildStore(e->b, e->state[v], elem_ptr(e, e->f64, LLVMGetParam(fn, (unsigned)v), i));
+            LLVMBuildStore(e->b, e->state[v], elem_ptr(e, e->real, LLVMGetParam(fn, (unsigned)v), i));
     int k = p->nstates + p->nparams;
     for (int v = 0; v < p->ninputs; v++)
-        LLVMBuildStore(e->b, cnst(e, 0.0), elem_ptr(e, e->f64, LLVMGetParam(fn, (unsigned)(k + v)), i));
+        LLVMBuildStore(e->b, cnst(e, 0.0), elem_ptr(e, e->real, LLVMGetParam(fn, (unsigned)(k + v)), i));
     LLVMValueRef spiked = LLVMGetParam(fn, (unsigned)(body_narrays(p) - 1));
     LLVMBuildStore(e->b, LLVMBuildZExt(e->b, spike, e->i8, ""), elem_ptr(e, e->i8, spiked, i));
 }
@@ -478,18 +485,37 @@ static LLVMValueRef emit_spike_logic(Emit *e, LLVMValueRef fn, LLVMValueRef i, L
     return spike;
 }
 
-/* round(refractory_s / dt) as i64, or NULL when the population has none. */
+/* round(refractory_s / dt) as i64, or NULL when the population has none.
+ * In double in float kernels too: the step count must not depend on the
+ * precision of the state. */
 static LLVMValueRef emit_n_ref(Emit *e)
 {
     if (!(e->p->refractory_s > 0))
         return NULL;
-    LLVMValueRef q = LLVMBuildFDiv(e->b, cnst(e, e->p->refractory_s), e->dt, "");
+    LLVMValueRef q = LLVMBuildFDiv(e->b, LLVMConstReal(e->f64, e->p->refractory_s), e->dt64, "");
     q = cg_math_intrinsic(&e->math, "llvm.round", &q, 1);
     return LLVMBuildFPToSI(e->b, q, e->i64, "n_ref");
 }
 
-/* The per-neuron loop: for (i = begin; i < end; i++) { ... }. */
-static void emit_body(Emit *e, LLVMValueRef fn)
+/* Loop metadata asking the vectorizer for `width` lanes: !{self,
+ * !{"llvm.loop.vectorize.enable", true}, !{"llvm.loop.vectorize.width", w}}. */
+static void set_vector_width(Emit *e, LLVMValueRef backedge, unsigned width)
+{
+    LLVMTypeRef i1 = e->i1, i32 = LLVMInt32TypeInContext(e->cx);
+    LLVMMetadataRef en[2] = {LLVMMDStringInContext2(e->cx, "llvm.loop.vectorize.enable", 26),
+                             LLVMValueAsMetadata(LLVMConstInt(i1, 1, 0))};
+    LLVMMetadataRef wd[2] = {LLVMMDStringInContext2(e->cx, "llvm.loop.vectorize.width", 25),
+                             LLVMValueAsMetadata(LLVMConstInt(i32, width, 0))};
+    LLVMMetadataRef tmp = LLVMTemporaryMDNode(e->cx, NULL, 0);
+    LLVMMetadataRef ops[3] = {tmp, LLVMMDNodeInContext2(e->cx, en, 2), LLVMMDNodeInContext2(e->cx, wd, 2)};
+    LLVMMetadataRef id = LLVMMDNodeInContext2(e->cx, ops, 3);
+    LLVMMetadataReplaceAllUsesWith(tmp, id);   /* the loop id refers to itself */
+    LLVMSetMetadata(backedge, LLVMGetMDKindIDInContext(e->cx, "llvm.loop", 9), LLVMMetadataAsValue(e->cx, id));
+}
+
+/* The per-neuron loop: for (i = begin; i < end; i++) { ... }. `width`, when
+ * nonzero, is the vector width to ask for (float kernels: see emit_pop). */
+static void emit_body(Emit *e, LLVMValueRef fn, unsigned width)
 {
     int na = body_narrays(e->p);
     LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(e->cx, fn, "entry");
@@ -498,7 +524,11 @@ static void emit_body(Emit *e, LLVMValueRef fn)
     LLVMValueRef begin = LLVMGetParam(fn, (unsigned)na), end = LLVMGetParam(fn, (unsigned)na + 1);
     LLVMPositionBuilderAtEnd(e->b, entry);
     e->t = LLVMGetParam(fn, (unsigned)na + 3);
-    e->dt = LLVMGetParam(fn, (unsigned)na + 4);
+    e->dt = e->dt64 = LLVMGetParam(fn, (unsigned)na + 4);
+    if (e->real != e->f64) {   /* t and dt arrive as doubles (RtPopArgs) */
+        e->t = LLVMBuildFPTrunc(e->b, e->t, e->real, "t");
+        e->dt = LLVMBuildFPTrunc(e->b, e->dt, e->real, "dt");
+    }
     LLVMValueRef n_ref = emit_n_ref(e);
     LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, begin, end, ""), loop, done);
 
@@ -513,7 +543,9 @@ static void emit_body(Emit *e, LLVMValueRef fn)
     free(pre);
     store_neuron(e, fn, i, spike);
     LLVMValueRef next = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, 1, 0), "");
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, next, end, ""), loop, done);
+    LLVMValueRef br = LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, next, end, ""), loop, done);
+    if (width)
+        set_vector_width(e, br, width);
     LLVMValueRef inc_v[2] = {begin, next};
     LLVMBasicBlockRef inc_b[2] = {entry, loop};
     LLVMAddIncoming(i, inc_v, inc_b, 2);
@@ -574,8 +606,21 @@ static void emit_wrapper(Emit *e, LLVMValueRef body, const char *name)
     free(args);
 }
 
-int cg_emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int index,
-                char *err, size_t errlen)
+/* Lanes of a float kernel: a full vector register of floats. Left to
+ * itself the vectorizer sizes vectors by the widest type in the loop, the
+ * i64 ref_until, and would give float kernels the width of double ones,
+ * which is not what `precision float` is for. */
+static unsigned float_width(const CgTarget *t)
+{
+    if (has_feature(t->features, "avx512f"))
+        return 16;
+    return has_feature(t->features, "avx") ? 8 : 4;
+}
+
+/* cg_emit_pop with the precision given: `use_float` makes state,
+ * parameter and input arrays float and the arithmetic float. */
+static int emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int index, bool use_float,
+                    char *err, size_t errlen)
 {
     Emit e = {0};
     e.cx = LLVMGetModuleContext(m);
@@ -584,6 +629,7 @@ int cg_emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int index,
     e.math = (CgMath){m, e.b, t->fma};
     e.p = p;
     e.f64 = LLVMDoubleTypeInContext(e.cx);
+    e.real = use_float ? LLVMFloatTypeInContext(e.cx) : e.f64;
     e.i64 = LLVMInt64TypeInContext(e.cx);
     e.i8 = LLVMInt8TypeInContext(e.cx);
     e.i1 = LLVMInt1TypeInContext(e.cx);
@@ -599,14 +645,26 @@ int cg_emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int index,
     cg_kernel_name(name, sizeof name, index);
     snprintf(bname, sizeof bname, "%s.body", name);
     LLVMValueRef body = declare_body(&e, bname);
-    emit_body(&e, body);
+    emit_body(&e, body, use_float ? float_width(t) : 0);
     emit_wrapper(&e, body, name);
     free(mem);
     LLVMDisposeBuilder(e.b);
     return e.failed ? -1 : 0;
 }
 
+int cg_emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int index,
+                char *err, size_t errlen)
+{
+    return emit_pop(m, t, p, index, p->use_float, err, errlen);
+}
+
 /* ---- one kernel per distinct population --------------------------------------- */
+
+/* Whether the runtime allocates float state for `precision float`
+ * populations. ABI v1 has double arrays only (RT_PREC_F32 is reserved), so
+ * cg_emit_model, which feeds the runtime, emits double kernels for them
+ * until it does; cg_emit_pop emits the float kernels (tested in test_cg.c). */
+#define CG_RUNTIME_FLOAT_STATE 0
 
 /* Writes `x` in prefix form with slots and exact constants (%a). */
 static void sig_expr(FILE *f, const MirExpr *x)
@@ -687,12 +745,13 @@ LLVMModuleRef cg_emit_model(LLVMContextRef cx, const CgTarget *t, const MirModel
     char **sig = calloc((size_t)model->npops + 1, sizeof *sig);
     int rc = 0;
     for (int i = 0; i < model->npops && rc == 0; i++) {
-        sig[i] = kernel_signature(&model->pops[i]);
+        const MirPop *p = &model->pops[i];
+        sig[i] = kernel_signature(p);
         int twin = find_twin(sig, i);
         if (twin >= 0)
             add_kernel_alias(m, i, twin);
         else
-            rc = cg_emit_pop(m, t, &model->pops[i], i, err, errlen);
+            rc = emit_pop(m, t, p, i, p->use_float && CG_RUNTIME_FLOAT_STATE, err, errlen);
     }
     for (int i = 0; i < model->npops; i++)
         free(sig[i]);

@@ -553,6 +553,209 @@ START_TEST(identical_populations_share_a_kernel)
 }
 END_TEST
 
+/* ---- precision float -------------------------------------------------------------- */
+
+/* The COBA update of coba_ref in float, the way a float kernel computes it:
+ * every constant rounded to float, t and dt converted once, float exp
+ * (cg_expf_ref); the refractory step count from double dt. */
+static void coba_ref_f(const RtPopArgs *a, int64_t b, int64_t e)
+{
+    float *v = (float *)a->state[0], *ge = (float *)a->state[1], *gi = (float *)a->state[2];
+    float *ib = (float *)a->param[0], *in0 = (float *)a->input[0], *in1 = (float *)a->input[1];
+    const float gl = (float)C_GL, el = (float)C_EL, ee = (float)C_EE, ei = (float)C_EI;
+    const float cm = (float)C_CM, taue = (float)C_TAUE, taui = (float)C_TAUI, dt = (float)a->dt;
+    int64_t nref = (int64_t)round(C_TREF / a->dt);
+    for (int64_t i = b; i < e; i++) {
+        float V = v[i], Ge = ge[i] + in0[i], Gi = gi[i] + in1[i];
+        in0[i] = in1[i] = 0;
+        float pre = V;
+        float gt = (gl + Ge) + Gi;
+        float vinf = ((((gl * el) + Ge * ee) + Gi * ei) + ib[i]) / gt;
+        V = vinf + (V - vinf) * cg_expf_ref(-(gt * dt) / cm, g_fma);
+        Ge = Ge * cg_expf_ref(-dt / taue, g_fma);
+        Gi = Gi * cg_expf_ref(-dt / taui, g_fma);
+        bool isref = a->step < a->ref_until[i];
+        if (isref) V = pre;
+        bool spk = !isref && V > (float)C_VTH;
+        if (spk) { V = (float)C_VR; a->ref_until[i] = a->step + 1 + nref; }
+        v[i] = V; ge[i] = Ge; gi[i] = Gi;
+        a->spiked[i] = spk;
+    }
+}
+
+/* Float arrays of one COBA population, passed through RtPopArgs' double
+ * pointers as the RT_PREC_F32 layout will. */
+typedef struct FPop {
+    float *st[3], *par[1], *in[2];
+    int64_t *ref;
+    uint8_t *spk;
+    RtPopArgs a;
+} FPop;
+
+static void fpop_init(FPop *p, int64_t n)
+{
+    memset(p, 0, sizeof *p);
+    for (int k = 0; k < 3; k++) p->st[k] = calloc((size_t)n, sizeof(float));
+    p->par[0] = calloc((size_t)n, sizeof(float));
+    for (int k = 0; k < 2; k++) p->in[k] = calloc((size_t)n, sizeof(float));
+    p->ref = calloc((size_t)n, sizeof *p->ref);
+    p->spk = calloc((size_t)n, 1);
+    for (int64_t i = 0; i < n; i++) {   /* as drv_init, rounded to float */
+        p->st[0][i] = (float)(-65e-3 + (double)(i % 13) * 1e-3);
+        p->par[0][i] = (float)(0.08e-9 + 0.02e-9 * (double)(i % 10));
+    }
+    p->a = (RtPopArgs){.state = (double *const *)p->st, .param = (double *const *)p->par,
+                       .input = (double *const *)p->in, .ref_until = p->ref, .spiked = p->spk,
+                       .dt = DT, .size = n};
+}
+
+static void fpop_free(FPop *p)
+{
+    for (int k = 0; k < 3; k++) free(p->st[k]);
+    free(p->par[0]); free(p->in[0]); free(p->in[1]); free(p->ref); free(p->spk);
+}
+
+/* drv_run for float arrays: the same input pattern, weights rounded. */
+static long fdrv_run(void (*f)(const RtPopArgs *, int64_t, int64_t), FPop *p, int s0, int steps,
+                     const int64_t *cuts, int ncuts)
+{
+    RtPopArgs *a = &p->a;
+    long spikes = 0;
+    for (int s = s0; s < s0 + steps; s++) {
+        a->step = s; a->t = s * a->dt;
+        for (int64_t i = 0; i < a->size; i++) {
+            p->in[0][i] += ((i * 31 + s * 17) % 7 == 0) ? 3e-9f : 0.0f;
+            p->in[1][i] += ((i * 13 + s * 5) % 11 == 0) ? 2e-9f : 0.0f;
+        }
+        for (int c = 0; c + 1 < ncuts; c++) f(a, cuts[c], cuts[c + 1]);
+        for (int64_t i = 0; i < a->size; i++) spikes += a->spiked[i];
+    }
+    return spikes;
+}
+
+/* The float COBA kernel equals the float C evaluation bit for bit, for the
+ * whole range and for uneven pieces (vector body and masked tail). */
+START_TEST(float_kernel_matches_float_c)
+{
+    MirPop p = coba_pop();
+    p.use_float = true;
+    Jit *j;
+    RtUpdateFn f = jit_pop(&j, &p, NULL);
+    const int64_t n = 1003;
+    FPop a, b, c;
+    fpop_init(&a, n); fpop_init(&b, n); fpop_init(&c, n);
+    int64_t whole[2] = {0, n}, parts[5] = {0, 7, 8, 500, n};
+    long sa = fdrv_run(f, &a, 0, 400, whole, 2);
+    long sb = fdrv_run(f, &b, 0, 400, parts, 5);
+    long sc = fdrv_run(coba_ref_f, &c, 0, 400, whole, 2);
+    ck_assert_msg(sa > n / 4, "only %ld spikes", sa);
+    ck_assert_int_eq(sa, sb);
+    ck_assert_int_eq(sa, sc);
+    for (int k = 0; k < 3; k++)
+        for (int64_t i = 0; i < n; i++) {
+            CHECK(memcmp(&a.st[k][i], &c.st[k][i], 4) == 0, "state %d neuron %ld: jit %a ref %a",
+                  k, (long)i, (double)a.st[k][i], (double)c.st[k][i]);
+            CHECK(memcmp(&a.st[k][i], &b.st[k][i], 4) == 0, "state %d neuron %ld: partition", k, (long)i);
+        }
+    ck_assert(memcmp(a.ref, c.ref, (size_t)n * 8) == 0);
+    fpop_free(&a); fpop_free(&b); fpop_free(&c);
+    jit_free(j);
+}
+END_TEST
+
+/* Float against double: the float kernel tracks the double reference
+ * (coba_ref) within float accuracy. 60 steps (6 ms) with the same inputs:
+ * membrane potentials agree to 2e-6 V (float's relative precision is 6e-8,
+ * V is ~0.06 V, and 60 steps of rounding add up), conductances to 1e-5
+ * relative, and spikes agree for at least 99% of the neurons (a neuron
+ * within rounding of threshold may cross it in one precision only). */
+START_TEST(float_kernel_close_to_double)
+{
+    MirPop pf = coba_pop();
+    pf.use_float = true;
+    Jit *j;
+    RtUpdateFn f = jit_pop(&j, &pf, NULL);
+    const int64_t n = 1003;
+    FPop a;
+    Pop d;
+    MirPop pd = coba_pop();
+    fpop_init(&a, n);
+    pop_init(&d, &pd, n);
+    for (int64_t i = 0; i < n; i++) {   /* the same initial values in both */
+        d.st[0][i] = a.st[0][i];
+        d.par[0][i] = a.par[0][i];
+    }
+    int64_t whole[2] = {0, n};
+    long sf = fdrv_run(f, &a, 0, 60, whole, 2);
+    long sd = drv_run(coba_ref, &d.a, 2, 60, (double)3e-9f, (double)2e-9f, whole, 2);
+    ck_assert_msg(sd > n / 10, "only %ld spikes", sd);
+    int64_t same = 0;
+    double worst_v = 0, worst_g = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (a.ref[i] != d.ref[i])
+            continue;   /* spiked at different steps */
+        same++;
+        worst_v = fmax(worst_v, fabs((double)a.st[0][i] - d.st[0][i]));
+        for (int k = 1; k < 3; k++)
+            worst_g = fmax(worst_g, fabs((double)a.st[k][i] - d.st[k][i]) / fmax(fabs(d.st[k][i]), 1e-12));
+    }
+    ck_assert_msg(same >= n * 99 / 100, "spike histories differ for %ld neurons", (long)(n - same));
+    ck_assert_msg(worst_v <= 2e-6, "V differs by %g V", worst_v);
+    ck_assert_msg(worst_g <= 1e-5, "g differs by %g (relative)", worst_g);
+    ck_assert(labs(sf - sd) <= sd / 100 + 1);
+    fpop_free(&a);
+    pop_free(&d);
+    jit_free(j);
+}
+END_TEST
+
+/* The float kernel is vectorized at twice the width: <16 x float> where
+ * double gets <8 x double> (AVX-512), else <8 x float> (AVX2); no calls. */
+START_TEST(ir_float_twice_the_width)
+{
+    MirPop p = coba_pop();
+    p.use_float = true;
+    char err[512];
+    LLVMContextRef cx = LLVMContextCreate();
+    LLVMModuleRef m = cg_module_create(cx, &tgt, "irf");
+    ck_assert_msg(cg_emit_pop(m, &tgt, &p, 0, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(cg_optimize(m, &tgt, err, sizeof err) == 0, "%s", err);
+    char *ir = LLVMPrintValueToString(LLVMGetNamedFunction(m, "eic_update_0"));
+    bool w16 = strstr(ir, "<16 x float>") != NULL, w8 = strstr(ir, "<8 x float>") != NULL;
+    ck_assert_msg(w16 || w8, "not vectorized:\n%s", ir);
+    if (strstr(tgt.features, "+avx512f"))
+        ck_assert_msg(w16, "AVX-512 but no <16 x float>");
+    ck_assert_msg(!strstr(ir, "x double>"), "double vectors in a float kernel");
+    for (char *c = strstr(ir, " call "); c; c = strstr(c + 1, " call "))
+        ck_assert_msg(strstr(c, "@llvm.") && strstr(c, "@llvm.") < strchr(c, '\n'),
+                      "call in kernel: %.120s", c);
+    LLVMDisposeMessage(ir);
+    LLVMDisposeModule(m);
+    LLVMContextDispose(cx);
+}
+END_TEST
+
+/* cg_emit_model feeds the runtime, whose ABI v1 state is double: until
+ * RT_PREC_F32 exists there, a `precision float` population gets a double
+ * kernel from it (while cg_emit_pop gives the float one). */
+START_TEST(model_keeps_double_until_runtime_has_float)
+{
+    MirPop pops[1] = {coba_pop()};
+    pops[0].use_float = true;
+    MirModel model = {.pops = pops, .npops = 1, .dt = DT};
+    char err[512];
+    LLVMContextRef cx = LLVMContextCreate();
+    LLVMModuleRef m = cg_emit_model(cx, &tgt, &model, err, sizeof err);
+    ck_assert_msg(m != NULL, "%s", err);
+    char *ir = LLVMPrintModuleToString(m);
+    ck_assert(strstr(ir, "load double") != NULL);
+    ck_assert(strstr(ir, "load float") == NULL);
+    LLVMDisposeMessage(ir);
+    LLVMDisposeModule(m);
+    LLVMContextDispose(cx);
+}
+END_TEST
+
 /* ---- object cache -------------------------------------------------------------- */
 
 /* Runs the COBA kernel 100 steps on 101 neurons; returns V[] in out. */
@@ -733,6 +936,10 @@ Suite *cg_suite(void)
     tcase_add_test(k, ir_lif_vectorized_no_calls);
     tcase_add_test(k, ir_coba_vectorized_no_calls);
     tcase_add_test(k, identical_populations_share_a_kernel);
+    tcase_add_test(k, float_kernel_matches_float_c);
+    tcase_add_test(k, float_kernel_close_to_double);
+    tcase_add_test(k, ir_float_twice_the_width);
+    tcase_add_test(k, model_keeps_double_until_runtime_has_float);
     tcase_add_test(k, cache_hit_and_corruption);
     tcase_add_test(k, cache_default_dir);
     tcase_add_test(k, aot_object_matches_jit);

@@ -221,8 +221,11 @@ static void *worker_main(void *arg) {
     pthread_mutex_lock(&s->gate_mu);
     while (!s->gate_open)
         pthread_cond_wait(&s->gate_cv, &s->gate_mu);
+    int abort_start = s->gate_open == 2;
     pthread_mutex_unlock(&s->gate_mu);
-    if (s->quit)
+    /* only the gate's own verdict: rt_sim_free may set quit before this
+     * worker got here, and then waits for it at bar_start */
+    if (abort_start)
         return NULL;
     for (;;) {
         barrier_wait(&s->bar_start);
@@ -509,7 +512,7 @@ static RtErrorCode setup_inputs_events(RtSim *s, RtError *err) {
 static void open_gate(RtSim *s, int quit) {
     pthread_mutex_lock(&s->gate_mu);
     s->quit = quit;
-    s->gate_open = 1;
+    s->gate_open = quit ? 2 : 1;
     pthread_cond_broadcast(&s->gate_cv);
     pthread_mutex_unlock(&s->gate_mu);
     if (quit) {

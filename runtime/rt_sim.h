@@ -98,7 +98,7 @@ struct RtSim {
     int quit;
     pthread_mutex_t gate_mu;      /* workers start only when all exist */
     pthread_cond_t gate_cv;
-    int gate_open;
+    int gate_open;                /* 1: run, 2: end without running */
     char *out_dir;                /* NULL: no files */
     RtError fail;                 /* first error of a step; code RT_OK if none */
     int finished;

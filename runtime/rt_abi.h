@@ -449,11 +449,17 @@ double *rt_sim_weights(RtSim *s, int proj);
  * variable `var` (per pre neuron when per_pre), and trace k of the pre
  * (post == 0) or post (post != 0) neurons. */
 double *rt_sim_synvar(RtSim *s, int proj, int var);
+/* Trace values at t = now*dt, i.e. what the next step's handlers read (pre
+ * traces already include the jumps of the spikes arriving in step now). */
 double *rt_sim_trace(RtSim *s, int proj, int post, int k);
 /* Bytes of synapse storage of a projection: CSR (row offsets, posts,
  * weights, delays) plus, when plastic, CSC index, synapse state, traces and
  * per-neuron bookkeeping. Divide by rt_sim_synapse_count for bytes/synapse. */
 int64_t rt_sim_synapse_bytes(const RtSim *s, int proj);
+/* Writes the synapses of `proj` as they are now to `path` (.npy, structured
+ * [('pre','<u4'),('post','<u4'),('w','<f8')], CSR order, SI weights); for a
+ * weights dump at the end of a run (e.g. OUT/NAME_weights.npy). */
+RtErrorCode rt_sim_write_synapses(RtSim *s, int proj, const char *path, RtError *err);
 
 /* ---- callbacks for generated code ---------------------------------------- */
 

@@ -18,6 +18,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "rt_npy.h"
 #include "rt_rng.h"
 #include "rt_sim.h"
 #include "rt_util.h"
@@ -481,4 +482,33 @@ int64_t rt_sim_synapse_bytes(const RtSim *s, int proj) {
     b += pl->npost * 8 * ((int64_t)d->ntraces_post + 1);               /* + last_post */
     b += (int64_t)s->nthreads * (pl->max_in + 1) * 4;                  /* scratch */
     return b;
+}
+
+/* One row of rt_sim_write_synapses' file. */
+typedef struct SynRow {
+    uint32_t pre, post;
+    double w;
+} SynRow;
+
+RtErrorCode rt_sim_write_synapses(RtSim *s, int proj, const char *path, RtError *err) {
+    if (proj < 0 || proj >= s->m->nprojs)
+        return rt_err(err, RT_E_INVALID, "no projection %d", proj);
+    const RtCsr *c = &s->projs[proj].csr;
+    RtNpy w = {0};
+    RtErrorCode rc = rt_npy_open(&w, path, "[('pre', '<u4'), ('post', '<u4'), ('w', '<f8')]", 0,
+                                 sizeof(SynRow), err);
+    SynRow buf[512];
+    int n = 0;
+    for (int64_t i = 0; rc == RT_OK && i < c->npre; i++)
+        for (int64_t q = c->row[i]; rc == RT_OK && q < c->row[i + 1]; q++) {
+            buf[n++] = (SynRow){(uint32_t)i, c->post[q], c->weight[q]};
+            if (n == 512) {
+                rc = rt_npy_append(&w, buf, n, err);
+                n = 0;
+            }
+        }
+    if (rc == RT_OK && n)
+        rc = rt_npy_append(&w, buf, n, err);
+    RtErrorCode rc2 = rt_npy_close(&w, rc ? NULL : err);
+    return rc ? rc : rc2;
 }

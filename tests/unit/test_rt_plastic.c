@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rt_abi.h"
+#include "rt_npy.h"
 #include "rt_tiny_model.h"
 #include "rt_util.h"
 
@@ -236,6 +238,30 @@ END_TEST
 
 /* ---- STDP and traces ---- */
 
+/* Reads back a file of rt_sim_write_synapses: n rows of (pre, post, w). */
+static int64_t read_synapses(const char *path, uint32_t *pre, uint32_t *post, double *w, int max) {
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    char descr[128];
+    int64_t rows, cols;
+    long hl;
+    RtError err;
+    ck_assert_msg(rt_npy_parse_header(f, descr, sizeof descr, &rows, &cols, &hl, &err) == RT_OK,
+                  "%s", err.msg);
+    ck_assert_str_eq(descr, "[('pre', '<u4'), ('post', '<u4'), ('w', '<f8')]");
+    ck_assert_int_le(rows, max);
+    fseek(f, hl, SEEK_SET);
+    for (int64_t k = 0; k < rows; k++) {
+        unsigned char b[16];
+        ck_assert_int_eq(fread(b, 1, 16, f), 16);
+        memcpy(&pre[k], b, 4);
+        memcpy(&post[k], b + 4, 4);
+        memcpy(&w[k], b + 8, 8);
+    }
+    fclose(f);
+    return rows;
+}
+
 /* Two pre -> two post, one to one, delay 1 ms, STDP with traces of 20 ms.
  * Pair 0: arrival at step 200, post spike at 300 (+10 ms): dw = A+ e^{-1/2}.
  * Pair 1: post spike at 200, arrival at 300 (-10 ms): dw = -A- e^{-1/2}.
@@ -258,6 +284,20 @@ static void run_stdp_pairs(RtTraceMode mode, const double *pre_t, const int32_t 
     RtSim *s = create(&m, 2);
     run(s, -1);
     memcpy(w_out, rt_sim_weights(s, 0), 2 * sizeof(double));
+    /* the weights dump holds the same synapses and values */
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/rt_plastic_w_%ld.npy", (long)getpid());
+    RtError err;
+    ck_assert_msg(rt_sim_write_synapses(s, 0, path, &err) == RT_OK, "%s", err.msg);
+    uint32_t pre[4], post[4];
+    double w[4];
+    ck_assert_int_eq(read_synapses(path, pre, post, w, 4), 2);
+    for (uint32_t k = 0; k < 2; k++) {
+        ck_assert_uint_eq(pre[k], k);
+        ck_assert_uint_eq(post[k], k);
+        ck_assert_double_eq(w[k], w_out[k]);
+    }
+    unlink(path);
     rt_sim_free(s);
 }
 

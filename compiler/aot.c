@@ -92,7 +92,7 @@ static void c_traces(FILE *f, const char *name, int k, const RtTraceDesc *t, int
 
 /* The RtPlasticDesc of every plastic projection, with its kernels declared. */
 static void c_plastic(FILE *f, const Lowered *l) {
-    static const char *fields[] = {".on_pre", ".on_post", ".every"};
+    static const char *fields[] = {".on_pre", ".on_post", ".every", ".on_pre_row"};
     for (int k = 0; k < l->nsyns; k++) {
         const RtPlasticDesc *pd = &l->plastic[k];
         c_vars(f, "synvars", k, pd->synvars, pd->nsynvars);
@@ -101,8 +101,8 @@ static void c_plastic(FILE *f, const Lowered *l) {
         fprintf(f, "static const int pre_vars_%d[] = {", k);
         for (int i = 0; i < pd->npre_vars; i++) fprintf(f, "%d, ", pd->pre_vars[i]);
         fputs("0};\n", f);
-        char names[3][64] = {"NULL", "NULL", "NULL"};
-        for (int kind = CG_SYN_PRE; kind <= CG_SYN_EVERY; kind++) {
+        char names[4][64] = {"NULL", "NULL", "NULL", "NULL"};
+        for (int kind = CG_SYN_PRE; kind <= CG_SYN_PRE_ROW; kind++) {
             if (!cg_syn_has_kernel(&l->syns[k], (CgSynKernel)kind)) continue;
             cg_syn_kernel_name(names[kind], sizeof names[kind], (CgSynKernel)kind, k);
             fprintf(f, "void %s(const RtSynArgs *a, const RtSynEvent *e);\n", names[kind]);
@@ -112,7 +112,7 @@ static void c_plastic(FILE *f, const Lowered *l) {
                    ".traces_post = traces_post_%d, .npre_vars = %d, .pre_vars = pre_vars_%d, .nconsts = 0",
                 k, pd->nsynvars, k, pd->per_pre, pd->syn_clock, pd->ntraces_pre, k, pd->ntraces_post, k,
                 pd->npre_vars, k);
-        for (int kind = 0; kind < 3; kind++) fprintf(f, ", %s = %s", fields[kind], names[kind]);
+        for (int kind = 0; kind < 4; kind++) fprintf(f, ", %s = %s", fields[kind], names[kind]);
         fprintf(f, ", .every_s = %a};\n", pd->every_s);
     }
 }

@@ -38,12 +38,13 @@ typedef struct SynEmit {
 } SynEmit;
 
 void cg_syn_kernel_name(char *buf, size_t len, CgSynKernel kind, int index) {
-    static const char *names[] = {"pre", "post", "every"};
+    static const char *names[] = {"pre", "post", "every", "row"};
     snprintf(buf, len, "eic_syn_%s_%d", names[kind], index);
 }
 
 bool cg_syn_has_kernel(const MirSyn *s, CgSynKernel kind) {
-    return kind == CG_SYN_PRE || (kind == CG_SYN_POST && s->has_on_post) || (kind == CG_SYN_EVERY && s->has_every);
+    return kind == CG_SYN_PRE || (kind == CG_SYN_POST && s->has_on_post) || (kind == CG_SYN_EVERY && s->has_every) ||
+           (kind == CG_SYN_PRE_ROW && s->per_pre);
 }
 
 static LLVMTypeRef args_type(SynEmit *se) {
@@ -103,10 +104,12 @@ static void load_bases(SynEmit *se) {
     }
 }
 
-/* The element index of variable v for synapse q, pre neuron i, post j. */
-static LLVMValueRef index_of(const MirSynVar *var, LLVMValueRef q, LLVMValueRef i, LLVMValueRef j) {
+/* The element index of variable v for synapse q, pre neuron i, post j
+ * (per-pre synapse state is indexed by the pre neuron). */
+static LLVMValueRef index_of(const MirSyn *s, const MirSynVar *var, LLVMValueRef q, LLVMValueRef i, LLVMValueRef j) {
     switch (var->kind) {
-    case MSV_WEIGHT: case MSV_SYN: return q;
+    case MSV_SYN: return s->per_pre ? i : q;
+    case MSV_WEIGHT: return q;
     case MSV_TRACE_PRE: case MSV_PRE_STATE: return i;
     default: return j;
     }
@@ -119,19 +122,23 @@ static void gather(SynEmit *se, LLVMValueRef q, LLVMValueRef i, LLVMValueRef j) 
         LLVMValueRef x;
         if (s->vars[v].kind == MSV_ELAPSED) x = se->elapsed;
         else if (s->vars[v].kind == MSV_DELIVER) x = LLVMConstReal(e->f64, 0.0);
-        else x = LLVMBuildLoad2(e->b, e->f64, at(se, e->f64, se->base[v], index_of(&s->vars[v], q, i, j)), s->vars[v].name);
+        else x = LLVMBuildLoad2(e->b, e->f64, at(se, e->f64, se->base[v], index_of(s, &s->vars[v], q, i, j)), s->vars[v].name);
         e->state[v] = e->state0[v] = x;
     }
     for (int k = 0; k < s->ntemps; k++) e->temp[k] = LLVMConstReal(e->f64, 0.0);
 }
 
-static void scatter(SynEmit *se, LLVMValueRef q, LLVMValueRef j) {
+/* Stores what the kernel may write: w and per-synapse state; per-pre state
+ * only in the row kernel, which writes nothing else. */
+static void scatter(SynEmit *se, LLVMValueRef q, LLVMValueRef i, LLVMValueRef j) {
     Emit *e = &se->e;
     const MirSyn *s = se->s;
+    bool row = se->kind == CG_SYN_PRE_ROW;
     for (int v = 0; v < s->nvars; v++) {
         MirSynVarKind k = s->vars[v].kind;
-        if ((k == MSV_WEIGHT || k == MSV_SYN) && e->state[v] != e->state0[v])
-            LLVMBuildStore(e->b, e->state[v], at(se, e->f64, se->base[v], q));
+        bool mine = s->per_pre ? (row && k == MSV_SYN) : (k == MSV_WEIGHT || k == MSV_SYN);
+        if (mine && e->state[v] != e->state0[v])
+            LLVMBuildStore(e->b, e->state[v], at(se, e->f64, se->base[v], index_of(s, &s->vars[v], q, i, j)));
     }
     if (se->kind == CG_SYN_PRE) {
         LLVMValueRef p = at(se, e->f64, se->input, j);
@@ -143,7 +150,7 @@ static void scatter(SynEmit *se, LLVMValueRef q, LLVMValueRef j) {
 /* The synapse q, pre neuron i and post neuron j of loop iteration k. */
 static void loop_indices(SynEmit *se, LLVMValueRef k, LLVMValueRef *q, LLVMValueRef *i, LLVMValueRef *j) {
     Emit *e = &se->e;
-    if (se->kind == CG_SYN_PRE) {
+    if (se->kind == CG_SYN_PRE || se->kind == CG_SYN_PRE_ROW) {
         *q = k;
         *i = se->neuron;
         *j = LLVMBuildZExt(e->b, LLVMBuildLoad2(e->b, se->i32, at(se, se->i32, se->post, k), ""), e->i64, "j");
@@ -164,15 +171,20 @@ static void emit_kernel_body(SynEmit *se) {
     load_bases(se);
     LLVMValueRef first = field(se, se->ev_ty, se->ev, SE_FIRST, e->i64);
     LLVMValueRef last = field(se, se->ev_ty, se->ev, SE_LAST, e->i64);
+    if (se->kind == CG_SYN_PRE_ROW) {   /* once per row: its first synapse stands for all */
+        LLVMValueRef one = LLVMBuildAdd(e->b, first, LLVMConstInt(e->i64, 1, 0), "");
+        last = LLVMBuildSelect(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, one, last, ""), one, last, "");
+    }
     LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, first, last, ""), loop, done);
     LLVMPositionBuilderAtEnd(e->b, loop);
     LLVMValueRef k = LLVMBuildPhi(e->b, e->i64, "k"), q, i, j;
     loop_indices(se, k, &q, &i, &j);
     gather(se, q, i, j);
     e->mask = NULL;
-    if (se->kind == CG_SYN_PRE) cg_int_block(e, &se->s->decay);
-    cg_int_block(e, se->kind == CG_SYN_PRE ? &se->s->on_pre : se->kind == CG_SYN_POST ? &se->s->on_post : &se->s->every);
-    scatter(se, q, j);
+    bool pre = se->kind == CG_SYN_PRE || se->kind == CG_SYN_PRE_ROW;
+    if (pre) cg_int_block(e, &se->s->decay);
+    cg_int_block(e, pre ? &se->s->on_pre : se->kind == CG_SYN_POST ? &se->s->on_post : &se->s->every);
+    scatter(se, q, i, j);
     LLVMValueRef next = LLVMBuildAdd(e->b, k, LLVMConstInt(e->i64, 1, 0), "");
     LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, next, last, ""), loop, done);
     LLVMValueRef inc_v[2] = {first, next};
@@ -223,7 +235,7 @@ static int emit_kernel(LLVMModuleRef m, const CgTarget *t, const MirSyn *s, int 
 
 int cg_syn_emit_all(LLVMModuleRef m, const CgTarget *t, const MirSyn *syns, int n, char *err, size_t errlen) {
     for (int k = 0; k < n; k++)
-        for (int kind = CG_SYN_PRE; kind <= CG_SYN_EVERY; kind++)
+        for (int kind = CG_SYN_PRE; kind <= CG_SYN_PRE_ROW; kind++)
             if (cg_syn_has_kernel(&syns[k], (CgSynKernel)kind) &&
                 emit_kernel(m, t, &syns[k], k, (CgSynKernel)kind, err, errlen))
                 return -1;
@@ -233,8 +245,8 @@ int cg_syn_emit_all(LLVMModuleRef m, const CgTarget *t, const MirSyn *syns, int 
 int cg_syn_bind(const MirSyn *syns, int n, RtPlasticDesc *plastic, void *(*lookup)(void *ctx, const char *name),
                 void *ctx, char *err, size_t errlen) {
     for (int k = 0; k < n; k++) {
-        RtSynFn *slots[] = {&plastic[k].on_pre, &plastic[k].on_post, &plastic[k].every};
-        for (int kind = CG_SYN_PRE; kind <= CG_SYN_EVERY; kind++) {
+        RtSynFn *slots[] = {&plastic[k].on_pre, &plastic[k].on_post, &plastic[k].every, &plastic[k].on_pre_row};
+        for (int kind = CG_SYN_PRE; kind <= CG_SYN_PRE_ROW; kind++) {
             if (!cg_syn_has_kernel(&syns[k], (CgSynKernel)kind)) continue;
             char name[64];
             cg_syn_kernel_name(name, sizeof name, (CgSynKernel)kind, k);

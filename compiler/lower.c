@@ -859,6 +859,37 @@ static void syn_shape(Lower *L, MirSyn *ms) {
     p->ntemps = ms->ntemps;
 }
 
+/* Does `e` read w, the efficacy or a temporary (values that may differ
+ * between the synapses of one row)? */
+static bool reads_synapse_value(const MirSyn *ms, const MirExpr *e) {
+    if (e->op == MX_TEMP) return true;
+    if (e->op == MX_STATE) return e->slot == ms->w_slot || e->slot == ms->deliver_slot;
+    for (int i = 0; i < e->nargs; i++)
+        if (reads_synapse_value(ms, e->args[i])) return true;
+    return false;
+}
+
+/* Per-pre state is updated once per arrival for the whole row, so its
+ * updates must be the same for every synapse of the row. */
+static bool per_pre_block_ok(const MirSyn *ms, const MirBlock *b) {
+    for (int i = 0; i < b->n; i++) {
+        const MirStmt *st = b->v[i];
+        if (st->kind == MIR_IF && (reads_synapse_value(ms, st->value) || !per_pre_block_ok(ms, &st->then) ||
+                                   !per_pre_block_ok(ms, &st->else_)))
+            return false;
+        if (st->kind == MIR_SET && ms->vars[st->slot].kind == MSV_SYN && reads_synapse_value(ms, st->value))
+            return false;
+    }
+    return true;
+}
+
+static void syn_check_per_pre(Lower *L, const MirSyn *ms, AstNode *sc, AstNode *wc) {
+    if (wc) unsupported(L, wc->span, "a plasticity rule on a synapse model with state per presynaptic neuron");
+    if (ms->has_on_post) unsupported(L, sc->span, "'on post' in a synapse model with state per presynaptic neuron");
+    if (!per_pre_block_ok(ms, &ms->on_pre))
+        unsupported(L, sc->span, "a per-presynaptic-neuron state updated from 'w' or from what is delivered");
+}
+
 /* Lowers the synapse model and plasticity rule of connection `ni` (if any)
  * into a new MirSyn for projection `proj`. */
 static MirSyn *lower_syn(Lower *L, NetItem *ni, int proj, Population *src, Population *dst) {
@@ -882,7 +913,7 @@ static MirSyn *lower_syn(Lower *L, NetItem *ni, int proj, Population *src, Popul
         cx[k] = (LCtx){L, sl.post, sema_body_scope(L->p, decls[k]), NULL, &sl};
         Sym *w = sema_lookup_local(cx[k].scope, "w");
         if (w) wunit = sym_unit(L, w);
-        if (decls[k]->flags & AST_F_PER_PRE) unsupported(L, sc->span, "a synapse model with state per presynaptic neuron");
+        if (decls[k]->flags & AST_F_PER_PRE) ms->per_pre = true;
     }
     ms->w_slot = syn_add_var(L, &sl, "w", wunit, MSV_WEIGHT, 0, NULL);
     ms->elapsed_slot = syn_add_var(L, &sl, "elapsed", "s", MSV_ELAPSED, 0, NULL);
@@ -900,6 +931,7 @@ static MirSyn *lower_syn(Lower *L, NetItem *ni, int proj, Population *src, Popul
     ms->has_every = every && syn_event(cx, decls, EV_NONE, every, &ms->every);
     if (ms->nodes && (ms->has_on_post || ms->has_every))
         unsupported(L, it->span, "a synapse state with an ODE together with 'on post' or 'every'");
+    if (ms->per_pre) syn_check_per_pre(L, ms, sc, wc);
     syn_shape(L, ms);
     return ms;
 }
@@ -1071,6 +1103,7 @@ static void fill_plastic_desc(Lower *L, const MirSyn *ms, RtPlasticDesc *pd) {
     pd->ntraces_pre = n[0], pd->traces_pre = tr[0];
     pd->ntraces_post = n[1], pd->traces_post = tr[1];
     pd->every_s = ms->has_every ? ms->every_s : 0;
+    pd->per_pre = ms->per_pre;
 }
 
 static void fill_plastic(Lower *L, Lowered *out, RtProjDesc *projs) {

@@ -88,6 +88,8 @@ typedef struct MirSyn {
     bool has_on_post, has_every;
     double every_s;           /* period of `every` */
     bool has_deliver;         /* the synapse model delivers (else w is delivered) */
+    bool per_pre;             /* `synapse X per pre`: MSV_SYN variables are per presynaptic
+                                 neuron; on_pre reads them, the row kernel writes them */
     bool plastic_w;           /* some handler writes w */
     bool has_bounds, soft;
     double lo, hi;            /* weight bounds, SI */

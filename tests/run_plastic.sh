@@ -26,7 +26,7 @@ cd "$src"
 
 # --- Tsodyks & Markram: amplitudes against the closed-form recursion --------
 "$eic" run examples/tsodyks_markram.ei -o "$work/tm" --quiet || fail "tm: run"
-check "tm: depressing and facilitating EPSC amplitudes match the TM recursion (rtol 1e-8)" "$py" - "$work/tm" <<'PY'
+check "tm: depressing (per synapse and per pre) and facilitating EPSC amplitudes match the TM recursion (rtol 1e-8)" "$py" - "$work/tm" <<'PY'
 import sys
 import numpy as np
 d, dt, delay = sys.argv[1], 1e-4, 10
@@ -35,8 +35,8 @@ arrive = np.rint(np.load(d + "/Pre_spikes.npy")["t"] / dt).astype(int) + delay
 arrive = arrive[arrive < 3000]
 assert len(arrive) >= 20, arrive
 
-def measured(name):
-    V = np.load(d + "/%s_V.npy" % name)[:, 0]   # row r+1: after step r
+def measured(name, col=0):
+    V = np.load(d + "/%s_V.npy" % name)[:, col]   # row r+1: after step r
     g = np.diff(V) / k                           # the receptor's running sum after each step
     amp = np.diff(np.concatenate([[0.0], g]))
     hit = np.nonzero(np.abs(amp) > 1e-14)[0]
@@ -65,6 +65,9 @@ want_dep, want_fac = recursion(0.5, 0.8, None), recursion(0.1, 0.1, 1.0)
 assert np.allclose(dep, want_dep, rtol=1e-8, atol=0), np.max(np.abs(dep / want_dep - 1))
 assert np.allclose(fac, want_fac, rtol=1e-8, atol=0), np.max(np.abs(fac / want_fac - 1))
 assert dep[-1] < 0.1 * dep[0]               # depression: the train drains the resources
+for col in (0, 1):                          # per-pre state: both targets see Dep's amplitudes
+    shared = measured("Shared", col)
+    assert np.allclose(shared, want_dep, rtol=1e-8, atol=0), np.max(np.abs(shared / want_dep - 1))
 assert fac[1] > fac[0]                      # facilitation: the second EPSC is larger
 PY
 
@@ -131,7 +134,7 @@ if "$eic" build tests/run/plastic_net.ei -o "$work/net_exe" && "$eic" build exam
   for f in E_spikes.npy I_spikes.npy E_V.npy I_V.npy; do
     check "aot: net $f bit-identical to eic run" cmp -s "$work/net1/$f" "$work/net_aot/$f"
   done
-  for f in Dep_V.npy Fac_V.npy; do
+  for f in Dep_V.npy Fac_V.npy Shared_V.npy; do
     check "aot: tm $f bit-identical to eic run" cmp -s "$work/tm/$f" "$work/tm_aot/$f"
   done
 else

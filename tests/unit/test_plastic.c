@@ -364,8 +364,11 @@ static void expect_unsupported(const char *decls, const char *clause, const char
 }
 
 START_TEST(unsupported_constructs) {
-    expect_unsupported("synapse S per pre { parameter U = 0.5\n state x = 1\n on pre { deliver w*U*x\n x -= U*x } }",
-                       "synapse S", "per presynaptic neuron");
+    expect_unsupported("synapse S per pre { state x = 1\n on pre { deliver w*x\n x -= x*w/(10 nS) } }",
+                       "synapse S", "updated from 'w'");
+    expect_unsupported("plasticity R { on post { w += 1 nS } }\n"
+                       "synapse S per pre { state x = 1\n on pre { deliver w*x\n x -= 0.5*x } }",
+                       "synapse S with R", "a plasticity rule on a synapse model with state per presynaptic");
     expect_unsupported("synapse S { parameter tau = 10 ms\n state x = 1\n dx/dt = -x*x/tau\n on pre { deliver w*x } }",
                        "synapse S", "relax exactly");
     expect_unsupported("plasticity R { parameter tau = 10 ms\n state e = 0\n de/dt = -e/tau\n"

@@ -35,6 +35,7 @@ typedef struct SynEmit {
     LLVMValueRef fn, args, ev;
     LLVMValueRef *base;         /* [nvars] array of each variable, NULL for elapsed/deliver */
     LLVMValueRef w_base, post, input, ev_syn, ev_pre, elapsed, neuron;
+    LLVMValueRef syn_last, step;   /* syn_clock: per-synapse last event step; current step */
 } SynEmit;
 
 void cg_syn_kernel_name(char *buf, size_t len, CgSynKernel kind, int index) {
@@ -90,6 +91,8 @@ static void load_bases(SynEmit *se) {
     se->ev_pre = field(se, se->ev_ty, se->ev, SE_PRE, e->ptr);
     se->elapsed = field(se, se->ev_ty, se->ev, SE_ELAPSED, e->f64);
     se->neuron = LLVMBuildZExt(e->b, field(se, se->ev_ty, se->ev, SE_NEURON, se->i32), e->i64, "neuron");
+    se->syn_last = s->syn_clock ? field(se, se->args_ty, se->args, SA_SYN_LAST, e->ptr) : NULL;
+    se->step = field(se, se->args_ty, se->args, SA_STEP, e->i64);
     for (int v = 0; v < s->nvars; v++) {
         const MirSynVar *var = &s->vars[v];
         switch (var->kind) {
@@ -115,12 +118,22 @@ static LLVMValueRef index_of(const MirSyn *s, const MirSynVar *var, LLVMValueRef
     }
 }
 
+/* syn_clock: elapsed = (step - syn_last[q]) * dt, then syn_last[q] = step. */
+static LLVMValueRef synapse_elapsed(SynEmit *se, LLVMValueRef q) {
+    Emit *e = &se->e;
+    LLVMValueRef p = at(se, e->i64, se->syn_last, q);
+    LLVMValueRef n = LLVMBuildSub(e->b, se->step, LLVMBuildLoad2(e->b, e->i64, p, "last"), "");
+    LLVMBuildStore(e->b, se->step, p);
+    return LLVMBuildFMul(e->b, LLVMBuildSIToFP(e->b, n, e->f64, ""), e->dt, "elapsed");
+}
+
 static void gather(SynEmit *se, LLVMValueRef q, LLVMValueRef i, LLVMValueRef j) {
     Emit *e = &se->e;
     const MirSyn *s = se->s;
+    LLVMValueRef elapsed = s->syn_clock ? synapse_elapsed(se, q) : se->elapsed;
     for (int v = 0; v < s->nvars; v++) {
         LLVMValueRef x;
-        if (s->vars[v].kind == MSV_ELAPSED) x = se->elapsed;
+        if (s->vars[v].kind == MSV_ELAPSED) x = elapsed;
         else if (s->vars[v].kind == MSV_DELIVER) x = LLVMConstReal(e->f64, 0.0);
         else x = LLVMBuildLoad2(e->b, e->f64, at(se, e->f64, se->base[v], index_of(s, &s->vars[v], q, i, j)), s->vars[v].name);
         e->state[v] = e->state0[v] = x;
@@ -182,7 +195,7 @@ static void emit_kernel_body(SynEmit *se) {
     gather(se, q, i, j);
     e->mask = NULL;
     bool pre = se->kind == CG_SYN_PRE || se->kind == CG_SYN_PRE_ROW;
-    if (pre) cg_int_block(e, &se->s->decay);
+    if (pre || se->s->syn_clock) cg_int_block(e, &se->s->decay);
     cg_int_block(e, pre ? &se->s->on_pre : se->kind == CG_SYN_POST ? &se->s->on_post : &se->s->every);
     scatter(se, q, i, j);
     LLVMValueRef next = LLVMBuildAdd(e->b, k, LLVMConstInt(e->i64, 1, 0), "");

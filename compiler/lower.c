@@ -929,8 +929,9 @@ static MirSyn *lower_syn(Lower *L, NetItem *ni, int proj, Population *src, Popul
     syn_event(cx, decls, EV_PRE, NULL, &ms->on_pre);
     ms->has_on_post = syn_event(cx, decls, EV_POST, NULL, &ms->on_post);
     ms->has_every = every && syn_event(cx, decls, EV_NONE, every, &ms->every);
-    if (ms->nodes && (ms->has_on_post || ms->has_every))
-        unsupported(L, it->span, "a synapse state with an ODE together with 'on post' or 'every'");
+    ms->syn_clock = ms->nodes && (ms->has_on_post || ms->has_every);
+    if (ms->syn_clock && ms->per_pre)
+        unsupported(L, it->span, "a per-presynaptic-neuron state with an ODE together with 'on post' or 'every'");
     if (ms->per_pre) syn_check_per_pre(L, ms, sc, wc);
     syn_shape(L, ms);
     return ms;
@@ -1104,6 +1105,7 @@ static void fill_plastic_desc(Lower *L, const MirSyn *ms, RtPlasticDesc *pd) {
     pd->ntraces_post = n[1], pd->traces_post = tr[1];
     pd->every_s = ms->has_every ? ms->every_s : 0;
     pd->per_pre = ms->per_pre;
+    pd->syn_clock = ms->syn_clock;
 }
 
 static void fill_plastic(Lower *L, Lowered *out, RtProjDesc *projs) {

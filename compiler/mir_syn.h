@@ -17,6 +17,9 @@
  * SSA form. MX_TIME and MX_DT keep their meaning (time at the start of the
  * step, step length).
  *
+ * With syn_clock, MSV_ELAPSED is the time since the synapse's own last
+ * event, and `decay` runs first in the on_post and every kernels too.
+ *
  * Event order for one synapse (SPEC: /work/notes/spec-plastic-cc.md):
  *   on a presynaptic spike arriving (after the delay):
  *     1. `decay`: ODE states relax exactly over the elapsed time since the
@@ -88,6 +91,9 @@ typedef struct MirSyn {
     bool has_on_post, has_every;
     double every_s;           /* period of `every` */
     bool has_deliver;         /* the synapse model delivers (else w is delivered) */
+    bool syn_clock;           /* ODE states and 'on post' or 'every': each synapse keeps the
+                                 step of its last event (RtSynArgs.syn_last), the elapsed
+                                 time is per synapse and every kernel runs `decay` first */
     bool per_pre;             /* `synapse X per pre`: MSV_SYN variables are per presynaptic
                                  neuron; on_pre reads them, the row kernel writes them */
     bool plastic_w;           /* some handler writes w */

@@ -108,6 +108,16 @@ static const char *rules_model =
     "    rate r of post tau 1 s\n"
     "    every 10 ms { w *= 1 + 0.1*(target - r)/target }\n"
     "}\n"
+    "plasticity Elig {\n"
+    "    parameter tau = 20 ms, tau_e = 200 ms, A = 0.01\n"
+    "    trace x_pre tau on pre += 1\n"
+    "    trace x_post tau on post += 1\n"
+    "    state e = 0\n"
+    "    de/dt = -e/tau_e\n"
+    "    on pre { e -= A*x_post }\n"
+    "    on post { e += A*x_pre }\n"
+    "    every 1 ms { w = clip(w + 1 nS*e, 0 nS, 2 nS) }\n"
+    "}\n"
     "network Net {\n"
     "    population P = 3 of N\n"
     "    population Q = 2 of N\n"
@@ -117,6 +127,7 @@ static const char *rules_model =
     "    connect P -> Q via AMPA all_to_all weight 1 nS delay 1 ms with Voltage\n"
     "    connect P -> Q via AMPA all_to_all weight 1 nS delay 1 ms with Scaling\n"
     "    connect P -> Q via AMPA all_to_all weight 1 nS delay 1 ms synapse TsodyksMarkram(U = 0.2)\n"
+    "    connect P -> Q via AMPA all_to_all weight 1 nS delay 1 ms with Elig\n"
     "}\n"
     "simulate Net for 10 ms dt 0.1 ms\n";
 
@@ -233,6 +244,7 @@ enum { NPRE = 3, NPOST = 2, NSYN = NPRE * NPOST, NSTATE = 2 };
 typedef struct Arrays {
     double w[NSYN], syn[4][NSYN], pre_tr[4][NPRE], post_tr[4][NPOST], post_st[NSTATE][NPOST], input[NPOST];
     uint32_t post[NSYN];
+    int64_t last[NSYN];         /* syn_clock */
     int64_t row[NPRE + 1];
 } Arrays;
 
@@ -242,6 +254,7 @@ static void fill(Arrays *a, unsigned seed) {
         a->post[q] = (uint32_t)(q % NPOST);
         a->w[q] = (0.2 + 1.6 * rand() / (double)RAND_MAX) * 1e-9;
         for (int v = 0; v < 4; v++) a->syn[v][q] = 0.1 + 0.8 * rand() / (double)RAND_MAX;
+        a->last[q] = rand() % 100;
     }
     for (int i = 0; i <= NPRE; i++) a->row[i] = i * NPOST;
     for (int k = 0; k < 4; k++) {
@@ -293,7 +306,8 @@ static void check_kernel(Jit *j, const MirSyn *s, int index, CgSynKernel kind) {
     double *post_tr[4] = {a.post_tr[0], a.post_tr[1], a.post_tr[2], a.post_tr[3]};
     const double *post_st[NSTATE] = {a.post_st[0], a.post_st[1]};
     RtSynArgs args = {.w = a.w, .syn = syn, .post = a.post, .row = a.row, .pre_trace = pre_tr, .post_trace = post_tr,
-                      .post_state = post_st, .input = a.input, .step = 100, .t = 0.01, .dt = 1e-4, .nsyn = NSYN};
+                      .post_state = post_st, .input = a.input, .syn_last = s->syn_clock ? a.last : NULL,
+                      .step = 100, .t = 0.01, .dt = 1e-4, .nsyn = NSYN};
     uint32_t list[NPRE], pres[NPRE];
     for (int i = 0; i < NPRE; i++) list[i] = (uint32_t)(i * NPOST + 1), pres[i] = (uint32_t)i;
     RtSynEvent ev = {.neuron = 1, .elapsed = 0.0123};
@@ -304,14 +318,17 @@ static void check_kernel(Jit *j, const MirSyn *s, int index, CgSynKernel kind) {
         int q = kind == CG_SYN_PRE ? k : (int)list[k], i = kind == CG_SYN_PRE ? 1 : (int)pres[k];
         int jj = kind == CG_SYN_PRE ? (int)ref.post[q] : 1;
         double vars[32], temps[64] = {0};
-        gather(s, &ref, q, i, jj, ev.elapsed, vars);
+        double elapsed = s->syn_clock ? (double)(100 - ref.last[q]) * 1e-4 : ev.elapsed;
+        gather(s, &ref, q, i, jj, elapsed, vars);
         MirSynEnv env = {vars, temps, 0.01, 1e-4};
         if (kind == CG_SYN_PRE) {
-            mir_syn_pre_event(s, &env, ev.elapsed);
+            mir_syn_pre_event(s, &env, elapsed);
             ref.input[jj] += vars[s->deliver_slot];
         } else {
+            if (s->syn_clock) mir_syn_exec(s, &s->decay, &env);
             mir_syn_exec(s, kind == CG_SYN_POST ? &s->on_post : &s->every, &env);
         }
+        if (s->syn_clock) ck_assert_int_eq(a.last[q], 100);
         close_to(a.w[q], vars[s->w_slot], "w", q);
         for (int v = 0; v < s->nvars; v++)
             if (s->vars[v].kind == MSV_SYN) close_to(a.syn[s->vars[v].index][q], vars[v], s->vars[v].name, q);
@@ -331,7 +348,9 @@ START_TEST(jit_kernels_match_interpreter) {
     LLVMModuleRef m = cg_emit_model(jit_context(j), jit_target(j), &c.low->mir, err, sizeof err);
     ck_assert_msg(m && cg_syn_emit_all(m, jit_target(j), c.low->syns, c.low->nsyns, err, sizeof err) == 0, "%s", err);
     ck_assert_msg(jit_add_module(j, m, err, sizeof err) == 0, "%s", err);
-    ck_assert_int_eq(c.low->nsyns, 6);
+    ck_assert_int_eq(c.low->nsyns, 7);
+    const MirSyn *el = syn_named(c.low, "Elig");
+    ck_assert(el->syn_clock && el->has_on_post && el->has_every && c.low->plastic[el - c.low->syns].syn_clock);
     for (int k = 0; k < c.low->nsyns; k++)
         for (int kind = CG_SYN_PRE; kind <= CG_SYN_EVERY; kind++)
             if (cg_syn_has_kernel(&c.low->syns[k], (CgSynKernel)kind))
@@ -371,9 +390,9 @@ START_TEST(unsupported_constructs) {
                        "synapse S with R", "a plasticity rule on a synapse model with state per presynaptic");
     expect_unsupported("synapse S { parameter tau = 10 ms\n state x = 1\n dx/dt = -x*x/tau\n on pre { deliver w*x } }",
                        "synapse S", "relax exactly");
-    expect_unsupported("plasticity R { parameter tau = 10 ms\n state e = 0\n de/dt = -e/tau\n"
-                       " on post { e += 1 }\n on pre { w += e*1 nS } }",
-                       "with R", "together with 'on post'");
+    expect_unsupported("synapse S per pre { parameter tau = 10 ms\n state x = 1\n dx/dt = (1 - x)/tau\n"
+                       " on pre { deliver w*x\n x -= 0.5*x }\n on post { x = 1 } }",
+                       "synapse S", "'on post' in a synapse model with state per presynaptic");
 }
 END_TEST
 

@@ -45,18 +45,17 @@ def measured(name, col=0):
 
 def recursion(U, tau_rec, tau_fac, w=1e-9):
     # u relaxes to U with tau_fac, x to 1 with tau_rec, exactly, between arrivals
-    # (the first since t = 0); at an arrival u += U(1-u), A = w u x, x -= u x.
+    # (the first since t = 0); at an arrival A = w u x, then x -= u x and
+    # u += U(1-u) (std.synapses: the first EPSC after a pause is w U).
     u, x, last, out = U, 1.0, 0, []
     for a in arrive:
         D = (a - last) * dt
-        if tau_fac is not None:
-            u = U + (u - U) * np.exp(-D / tau_fac)
-            u = u + U * (1 - u)
-        else:
-            u = U
+        u = U + (u - U) * np.exp(-D / tau_fac) if tau_fac is not None else U
         x = 1 - (1 - x) * np.exp(-D / tau_rec)
         out.append(w * u * x)
         x = x - u * x
+        if tau_fac is not None:
+            u = u + U * (1 - u)
         last = a
     return np.array(out)
 

@@ -154,11 +154,11 @@ START_TEST(tm_lowered_matches_recursion) {
     for (int n = 0; n < 30; n++) {
         double D = 0.005 + 0.001 * (n % 7);          /* irregular intervals */
         double got = mir_syn_pre_event(s, &env, D);
-        ur = U + (ur - U) * exp(-D / tau_fac);
+        ur = U + (ur - U) * exp(-D / tau_fac);      /* std.synapses: deliver, deplete, facilitate */
         xr = 1 - (1 - xr) * exp(-D / tau_rec);
-        ur += U * (1 - ur);
         double want = w * ur * xr;
         xr -= ur * xr;
+        ur += U * (1 - ur);
         ck_assert_msg(fabs(got / want - 1) < 1e-13, "spike %d: %.17g vs %.17g", n, got, want);
         ck_assert_msg(fabs(vars[x] / xr - 1) < 1e-13 && fabs(vars[u] / ur - 1) < 1e-13, "state %d", n);
     }

@@ -8,7 +8,14 @@
  * receptor instances on that port plus injected currents, and a receptor's
  * `V` is its port's voltage. A receptor's `on spike(w)` handler runs once per
  * step with w = the summed weight of the spikes that arrived (exact for
- * handlers that add w linearly, which sema's receptor rules guarantee). */
+ * handlers that add w linearly, which sema's receptor rules guarantee).
+ *
+ * A connection with a synapse model and/or a plasticity rule becomes a
+ * MirSyn (mir_syn.h, section "plastic projections" below) and an
+ * RtPlasticDesc: the two bodies share one variable table (w, their states,
+ * traces, pre/post neuron states), their handlers become the on_pre /
+ * on_post / every blocks with bounds or Dale's law appended
+ * (/work/notes/spec-plastic-cc.md). */
 #include "lower.h"
 
 #include <math.h>

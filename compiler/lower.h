@@ -7,7 +7,9 @@
  * folded to SI constants, per-population overrides applied), and an
  * RtModelDesc with the populations' state layouts and initial values,
  * projections, inputs, recordings and protocol events. The update kernels of
- * RtPopDesc are filled in by the driver once code generation is done.
+ * RtPopDesc are filled in by the driver once code generation is done. Each
+ * plastic projection (synapse model and/or plasticity rule) also gets a
+ * MirSyn and an RtPlasticDesc, whose kernels cg_syn_bind() fills in.
  */
 #ifndef EIC_LOWER_H
 #define EIC_LOWER_H

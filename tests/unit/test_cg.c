@@ -1,6 +1,8 @@
 /* test_cg.c - Check suite `cg`: polynomial exp accuracy, JIT'd update kernels
- * against C evaluations of the same formulas, IR shape (vectorized, no
- * calls), the object cache, and AOT objects linked with a C main.
+ * against C evaluations of the same formulas (double and `precision float`),
+ * IR shape (vectorized, no calls; float at twice the width), kernel sharing
+ * between identical populations, the object cache, and AOT objects linked
+ * with a C main.
  *
  * MIR is built by hand with the static helpers below (explicit `step`
  * blocks: an exact-decay LIF and a COBA neuron with exponential Euler), so the

@@ -117,15 +117,36 @@ RtErrorCode rt_pop_create(RtSim *s, int p, RtError *err) {
     return RT_OK;
 }
 
-RtErrorCode rt_pop_alloc_history(RtPop *pop, int len, RtError *err) {
+/* The merged spike history (len slots of up to size spikes) and, with
+ * several threads, each thread's lists sized to its neuron range. */
+RtErrorCode rt_pop_alloc_history(RtPop *pop, int len, int nthreads, RtError *err) {
     pop->hist_len = len;
     pop->hist = rt_alloc((size_t)len * sizeof *pop->hist);
     pop->hist_n = rt_alloc((size_t)len * sizeof *pop->hist_n);
-    if (!pop->hist || !pop->hist_n)
+    pop->src_tpos = rt_alloc((size_t)nthreads * sizeof *pop->src_tpos);
+    if (!pop->hist || !pop->hist_n || !pop->src_tpos)
         return pop_nomem(pop, err);
     for (int k = 0; k < len; k++)
         if (!(pop->hist[k] = rt_alloc((size_t)pop->size * sizeof(uint32_t))))
             return pop_nomem(pop, err);
+    if (nthreads == 1) {   /* thread 0's lists are the merged history */
+        pop->tspk = pop->hist;
+        pop->tspk_n = pop->hist_n;
+        return RT_OK;
+    }
+    size_t n = (size_t)nthreads * (size_t)len;
+    pop->tspk = rt_alloc(n * sizeof *pop->tspk);
+    pop->ntspk = (int64_t)n;
+    pop->tspk_n = rt_alloc(n * sizeof *pop->tspk_n);
+    if (!pop->tspk || !pop->tspk_n)
+        return pop_nomem(pop, err);
+    for (int t = 0; t < nthreads; t++) {
+        int64_t lo, hi;
+        rt_sim_range(pop->size, t, nthreads, &lo, &hi);
+        for (int k = 0; k < len; k++)
+            if (!(pop->tspk[t * len + k] = rt_alloc((size_t)(hi - lo + 1) * sizeof(uint32_t))))
+                return pop_nomem(pop, err);
+    }
     return RT_OK;
 }
 
@@ -182,6 +203,13 @@ void rt_pop_free(RtPop *pop) {
     rt_free(pop->consts);
     rt_free(pop->ref_until);
     rt_free(pop->spiked);
+    if (pop->tspk && pop->tspk != pop->hist) {
+        for (int64_t k = 0; k < pop->ntspk; k++)
+            rt_free(pop->tspk[k]);
+        rt_free(pop->tspk);
+        rt_free(pop->tspk_n);
+    }
+    rt_free(pop->src_tpos);
     for (int k = 0; pop->hist && k < pop->hist_len; k++)
         rt_free(pop->hist[k]);
     rt_free(pop->hist);

@@ -96,6 +96,17 @@ static RtErrorCode rec_rate(RtSim *s, RtRecRt *r, RtStep step, RtError *err) {
     return rt_npy_append(&r->npy, &rate, 1, err);
 }
 
+int rt_rec_reads_state(const RtSim *s, RtStep step) {
+    if (!s->out_dir)
+        return 0;
+    for (int k = 0; k < s->m->nrecs; k++) {
+        const RtRecRt *r = &s->recs[k];
+        if (r->d->kind == RT_REC_STATE && (step + 1) % r->d->every == 0 && r->end > r->begin)
+            return 1;
+    }
+    return 0;
+}
+
 RtErrorCode rt_rec_step(RtSim *s, RtStep step, RtError *err) {
     if (!s->out_dir)
         return RT_OK;

@@ -23,27 +23,55 @@
 
 /* ---- per-thread phase ---- */
 
-/* Adds the spikes due at step `s` of projection `pr` to post neurons [lo, hi). */
-static void deliver_homogeneous(RtSim *s, RtProj *pr, RtStep step, int64_t lo, int64_t hi) {
-    const RtCsr *c = &pr->csr;
-    if (step - c->delay0 < 0)
-        return;
-    const RtPop *pre = &s->pops[pr->d->pre];
-    int slot = (int)((step - c->delay0) % pre->hist_len);
-    const uint32_t *spk = pre->hist[slot];
-    int64_t n = pre->hist_n[slot];
-    double *buf = s->pops[pr->d->post].input[pr->d->receptor];
+/* The spike lists of step `e` of `pre`: one per thread range, in thread
+ * order, which is neuron order. Returns how many lists (0 if e < 0). */
+static inline int spike_lists(const RtSim *s, const RtPop *pre, RtStep e,
+                              uint32_t *const **lists, const int64_t **counts) {
+    if (e < 0)
+        return 0;
+    int slot = (int)(e % pre->hist_len);
+    *lists = pre->tspk + slot;           /* stride hist_len between threads */
+    *counts = pre->tspk_n + slot;
+    return s->nthreads;
+}
+
+/* Adds row r of `c`, restricted to posts [lo, hi), to buf; `whole` when
+ * [lo, hi) is every post (then no search). */
+static inline void add_row(const RtCsr *c, double *restrict buf, uint32_t r, int whole,
+                           int64_t lo, int64_t hi) {
     const uint32_t *post = c->post;
     const double *w = c->weight;
+    int64_t a = c->row[r], b = c->row[r + 1];
+    if (!whole) {
+        a = rt_syn_lower_bound(post, a, b, (uint32_t)lo);
+        b = rt_syn_lower_bound(post, a, b, (uint32_t)hi);
+    }
+    for (int64_t q = a; q < b; q++)
+        buf[post[q]] += w[q];
+}
+
+/* Adds the spikes due at step `step` of projection `pr` to post neurons
+ * [lo, hi): those of step - delay, every list in neuron order. The next
+ * spike's row is prefetched while one row is added. */
+static void deliver_homogeneous(RtSim *s, RtProj *pr, RtStep step, int64_t lo, int64_t hi) {
+    const RtCsr *c = &pr->csr;
+    const RtPop *pre = &s->pops[pr->d->pre];
+    uint32_t *const *lists;
+    const int64_t *counts;
+    int nl = spike_lists(s, pre, step - c->delay0, &lists, &counts);
+    double *buf = s->pops[pr->d->post].input[pr->d->receptor];
     int whole = lo == 0 && hi == c->npost;
-    for (int64_t k = 0; k < n; k++) {
-        int64_t a = c->row[spk[k]], b = c->row[spk[k] + 1];
-        if (!whole) {
-            a = rt_syn_lower_bound(post, a, b, (uint32_t)lo);
-            b = rt_syn_lower_bound(post, a, b, (uint32_t)hi);
+    for (int u = 0; u < nl; u++) {
+        const uint32_t *spk = lists[u * pre->hist_len];
+        int64_t n = counts[u * pre->hist_len];
+        for (int64_t k = 0; k < n; k++) {
+            if (k + 1 < n) {
+                int64_t nx = c->row[spk[k + 1]];
+                __builtin_prefetch(c->post + nx);
+                __builtin_prefetch(c->weight + nx);
+            }
+            add_row(c, buf, spk[k], whole, lo, hi);
         }
-        for (int64_t q = a; q < b; q++)
-            buf[post[q]] += w[q];
     }
 }
 
@@ -53,10 +81,12 @@ static void deliver_ring(RtSim *s, RtProj *pr, RtStep step, int64_t lo, int64_t 
     const RtCsr *c = &pr->csr;
     const RtPop *pre = &s->pops[pr->d->pre];
     int64_t L = pr->ring_len, npost = c->npost;
-    if (step >= 1) {
-        int slot = (int)((step - 1) % pre->hist_len);
-        const uint32_t *spk = pre->hist[slot];
-        for (int64_t k = 0; k < pre->hist_n[slot]; k++) {
+    uint32_t *const *lists;
+    const int64_t *counts;
+    int nl = spike_lists(s, pre, step - 1, &lists, &counts);
+    for (int u = 0; u < nl; u++) {
+        const uint32_t *spk = lists[u * pre->hist_len];
+        for (int64_t k = 0; k < counts[u * pre->hist_len]; k++) {
             int64_t a = rt_syn_lower_bound(c->post, c->row[spk[k]], c->row[spk[k] + 1], (uint32_t)lo);
             for (int64_t q = a; q < c->row[spk[k] + 1] && c->post[q] < hi; q++)
                 pr->ring[((step - 1 + c->delay[q]) % L) * npost + c->post[q]] += c->weight[q];
@@ -152,11 +182,43 @@ static int find_nonfinite(const RtPop *pop, int64_t lo, int64_t hi, RtBad *bad) 
     return found;
 }
 
-/* Everything thread t does in one step, for its own neurons. */
-static void thread_step(RtSim *s, int t) {
-    RtStep step = s->now;
+/* Collects the spikes of `step` in thread t's range [lo, hi) of `pop`, in
+ * neuron order, into the thread's own list. */
+static void gather_thread(RtPop *pop, int t, RtStep step, int64_t lo, int64_t hi) {
+    int slot = (int)(step % pop->hist_len);
+    uint32_t *out = pop->tspk[t * pop->hist_len + slot];
+    int64_t n = 0;
+    if (pop->d->kind == RT_POP_SPIKE_TIMES) {
+        int64_t pos = pop->src_tpos[t];
+        for (; pos < pop->src_n && pop->src_step[pos] <= step; pos++)
+            if (pop->src_step[pos] == step && pop->src_neuron[pos] >= lo && pop->src_neuron[pos] < hi)
+                out[n++] = pop->src_neuron[pos];
+        pop->src_tpos[t] = pos;
+    } else {
+        const uint8_t *f = pop->spiked;
+        int64_t i = lo;
+        for (; i + 8 <= hi; i += 8) {   /* skip 8 silent neurons at once */
+            uint64_t w;
+            memcpy(&w, f + i, 8);
+            if (!w)
+                continue;
+            for (int64_t j = i; j < i + 8; j++)
+                if (f[j])
+                    out[n++] = (uint32_t)j;
+        }
+        for (; i < hi; i++)
+            if (f[i])
+                out[n++] = (uint32_t)i;
+    }
+    pop->tspk_n[t * pop->hist_len + slot] = n;
+}
+
+/* Everything thread t does in step `step`, for its own neurons: deliver,
+ * inputs, update, check, on_post, and its share of the spike lists. */
+static void thread_step(RtSim *s, int t, RtStep step) {
     int check = step % s->opt.check_every == 0;
-    s->bad[t].pop = -1;
+    RtBad *bad = &s->bad[2 * t + (step & 1)];
+    bad->pop = -1;
     for (int p = 0; p < s->m->npops; p++) {
         RtPop *pop = &s->pops[p];
         int64_t lo, hi;
@@ -175,98 +237,113 @@ static void thread_step(RtSim *s, int t) {
         if (pop->d->kind == RT_POP_POISSON)
             update_poisson_pop(s, pop, step, lo, hi);
         else if (pop->d->kind == RT_POP_NEURON && lo < hi) {
-            pop->d->update(&pop->args, lo, hi);
-            if (check && s->bad[t].pop < 0)
-                find_nonfinite(pop, lo, hi, &s->bad[t]);
+            RtPopArgs *args = &s->targs[t * s->m->npops + p];
+            args->step = step;
+            args->t = (double)step * s->dt;
+            pop->d->update(args, lo, hi);
+            if (check && bad->pop < 0)
+                find_nonfinite(pop, lo, hi, bad);
             rt_plastic_post(s, p, t, step, lo, hi);   /* on_post, every (ABI v2) */
         }
+        gather_thread(pop, t, step, lo, hi);
     }
 }
 
-static void barrier_init(RtBarrier *b, int n) {
-    atomic_init(&b->count, 0);
-    atomic_init(&b->gen, 0);
-    b->n = n;
-}
+/* ---- synchronisation (see RtSync in rt_sim.h) ---- */
 
-/* Waits until all b->n threads have arrived (sequentially consistent, so the
- * work before the barrier is visible to every thread after it). */
-static void barrier_wait(RtBarrier *b) {
-    int gen = atomic_load(&b->gen);
-    if (atomic_fetch_add(&b->count, 1) == b->n - 1) {
-        atomic_store(&b->count, 0);
-        atomic_fetch_add(&b->gen, 1);
+/* One round of waiting: spin, then yield, then sleep longer and longer. */
+static void backoff(long *spins) {
+    long k = (*spins)++;
+    if (k < 2000) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
         return;
     }
-    long pause_ns = 1000;
-    for (long spins = 0; atomic_load(&b->gen) == gen; spins++) {
-        if (spins < 4000)
-            continue;                       /* busy: the others are microseconds away */
-        if (spins < 8000) {
-            sched_yield();                  /* oversubscribed: let them run */
-            continue;
-        }
-        struct timespec ts = {0, pause_ns}; /* idle (between runs): sleep, back off */
-        nanosleep(&ts, NULL);
-        if (pause_ns < 1000000)
-            pause_ns *= 2;
+    if (k < 2200) {
+        sched_yield();                      /* oversubscribed: let the others run */
+        return;
     }
+    long ns = 1000L << (k - 2200 < 10 ? k - 2200 : 10);   /* idle: 1 us .. 1 ms */
+    struct timespec ts = {0, ns};
+    nanosleep(&ts, NULL);
+}
+
+/* Publishes that thread t finished step `step`, then waits until all threads
+ * did (acquire: their writes are visible afterwards). Returns 0 on quit. */
+static int step_barrier(RtSim *s, int t, RtStep step) {
+    atomic_store_explicit(&s->done[t].steps, step + 1, memory_order_release);
+    for (int u = 0; u < s->nthreads; u++) {
+        long spins = 0;
+        while (atomic_load_explicit(&s->done[u].steps, memory_order_acquire) < step + 1) {
+            if (atomic_load_explicit(&s->sync.quit, memory_order_relaxed))
+                return 0;
+            backoff(&spins);
+        }
+    }
+    return 1;
+}
+
+/* 1 if a thread found a non-finite state in `step` (read after its barrier). */
+static int step_failed(const RtSim *s, RtStep step) {
+    for (int u = 0; u < s->nthreads; u++)
+        if (s->bad[2 * u + (step & 1)].pop >= 0)
+            return 1;
+    return 0;
+}
+
+/* A worker waits until it may run `step`: authorized, and if the previous
+ * step holds (or failed) until its serial part is released. 0 on quit. */
+static int wait_start(RtSim *s, RtStep step) {
+    int hold = step > 0 && (atomic_load(&s->sync.hold[(step - 1) & 1]) || step_failed(s, step - 1));
+    long spins = 0;
+    while (atomic_load_explicit(&s->sync.authorized, memory_order_acquire) <= step
+           || (hold && atomic_load_explicit(&s->sync.released, memory_order_acquire) < step)) {
+        if (atomic_load_explicit(&s->sync.quit, memory_order_relaxed))
+            return 0;
+        backoff(&spins);
+    }
+    return 1;
 }
 
 static void *worker_main(void *arg) {
     RtSim *s = ((void **)arg)[0];
     int t = (int)(intptr_t)((void **)arg)[1];
     rt_free(arg);
-    /* wait until every worker exists: the barriers need all parties */
+    /* wait until every worker exists */
     pthread_mutex_lock(&s->gate_mu);
     while (!s->gate_open)
         pthread_cond_wait(&s->gate_cv, &s->gate_mu);
     int abort_start = s->gate_open == 2;
     pthread_mutex_unlock(&s->gate_mu);
-    /* only the gate's own verdict: rt_sim_free may set quit before this
-     * worker got here, and then waits for it at bar_start */
     if (abort_start)
         return NULL;
-    for (;;) {
-        barrier_wait(&s->bar_start);
-        if (s->quit)
+    for (RtStep step = 0;; step++) {
+        if (!wait_start(s, step))
             return NULL;
-        thread_step(s, t);
-        barrier_wait(&s->bar_end);
+        thread_step(s, t, step);
+        if (!step_barrier(s, t, step))
+            return NULL;
     }
 }
 
 /* ---- serial phase ---- */
 
-/* Collects the spikes of step `step` of every population in neuron order. */
-static void gather(RtSim *s, RtStep step) {
+/* Merges the threads' spike lists of `step` into the population histories
+ * (neuron order) and counts them. With one thread they are the history. */
+static void merge_spikes(RtSim *s, RtStep step) {
     for (int p = 0; p < s->m->npops; p++) {
         RtPop *pop = &s->pops[p];
         int slot = (int)(step % pop->hist_len);
-        uint32_t *out = pop->hist[slot];
         int64_t n = 0;
-        if (pop->d->kind == RT_POP_SPIKE_TIMES) {
-            while (pop->src_pos < pop->src_n && pop->src_step[pop->src_pos] <= step) {
-                if (pop->src_step[pop->src_pos] == step)
-                    out[n++] = pop->src_neuron[pop->src_pos];
-                pop->src_pos++;
+        if (pop->tspk == pop->hist)
+            n = pop->hist_n[slot];
+        else
+            for (int t = 0; t < s->nthreads; t++) {
+                int64_t k = pop->tspk_n[t * pop->hist_len + slot];
+                memcpy(pop->hist[slot] + n, pop->tspk[t * pop->hist_len + slot], (size_t)k * 4);
+                n += k;
             }
-        } else {
-            const uint8_t *f = pop->spiked;
-            int64_t i = 0;
-            for (; i + 8 <= pop->size; i += 8) {   /* skip 8 silent neurons at once */
-                uint64_t w;
-                memcpy(&w, f + i, 8);
-                if (!w)
-                    continue;
-                for (int64_t j = i; j < i + 8; j++)
-                    if (f[j])
-                        out[n++] = (uint32_t)j;
-            }
-            for (; i < pop->size; i++)
-                if (f[i])
-                    out[n++] = (uint32_t)i;
-        }
         pop->hist_n[slot] = n;
         pop->spikes_total += n;
     }
@@ -289,7 +366,7 @@ static void apply_events(RtSim *s, RtStep step) {
 static RtErrorCode report_nonfinite(RtSim *s, RtStep step, RtError *err) {
     const RtBad *best = NULL;
     for (int t = 0; t < s->nthreads; t++) {
-        const RtBad *b = &s->bad[t];
+        const RtBad *b = &s->bad[2 * t + (step & 1)];
         if (b->pop < 0)
             continue;
         if (!best || b->pop < best->pop || (b->pop == best->pop && b->neuron < best->neuron))
@@ -304,23 +381,42 @@ static RtErrorCode report_nonfinite(RtSim *s, RtStep step, RtError *err) {
                   (long long)step, (double)(step + 1) * s->dt);
 }
 
+/* Whether the serial part of `step` must finish before any thread starts
+ * step+1: it reads states (a sample is due), applies events, runs plastic
+ * serial work, or the run is being interrupted. Decided before the barrier. */
+static int decide_hold(RtSim *s, RtStep step) {
+    int hold = s->always_hold || rt_rec_reads_state(s, step)
+               || (s->ev_pos < s->nevents && s->events[s->ev_pos].step <= step + 1);
+    if (s->opt.interrupt && *s->opt.interrupt) {
+        s->intr_latched = 1;
+        hold = 1;
+    }
+    return hold;
+}
+
 RtErrorCode rt_sim_step(RtSim *s, RtError *err) {
     if (s->fail.code)
         return rt_err(err, s->fail.code, "%s", s->fail.msg);
     if (s->now >= (RtStep)1 << 32)
         return rt_err(err, RT_E_OVERFLOW, "step counter beyond 2^32 steps");
     RtStep step = s->now;
-    for (int p = 0; p < s->m->npops; p++) {
+    for (int p = 0; p < s->m->npops; p++) {   /* for inspection and plastic code */
         s->pops[p].args.step = step;
         s->pops[p].args.t = (double)step * s->dt;
     }
-    if (s->nthreads > 1)
-        barrier_wait(&s->bar_start);
-    thread_step(s, 0);
-    if (s->nthreads > 1)
-        barrier_wait(&s->bar_end);
+    int threads = s->nthreads > 1;
+    if (threads) {
+        if (atomic_load(&s->sync.authorized) < step + 1)
+            atomic_store(&s->sync.authorized, step + 1);
+        atomic_store(&s->sync.hold[step & 1], decide_hold(s, step));
+    } else if (s->opt.interrupt && *s->opt.interrupt)
+        s->intr_latched = 1;
+    thread_step(s, 0, step);
+    if (threads)
+        step_barrier(s, 0, step);
+    /* serial part: the workers may already run step+1 unless it holds */
     RtErrorCode rc = report_nonfinite(s, step, &s->fail);
-    gather(s, step);
+    merge_spikes(s, step);
     rt_plastic_serial(s, step);   /* per-pre state, pre traces (ABI v2) */
     if (rc == RT_OK)
         rc = rt_rec_step(s, step, &s->fail);
@@ -328,7 +424,14 @@ RtErrorCode rt_sim_step(RtSim *s, RtError *err) {
     apply_events(s, s->now);
     if (rc)
         return rt_err(err, rc, "%s", s->fail.msg);
+    if (threads)
+        atomic_store_explicit(&s->sync.released, step + 1, memory_order_release);
     return RT_OK;
+}
+
+static RtErrorCode interrupted(RtSim *s, RtError *err) {
+    return rt_err(err, RT_E_INTERRUPTED, "interrupted after step %lld (t = %.6g s)",
+                  (long long)s->now, (double)s->now * s->dt);
 }
 
 RtErrorCode rt_sim_run(RtSim *s, RtStep nsteps, RtError *err) {
@@ -336,10 +439,15 @@ RtErrorCode rt_sim_run(RtSim *s, RtStep nsteps, RtError *err) {
     RtStep every = s->total / 100 > 0 ? s->total / 100 : 1;
     double t0 = rt_now_s();
     RtErrorCode rc = RT_OK;
+    if (s->opt.interrupt && *s->opt.interrupt)
+        rc = interrupted(s, err);
+    s->intr_latched = 0;
+    /* the workers may run ahead to `end`; every stop before it holds */
+    if (rc == RT_OK && s->nthreads > 1 && atomic_load(&s->sync.authorized) < end)
+        atomic_store(&s->sync.authorized, end);
     while (rc == RT_OK && s->now < end) {
-        if (s->opt.interrupt && *s->opt.interrupt) {
-            rc = rt_err(err, RT_E_INTERRUPTED, "interrupted after step %lld (t = %.6g s)",
-                        (long long)s->now, (double)s->now * s->dt);
+        if (s->intr_latched) {
+            rc = interrupted(s, err);
             break;
         }
         rc = rt_sim_step(s, err);
@@ -436,7 +544,7 @@ static RtErrorCode build_projections(RtSim *s, RtError *err) {
         RtProj *pr = &s->projs[k];
         pr->d = &m->projs[k];
         RtErrorCode rc = rt_syn_build(&pr->csr, pr->d, (uint32_t)k, m->pops[pr->d->pre].size,
-                                      m->pops[pr->d->post].size, s->seed, s->dt, s->nthreads, err);
+                                      m->pops[pr->d->post].size, s->seed, s->dt, s->build_threads, err);
         if (rc)
             return rc;
         if (pr->csr.delay) {
@@ -469,7 +577,7 @@ static RtErrorCode wire_populations(RtSim *s, RtError *err) {
         for (int k = 0; k < m->ninputs; k++)
             if (m->inputs[k].post == p)
                 pop->in_inputs[pop->nin_inputs++] = k;
-        RtErrorCode rc = rt_pop_alloc_history(pop, len, err);
+        RtErrorCode rc = rt_pop_alloc_history(pop, len, s->nthreads, err);
         if (rc)
             return rc;
     }
@@ -522,18 +630,25 @@ static void open_gate(RtSim *s, int quit) {
     }
 }
 
-/* Starts nthreads-1 workers, which wait at a gate until all exist. */
+/* Per-thread state of the step loop, then nthreads-1 workers, which wait at
+ * a gate until all exist. */
 static RtErrorCode start_threads(RtSim *s, RtError *err) {
-    s->bad = rt_alloc((size_t)s->nthreads * sizeof *s->bad);
-    if (!s->bad)
+    int np = s->m->npops;
+    s->bad = rt_alloc((size_t)s->nthreads * 2 * sizeof *s->bad);
+    s->targs = rt_alloc((size_t)s->nthreads * (size_t)(np + 1) * sizeof *s->targs);
+    s->done = rt_alloc((size_t)s->nthreads * sizeof *s->done);
+    if (!s->bad || !s->targs || !s->done)
         return rt_err(err, RT_E_NOMEM, "out of memory");
+    for (int t = 0; t < s->nthreads; t++)
+        for (int p = 0; p < np; p++)
+            s->targs[t * np + p] = s->pops[p].args;
+    for (int k = 0; k < s->m->nprojs; k++)
+        s->always_hold |= s->projs[k].pl != NULL;
     if (s->nthreads == 1)
         return RT_OK;
     s->tids = rt_alloc((size_t)s->nthreads * sizeof *s->tids);
     if (!s->tids)
         return rt_err(err, RT_E_NOMEM, "out of memory");
-    barrier_init(&s->bar_start, s->nthreads);
-    barrier_init(&s->bar_end, s->nthreads);
     RtErrorCode rc = RT_OK;
     for (int t = 1; t < s->nthreads && rc == RT_OK; t++) {
         void **arg = rt_alloc(2 * sizeof(void *));
@@ -551,6 +666,19 @@ static RtErrorCode start_threads(RtSim *s, RtError *err) {
     }
     open_gate(s, rc != RT_OK);
     return rc;
+}
+
+/* Threads for the step loop when the user did not ask for a number: results
+ * are the same for any count, so this only weighs speed. A step of a small
+ * network takes microseconds, and a barrier between cores costs about as
+ * much, so small networks run on one thread. */
+static int auto_threads(const RtModelDesc *m, int cores) {
+    int64_t work = 0;
+    for (int p = 0; p < m->npops; p++)
+        work += m->pops[p].size;
+    int64_t nt = work / RT_SIM_NEURONS_PER_THREAD;
+    if (nt > cores) nt = cores;
+    return nt < 1 ? 1 : (int)nt;
 }
 
 /* Creates the output directory (one level) and remembers its path. */
@@ -615,7 +743,8 @@ RtSim *rt_sim_create(const RtModelDesc *m, const RtRunOptions *o, RtError *err) 
     s->dt = m->dt;
     s->total = to_step(o->duration_s >= 0 ? o->duration_s : m->duration_s, m->dt);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    s->nthreads = o->threads > 0 ? o->threads : cores > 0 ? (int)cores : 1;
+    s->build_threads = o->threads > 0 ? o->threads : cores > 0 ? (int)cores : 1;
+    s->nthreads = o->threads > 0 ? o->threads : auto_threads(m, s->build_threads);
     pthread_mutex_init(&s->gate_mu, NULL);
     pthread_cond_init(&s->gate_cv, NULL);
     s->pops = rt_alloc((size_t)(m->npops + 1) * sizeof *s->pops);
@@ -643,9 +772,8 @@ RtErrorCode rt_sim_finish(RtSim *s, const RtTimings *t, RtError *err) {
 void rt_sim_free(RtSim *s) {
     if (!s)
         return;
-    if (s->nstarted) {   /* all workers exist and wait at bar_start */
-        s->quit = 1;
-        barrier_wait(&s->bar_start);
+    if (s->nstarted) {   /* all workers exist; every wait of theirs polls quit */
+        atomic_store(&s->sync.quit, 1);
         for (int t = 1; t < s->nthreads; t++)
             pthread_join(s->tids[t], NULL);
     }
@@ -662,6 +790,7 @@ void rt_sim_free(RtSim *s) {
     }
     rt_free(s->pops); rt_free(s->projs); rt_free(s->inputs); rt_free(s->recs);
     rt_free(s->events); rt_free(s->bad); rt_free(s->tids); rt_free(s->out_dir);
+    rt_free(s->targs); rt_free(s->done);
     rt_free(s);
 }
 

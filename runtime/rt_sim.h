@@ -22,8 +22,17 @@ typedef struct RtPop {
     uint8_t *spiked;
     RtPopArgs args;                     /* what kernels see; step/t set per step */
     int hist_len;                       /* spike history ring: slots of steps */
-    uint32_t **hist;                    /* hist[s % hist_len]: spikes of step s */
+    uint32_t **hist;                    /* hist[s % hist_len]: spikes of step s,
+                                           merged in neuron order (serial phase) */
     int64_t *hist_n;
+    /* Per-thread spike lists, written by thread t in its own step phase:
+     * tspk[t*hist_len + slot] holds the spikes of thread t's neuron range.
+     * Delivery walks them for t = 0..nthreads-1, which is neuron order, so
+     * no thread waits for a merge. With one thread they are hist itself. */
+    uint32_t **tspk;
+    int64_t *tspk_n;
+    int64_t ntspk;                      /* entries of tspk (0 when it is hist) */
+    int64_t *src_tpos;                  /* RT_POP_SPIKE_TIMES: cursor per thread */
     int64_t spikes_total;
     int64_t *src_step;                  /* RT_POP_SPIKE_TIMES: sorted (step, neuron) */
     uint32_t *src_neuron;
@@ -61,15 +70,25 @@ typedef struct RtEventRt {
     const RtEventDesc *d;
 } RtEventRt;
 
-/* A reusable barrier for the step loop: arriving threads spin briefly, then
- * yield, then sleep with growing pauses. A step takes microseconds, so the
- * futex sleep and wake-up of pthread_barrier_wait (tens of microseconds,
- * twice per step) cost more than the work it synchronises. */
-typedef struct RtBarrier {
-    atomic_int count;    /* threads arrived in this generation */
-    atomic_int gen;      /* bumped by the last thread to arrive */
-    int n;
-} RtBarrier;
+/* Step synchronisation of the calling thread (t = 0) and the workers, with
+ * ONE barrier per step: thread t publishes done[t] = s+1 when its part of
+ * step s is complete, and waits until every done[u] >= s+1. After it, the
+ * workers go on to step s+1 at once while the calling thread does the serial
+ * part of step s (merge, record, events), unless that part reads or writes
+ * what step s+1 touches (a state recording is due, an event, a plastic
+ * projection, an interrupt): then hold[s&1] is set before the barrier and
+ * the workers also wait for released >= s+1. Waiting spins briefly, then
+ * yields, then sleeps with growing pauses (idle between runs). */
+typedef struct RtSync {
+    _Alignas(64) atomic_llong authorized; /* workers may run steps < authorized */
+    _Alignas(64) atomic_llong released;   /* serial part done for steps < released */
+    atomic_int hold[2];                   /* hold[s&1]: step s+1 waits for released */
+    atomic_int quit;
+} RtSync;
+
+typedef struct RtDone {
+    _Alignas(64) atomic_llong steps;      /* steps this thread has completed */
+} RtDone;
 
 /* The first non-finite state a thread found in the current check. */
 typedef struct RtBad {
@@ -84,17 +103,22 @@ struct RtSim {
     uint64_t seed;
     double dt;
     RtStep now, total;
-    int nthreads;
+    int nthreads;                 /* threads of the step loop */
+    int build_threads;            /* threads for building connectivity */
     RtPop *pops;
     RtProj *projs;
     RtInputRt *inputs;
     RtRecRt *recs;
     RtEventRt *events;
     int nevents, ev_pos;
-    RtBad *bad;                   /* per thread */
+    RtBad *bad;                   /* [2*t + (step&1)]: per thread, double-buffered */
+    RtPopArgs *targs;             /* [t*npops + p]: each thread's copy of pops[p].args */
     pthread_t *tids;
     int nstarted;                 /* worker threads running */
-    RtBarrier bar_start, bar_end;
+    RtSync sync;
+    RtDone *done;                 /* per thread */
+    int always_hold;              /* plastic projections: serial part every step */
+    int intr_latched;             /* interrupt seen when the last hold was decided */
     int quit;
     pthread_mutex_t gate_mu;      /* workers start only when all exist */
     pthread_cond_t gate_cv;
@@ -105,6 +129,9 @@ struct RtSim {
     double build_s, sim_s;
 };
 
+/* Neurons per step-loop thread when the thread count is automatic. */
+#define RT_SIM_NEURONS_PER_THREAD 2000
+
 /* Neuron range [*lo, *hi) of thread t for a population of n neurons. */
 static inline void rt_sim_range(int64_t n, int t, int nt, int64_t *lo, int64_t *hi) {
     *lo = n * t / nt;
@@ -114,12 +141,14 @@ static inline void rt_sim_range(int64_t n, int t, int nt, int64_t *lo, int64_t *
 /* rt_pop.c */
 RtErrorCode rt_pop_create(RtSim *s, int p, RtError *err);
 RtErrorCode rt_pop_init_values(RtSim *s, int p, RtError *err);
-RtErrorCode rt_pop_alloc_history(RtPop *pop, int len, RtError *err);
+RtErrorCode rt_pop_alloc_history(RtPop *pop, int len, int nthreads, RtError *err);
 void rt_pop_free(RtPop *pop);
 
 /* rt_rec.c */
 RtErrorCode rt_rec_open(RtSim *s, RtError *err);
 RtErrorCode rt_rec_step(RtSim *s, RtStep step, RtError *err);
+/* 1 if the recordings read state arrays after step `step` (a sample is due). */
+int rt_rec_reads_state(const RtSim *s, RtStep step);
 RtErrorCode rt_rec_flush(RtSim *s, RtError *err);
 RtErrorCode rt_rec_close(RtSim *s, RtError *err);
 RtErrorCode rt_rec_manifest(RtSim *s, const RtTimings *t, int complete, RtError *err);

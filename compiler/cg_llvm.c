@@ -540,9 +540,12 @@ static void emit_body(Emit *e, LLVMValueRef fn, unsigned width)
     LLVMPositionBuilderAtEnd(e->b, loop);
     LLVMValueRef i = LLVMBuildPhi(e->b, e->i64, "i");
     load_neuron(e, fn, i);
-    emit_block(e, &e->p->on_input);
+    /* The refractory clamp restores the values from the start of the step,
+     * before on_input: a delta synapse's jump (`V += w`) that arrives while
+     * the neuron is refractory is dropped, as in NEST's iaf_psc_delta. */
     LLVMValueRef *pre = calloc((size_t)e->p->nstates + 1, sizeof *pre);
-    memcpy(pre, e->state, (size_t)e->p->nstates * sizeof *pre);
+    memcpy(pre, e->state0, (size_t)e->p->nstates * sizeof *pre);
+    emit_block(e, &e->p->on_input);
     emit_block(e, &e->p->step);
     LLVMValueRef spike = emit_spike_logic(e, fn, i, n_ref, pre);
     free(pre);

@@ -213,6 +213,7 @@ static MirExpr *port_current_sum(LCtx *c, Sym *cur) {
     return sum ? sum : mir_const(c->L->a, 0);
 }
 
+static int port_voltage_slot(LCtx *c);
 static MirExpr *syn_param(LCtx *c, Sym *s, SrcSpan at);
 static MirExpr *syn_leaf(LCtx *c, Sym *s, SrcSpan at);
 static MirExpr *syn_member(LCtx *c, AstNode *e);
@@ -239,11 +240,7 @@ static MirExpr *lower_name(LCtx *c, AstNode *e) {
         return lower_expr(&home, s->decl->a);
     }
     case SYM_PORT_CURRENT: return port_current_sum(c, s);
-    case SYM_VOLTAGE: {
-        LCtx n = {c->L, c->pl, c->pl->nscope, NULL, NULL};
-        Sym *v = sema_lookup_local(c->pl->nscope, port_voltage(c->pl, c->rec->port));
-        return mir_leaf(c->L->a, MX_STATE, state_slot(&n, v));
-    }
+    case SYM_VOLTAGE: return mir_leaf(c->L->a, MX_STATE, port_voltage_slot(c));
     case SYM_WEIGHT:
         if (c->syn) return syn_leaf(c, s, e->span);
         if (c->rec) return mir_leaf(c->L->a, MX_INPUT, (int)(c->rec - c->pl->recs));
@@ -346,9 +343,25 @@ static void lower_block(LCtx *c, AstList *stmts, MirBlock *out);
 
 static int syn_target_slot(LCtx *c, Sym *s);
 
+/* The state slot of the voltage of the port receptor instance c->rec is on. */
+static int port_voltage_slot(LCtx *c) {
+    LCtx n = {c->L, c->pl, c->pl->nscope, NULL, NULL};
+    Sym *v = sema_lookup_local(c->pl->nscope, port_voltage(c->pl, c->rec->port));
+    return v ? state_slot(&n, v) : -1;
+}
+
+/* Slot written by an assignment in a neuron or receptor body: a state, or
+ * for a delta synapse (`V += w` in a receptor, sema allows only += / -= of a
+ * multiple of w) the port's voltage. */
+static int target_slot(LCtx *c, Sym *s) {
+    if (s->kind == SYM_STATE) return state_slot(c, s);
+    if (s->kind == SYM_VOLTAGE && c->rec) return port_voltage_slot(c);
+    return -1;
+}
+
 static void lower_assign(LCtx *c, AstNode *st, MirBlock *out) {
     Sym *s = st->a->kind == AST_NAME ? sema_lookup(c->scope, st->a->name) : NULL;
-    int slot = !s ? -1 : c->syn ? syn_target_slot(c, s) : s->kind == SYM_STATE ? state_slot(c, s) : -1;
+    int slot = !s ? -1 : c->syn ? syn_target_slot(c, s) : target_slot(c, s);
     if (slot < 0) {
         unsupported(c->L, st->a->span, "assigning this");
         return;

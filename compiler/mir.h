@@ -12,7 +12,8 @@
  *      (MX_INPUT, the summed weights that arrived this step) and zero them;
  *   2. `step` advances all states by dt (written by ode.c from `odes`);
  *   3. refractoriness: while refractory, `clamped` states keep their value
- *      from before step 2;
+ *      from the start of the step, before step 1 (so a delta synapse's jump
+ *      `V += w` arriving during refractoriness is dropped);
  *   4. if not refractory and `threshold` is true: the neuron spikes, `reset`
  *      runs and the refractory period starts.
  * Exact order and the reasons are documented in SPEC.md ("Update order").

@@ -251,7 +251,7 @@ static bool is_pre_post(AstNode *target) {
 }
 
 /* Returns the type of an assignment target, or TY_ERROR after a diagnostic. */
-static Ty check_target(Ctx *c, AstNode *t) {
+static Ty check_target(Ctx *c, AstNode *t, int op) {
     if (t->kind == AST_MEMBER) {
         if (is_pre_post(t) && (c->body == BODY_PLASTICITY || c->body == BODY_SYNAPSE)) {
             diag_report(c->p->d, t->span, DIAG_PLASTICITY_WRITES_POST,
@@ -286,6 +286,18 @@ static Ty check_target(Ctx *c, AstNode *t) {
         return ty_error();
     }
     bool writable = s->kind == SYM_STATE || (s->kind == SYM_WEIGHT && c->body != BODY_RECEPTOR);
+    /* A delta synapse ([S-receptor-2]): a receptor's `on spike(w)` may jump
+     * its port's voltage by a multiple of w (`V += w`); any other write of V
+     * would fight the neuron's own dynamics. check_receptor_linear checks
+     * that the added value is proportional to w. */
+    bool delta = s->kind == SYM_VOLTAGE && c->body == BODY_RECEPTOR && c->in_handler;
+    if (delta && (op == ASSIGN_ADD || op == ASSIGN_SUB)) writable = true;
+    else if (delta) {
+        diag_report(c->p->d, t->span, DIAG_ASSIGN_READONLY,
+                    "'%s' cannot be assigned here: a receptor may only add to the membrane potential of its port "
+                    "('%s += w', a delta synapse)", t->name, t->name);
+        return ty_error();
+    }
     if (!writable) {
         static const char *what[] = {
             [SYM_DEF] = "a definition", [SYM_TRACE] = "a trace (it is updated by its declaration)",
@@ -303,7 +315,7 @@ static Ty check_target(Ctx *c, AstNode *t) {
 }
 
 static void check_assign(Ctx *c, AstNode *st) {
-    Ty target = check_target(c, st->a);
+    Ty target = check_target(c, st->a, st->op);
     Ty value = sema_expr(c, st->b);
     if (ty_bad(target) || ty_bad(value)) return;
     const char *what = arena_printf(c->p->a, "the value assigned to '%s'",
@@ -532,7 +544,8 @@ static void check_receptor_linear(Ctx *c, AstNode *on, const char *w) {
         AstNode *st = on->items.v[i];
         if (st->kind == AST_ASSIGN && st->a->kind == AST_NAME) {
             Sym *t = sema_lookup(c->scope, st->a->name);
-            if (!t || t->kind != SYM_STATE) continue; /* reported by check_target */
+            bool jump = t && t->kind == SYM_VOLTAGE && (st->op == ASSIGN_ADD || st->op == ASSIGN_SUB);
+            if (!t || (t->kind != SYM_STATE && !jump)) continue; /* reported by check_target */
         }
         bool ok = st->kind == AST_ASSIGN && (st->op == ASSIGN_ADD || st->op == ASSIGN_SUB) &&
                   proportional_to(st->b, w);

@@ -153,8 +153,8 @@ static bool ref_neuron(const MirPop *p, double *st, double *in, int64_t *ref_unt
 {
     double pre[NMAX_STATES], temps[NMAX_TEMPS] = {0};
     MirEnv env = {.states = st, .inputs = in, .temps = temps, .t = (double)step * dt, .dt = dt};
+    memcpy(pre, st, sizeof(double) * (size_t)p->nstates);   /* clamp: start of the step */
     mir_exec(&p->on_input, &env);
-    memcpy(pre, st, sizeof(double) * (size_t)p->nstates);
     mir_exec(&p->step, &env);
     bool isref = p->refractory_s > 0 && step < *ref_until;
     if (isref)

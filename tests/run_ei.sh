@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# run_ei.sh - end-to-end tests of the E/I mechanisms of issue 5 on the
+# compiler side (lower.c, sema, cg_llvm.c; run by ctest as: bash run_ei.sh
+# EIC_BINARY SOURCE_DIR), each against a closed form:
+#   - delta synapses: V jumps by w in the arrival step and decays exactly;
+#     jumps during refractoriness are dropped
+set -u
+eic=$(readlink -f "${1:?usage: run_ei.sh EIC_BINARY SOURCE_DIR}")
+src=$(readlink -f "${2:?}")
+py=/usr/bin/python3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export XDG_CACHE_HOME=$work/cache
+fails=0
+pass() { echo "ok   - $1"; }
+fail() { echo "FAIL - $1"; fails=$((fails + 1)); }
+check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+
+cd "$src"
+
+# --- delta synapses ---------------------------------------------------------
+"$eic" run tests/run/ei_delta.ei -o "$work/delta" --quiet || fail "delta: run"
+check "delta: P's V is the sum of exactly decaying 0.5 mV jumps (rtol 1e-12); R drops jumps while refractory" \
+    "$py" - "$work/delta" <<'PY'
+import sys
+import numpy as np
+d, dt, delay = sys.argv[1], 1e-4, 10
+emit = np.rint(np.load(d + "/D_spikes.npy")["t"] / dt).astype(int)
+arrive = emit + delay
+assert len(arrive) > 20
+P = np.load(d + "/P_V.npy")[:, 0]            # row r+1: after step r
+ref = np.zeros(len(P))
+for a in arrive[arrive < len(P) - 1]:
+    s = np.arange(a, len(P) - 1)
+    ref[s + 1] += 0.5e-3 * np.exp(-(s - a + 1) * dt / 20e-3)   # jump, then the step's decay
+assert np.allclose(P, ref, rtol=1e-12, atol=1e-18), np.max(np.abs(P - ref))
+# R: a 1 mV jump crosses 0.9 mV at once; refractory 30 ms = 300 steps, so of
+# arrivals every 70 steps only those at least 301 steps after R's last spike count
+r = np.rint(np.load(d + "/R_spikes.npy")["t"] / dt).astype(int)
+want, last = [], -10**9
+for a in arrive[arrive < 2000]:
+    if a >= last + 301:
+        want.append(a)
+        last = a
+assert list(r) == want, (r, want)
+R = np.load(d + "/R_V.npy")[:, 0]
+for s in r:                                  # clamped at V_reset = 0 while refractory
+    assert (R[s + 1:min(s + 301, len(R))] == 0.0).all()
+PY
+
+echo "run_ei.sh: $fails failure(s)"
+[ $fails -eq 0 ]

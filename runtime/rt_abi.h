@@ -28,6 +28,10 @@
  * Plastic projections (ABI v2, see "ABI v2" below) add on_pre kernels to 1,
  * on_post and every kernels after 2 (same thread, own neurons), and the
  * per-pre and pre-trace bookkeeping after 4.
+ * ABI v3 ("ABI v3" below): after 2, silenced neurons' spike flags are
+ * cleared and balance monitors accumulate (same thread, own neurons); after
+ * 5, balance windows and weight samples are written, then the globals
+ * (modulators, context levels) advance to step s+1, before 6.
  * Threads own contiguous neuron ranges of every population and do 1 and 2
  * for their own neurons only, walking spikes in one global order, so each
  * per-neuron sum is formed in the same order for any thread count.
@@ -45,8 +49,11 @@ extern "C" {
 
 /* Bumped on every incompatible change of a struct layout or kernel type below.
  * rt_sim_create accepts RtModelDesc.abi_version 1 (then every projection has
- * plastic == NULL) or 2 (v2: plastic projections, RT_EV_SET_PROJ_CONST). */
-#define RT_ABI_VERSION 2
+ * plastic == NULL), 2 (v2: plastic projections, RT_EV_SET_PROJ_CONST) or 3
+ * (v3: globals, gains, silencing, lesions, balance and weight recordings).
+ * v3 only APPENDS fields to structs (zero = the v2 meaning) and values to
+ * enums, so a v1/v2 descriptor compiled against this header still works. */
+#define RT_ABI_VERSION 3
 
 /* Alignment in bytes of every state, parameter and input array. */
 #define RT_ALIGN 64
@@ -85,6 +92,9 @@ typedef struct RtPopArgs {
     uint32_t pop;           /* [80] population index in RtModelDesc.pops */
     uint32_t reserved0;     /* [84] */
     int64_t size;           /* [88] population size */
+    const double *globals;  /* [96] v3: globals[g] (RtModelDesc.globals: modulator
+                                    states, context levels) at t = step*dt; read only;
+                                    the same array for every population and step */
 } RtPopArgs;
 
 /* Integrate neurons [begin, end) one step, in place, as in the step order
@@ -254,6 +264,12 @@ typedef struct RtSynArgs {
     uint32_t proj;                   /* [120] projection index */
     uint32_t reserved0;              /* [124] */
     int64_t nsyn;                    /* [128] synapses of the projection */
+    const double *globals;           /* [136] v3: as RtPopArgs.globals */
+    double gain;                     /* [144] v3: the projection's gain in this step
+                                              (RT_EV_SET_GAIN, gain_global); on_pre
+                                              must add gain * efficacy to input[j]
+                                              (1.0 * x == x exactly, so gain 1 is
+                                              bit-identical to no gain) */
 } RtSynArgs;
 
 /* One kernel call. The struct lives on the calling thread's stack.
@@ -313,6 +329,10 @@ typedef struct RtProjDesc {
     RtDist delay;             /* seconds; d = max(1, round(delay/dt)) steps: a
                                  spike of step s acts on the update of step s+d */
     const RtPlasticDesc *plastic; /* v2: NULL for a static projection */
+    int gain_global;          /* v3: 0: the gain is 1 until RT_EV_SET_GAIN changes it;
+                                 g+1: the gain in step s is globals[g] of step s
+                                 (a context scaling by a modulator; then
+                                 RT_EV_SET_GAIN on this projection is invalid) */
 } RtProjDesc;
 
 typedef enum RtInputKind {
@@ -337,6 +357,8 @@ typedef enum RtRecKind {
     RT_REC_SPIKES, /* NAME.npy: structured [('t','<f8'),('i','<i4')], seconds + neuron */
     RT_REC_STATE,  /* NAME.npy: float64 [samples, neurons] of state `var` */
     RT_REC_RATE,   /* NAME.npy: float64 [bins], population rate in Hz per `every` steps */
+    RT_REC_BALANCE, /* v3: NAME.npy: structured [windows, neurons], see "ABI v3" */
+    RT_REC_WEIGHTS, /* v3: NAME.npy float64 [samples, synapses] + NAME_syn.npy, "ABI v3" */
 } RtRecKind;
 
 typedef struct RtRecDesc {
@@ -344,15 +366,27 @@ typedef struct RtRecDesc {
     int pop;
     int var;                  /* RT_REC_STATE: state index */
     int64_t begin, end;       /* recorded neurons [begin, end); end < 0: all */
-    int64_t every;            /* steps between samples / per rate bin; >= 1 */
+    int64_t every;            /* steps between samples / per rate bin; >= 1;
+                                 RT_REC_BALANCE: window length in steps, >= 1;
+                                 RT_REC_WEIGHTS: >= 0 (0: one sample at the end) */
     const char *file;         /* file name in the output directory, e.g. "E_spikes.npy" */
+    int var2;                 /* v3, RT_REC_BALANCE: state index of I_I (var: I_E) */
+    int proj;                 /* v3, RT_REC_WEIGHTS: projection index (pop ignored) */
 } RtRecDesc;
 
 typedef enum RtEventKind {
     RT_EV_SET_CONST,      /* pops[target].consts[index] = value */
     RT_EV_SET_INPUT_RATE, /* inputs[target].rate_hz = value */
-    RT_EV_SILENCE,        /* reserved (lesions) */
+    RT_EV_SILENCE,        /* v3: silence round(value*size) neurons of pops[target],
+                             chosen by key `index` (see "ABI v3"), until the
+                             RT_EV_UNSILENCE with the same target and index */
     RT_EV_SET_PROJ_CONST, /* v2: projs[target].plastic consts[index] = value */
+    RT_EV_UNSILENCE,      /* v3: ends the silence of pops[target] with key `index` */
+    RT_EV_LESION,         /* v3: like RT_EV_SILENCE, for the rest of the run */
+    RT_EV_SET_GLOBAL,     /* v3: globals[target] = value */
+    RT_EV_ADD_GLOBAL,     /* v3: globals[target] += value (`release MOD amount`) */
+    RT_EV_SET_GAIN,       /* v3: gain of projs[target] = value (contexts' `scale
+                             SRC -> DST weight by F`: the product of the factors) */
 } RtEventKind;
 
 typedef struct RtEventDesc {
@@ -361,6 +395,102 @@ typedef struct RtEventDesc {
     int target, index;
     double value;
 } RtEventDesc;
+
+/* ---- ABI v3: E/I mechanisms ----------------------------------------------
+ * SPEC text: /work/notes/spec-ei-rt.md. Implementation: runtime/rt_ei.c.
+ *
+ * GLOBALS. RtModelDesc.globals lists network-wide scalars: modulator states
+ * (`modulator DA { state level ... }`) and context levels. Every kernel reads
+ * them through RtPopArgs.globals / RtSynArgs.globals (one array, index g as
+ * declared). During step s they hold their values at t = s*dt. In the serial
+ * phase after step s they advance to s+1, in this order:
+ *   1. globals_update(a) (if not NULL) with a->step = s: reads the values of
+ *      step s, writes the RT_GLOBAL_KERNEL globals' values of step s+1 (and
+ *      nothing else);
+ *   2. every RT_GLOBAL_DECAY global: x = baseline + (x - baseline)*f with
+ *      f = exp(-dt/tau) computed once, so after a release of A at step n the
+ *      level at step n+k is baseline + A*f^k = baseline + A*exp(-k*dt/tau);
+ *   3. projection gains linked to globals (gain_global) take their values;
+ *   4. the protocol events due at step s+1 (SET_GLOBAL, ADD_GLOBAL, ...).
+ * So a release at time T acts on the updates of step round(T/dt) onwards. A
+ * global derived by globals_update from one that an event changes follows
+ * it one step later. With any DECAY or KERNEL global the serial phase runs
+ * before every next step (as with plastic projections).
+ *
+ * GAINS. Each projection has a gain, 1 at the start, set by RT_EV_SET_GAIN
+ * or, with gain_global = g+1, equal to globals[g]. The efficacy delivered in
+ * step s (a spike arriving in step s) is multiplied by the gain of step s:
+ * static projections add gain*w[q] per synapse (heterogeneous delays: gain
+ * times the sum arriving in the step); plastic ones gain*w[q] or, with an
+ * on_pre kernel, the kernel adds RtSynArgs.gain*efficacy. With gain == 1 the
+ * runtime adds w unscaled, so a gain of 1 is bit-identical to none.
+ *
+ * SILENCE AND LESION. RT_EV_SILENCE / RT_EV_LESION (target: a neuron or
+ * Poisson population, index: key >= 0, value: fraction in [0, 1]) choose
+ * k = round(value*size) neurons: each neuron i gets the priority u_i, the
+ * first uniform of Philox(seed, stream (RT_STREAM_SILENCE, pop), element
+ * key << 32 | i), and the k smallest (u_i, i) are chosen. So the choice
+ * depends only on (seed, population, key, fraction), not on threads or JIT
+ * versus AOT, and for one key a smaller fraction picks a subset of a larger.
+ * From the update of the event's step on, a chosen neuron emits no spikes:
+ * its spike flag is cleared right after its update kernel, so its spikes
+ * are not delivered, recorded, counted, nor seen by on_post/post traces.
+ * Its state evolves as its kernel computes it (a threshold crossing still
+ * resets it): silencing blocks the neuron's output; it does not clamp the
+ * membrane. RT_EV_UNSILENCE (target, key) ends the latest active silence of
+ * that key (no effect if none); a neuron stays silent while any silence
+ * that chose it is active, and a lesioned neuron for the rest of the run.
+ *
+ * BALANCE MONITOR (RT_REC_BALANCE: pop, var = state index of I_E, var2 =
+ * state index of I_I, neurons [begin, end), every = window W in steps).
+ * The update kernel writes the neuron's excitatory and inhibitory input
+ * currents of the step into those states (e.g. "balance.I_E",
+ * "balance.I_I"); the sample of step s is their value after the update of
+ * step s. Windows are consecutive, not overlapping: window k is the steps
+ * [k*W, (k+1)*W). After its last step one row of NAME.npy is appended:
+ * dtype [('I_E','<f8'),('I_I','<f8'),('ratio','<f8'),('corr','<f8')], shape
+ * [windows, neurons]: the window means of I_E and I_I, ratio =
+ * -mean(I_I)/mean(I_E) and corr = the Pearson correlation of I_E and -I_I
+ * over the W samples (NaN when either is constant over the window, e.g.
+ * W = 1; ratio follows IEEE division when mean(I_E) = 0). A partial last
+ * window is not written. Computed online by each thread for its own neurons
+ * (Welford's updates, 5 doubles per neuron): raw traces are never stored.
+ *
+ * WEIGHT RECORDING (RT_REC_WEIGHTS: proj, every). NAME.npy, float64
+ * [samples, synapses], weights (SI) in CSR order (rows by pre, post
+ * ascending): with every >= 1 row k holds the weights at t = k*every*dt
+ * (row 0: initial weights); with every = 0 one row, at the end of the run
+ * (rt_sim_finish). NAME_syn.npy (NAME.npy with "_syn" before ".npy"),
+ * written once: [('pre','<u4'),('post','<u4')] [synapses], the same order.
+ */
+
+typedef enum RtGlobalKind {
+    RT_GLOBAL_LEVEL,  /* changes only by events (context levels, schedules) */
+    RT_GLOBAL_DECAY,  /* decays exactly toward `baseline` with `tau` */
+    RT_GLOBAL_KERNEL, /* advanced by RtModelDesc.globals_update */
+} RtGlobalKind;
+
+typedef struct RtGlobalDesc {
+    const char *name;         /* "DA.level", "Arousal.NE", for messages/manifest */
+    const char *unit;         /* SI unit text */
+    RtGlobalKind kind;
+    double init;              /* value at t = 0 */
+    double tau;               /* RT_GLOBAL_DECAY: seconds, > 0 */
+    double baseline;          /* RT_GLOBAL_DECAY: resting value */
+} RtGlobalDesc;
+
+/* What globals_update sees (serial phase, one call per step). Offsets in
+ * brackets are part of the ABI. */
+typedef struct RtGlobalsArgs {
+    double *globals;          /* [0]  values of step s; write KERNEL ones for s+1 */
+    RtStep step;              /* [8]  s, the step just completed */
+    double t;                 /* [16] s*dt, seconds */
+    double dt;                /* [24] seconds */
+    uint64_t seed;            /* [32] run seed */
+    int64_t nglobals;         /* [40] */
+} RtGlobalsArgs;
+
+typedef void (*RtGlobalsFn)(const RtGlobalsArgs *a);
 
 typedef struct RtModelDesc {
     uint32_t abi_version;     /* RT_ABI_VERSION */
@@ -373,6 +503,9 @@ typedef struct RtModelDesc {
     int ninputs;  const RtInputDesc *inputs;
     int nrecs;    const RtRecDesc *recs;
     int nevents;  const RtEventDesc *events;
+    /* v3: network-wide scalars kernels read through RtPopArgs/RtSynArgs.globals */
+    int nglobals; const RtGlobalDesc *globals;
+    RtGlobalsFn globals_update;   /* NULL, or run once per step, see "ABI v3" */
 } RtModelDesc;
 
 /* ---- running -------------------------------------------------------------- */

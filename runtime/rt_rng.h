@@ -22,6 +22,7 @@ enum {
     RT_STREAM_INPUT = 6,       /* a = input; element = step << 32 | neuron */
     RT_STREAM_POISSON_POP = 7, /* a = pop; element = step << 32 | neuron */
     RT_STREAM_KERNEL = 8,      /* a = pop; element = step << 32 | neuron (rt_abi_*) */
+    RT_STREAM_SILENCE = 9,     /* a = pop; element = key << 32 | neuron (rt_ei.c) */
     RT_STREAM_TEST = 15,       /* tests */
 };
 

@@ -518,7 +518,7 @@ static RtErrorCode validate_rest(const RtModelDesc *m, RtError *err) {
 }
 
 static RtErrorCode validate(const RtModelDesc *m, const RtRunOptions *o, RtError *err) {
-    if (m->abi_version != 1 && m->abi_version != RT_ABI_VERSION)
+    if (m->abi_version < 1 || m->abi_version > RT_ABI_VERSION)   /* older versions: fields zero */
         return rt_err(err, RT_E_INVALID, "model descriptor has ABI version %u, runtime has %d",
                       m->abi_version, RT_ABI_VERSION);
     if (!(m->dt > 0) || m->npops < 0 || (m->npops && !m->pops) || (m->nprojs && !m->projs)

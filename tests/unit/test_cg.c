@@ -139,9 +139,8 @@ static void lif_ref(const RtPopArgs *a, int64_t b, int64_t e)
     double *v = a->state[0], *in = a->input[0];
     int64_t nref = (int64_t)round(L_TREF / a->dt);
     for (int64_t i = b; i < e; i++) {
-        double V = v[i] + in[i], pre;
+        double pre = v[i], V = v[i] + in[i];   /* the clamp restores the start of the step */
         in[i] = 0;
-        pre = V;
         V = L_EL + (V - L_EL) * exp(-DT / L_TAU);
         bool isref = a->step < a->ref_until[i];
         if (isref) V = pre;

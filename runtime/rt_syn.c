@@ -416,6 +416,8 @@ static RtErrorCode draw_values(Build *b, int have_w, int have_d, const double *f
         if (have_w || pd->weight.kind == RT_DIST_CONST) {   /* nothing to draw */
             for (int64_t q = 0; q < c->nsyn && !have_w; q++)
                 c->weight[q] = pd->weight.a;
+            c->wconst = !have_w && !pd->plastic;
+            c->w0 = pd->weight.a;
             return RT_OK;
         }
     } else if (!(c->delay = rt_alloc((size_t)(c->nsyn ? c->nsyn : 1) * sizeof(uint16_t))))

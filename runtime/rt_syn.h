@@ -23,6 +23,9 @@ typedef struct RtCsr {
     uint32_t *post;     /* nsyn post indices, ascending within a row */
     double *weight;     /* nsyn weights, SI */
     uint16_t *delay;    /* nsyn delays in steps, or NULL: all equal delay0 */
+    int wconst;         /* every weight equals w0 and none can change (no
+                           plasticity): delivery adds w0 without reading weight[] */
+    double w0;
     int delay0;         /* the delay in steps when homogeneous */
     int max_delay;      /* largest delay in steps, >= 1 */
 } RtCsr;

@@ -484,7 +484,7 @@ static LLVMValueRef emit_spike_logic(Emit *e, LLVMValueRef fn, LLVMValueRef i, L
     emit_block(e, &p->reset);
     e->mask = NULL;
     if (n_ref) {
-        LLVMValueRef until = LLVMBuildAdd(e->b, step, LLVMBuildAdd(e->b, n_ref, LLVMConstInt(e->i64, 1, 0), ""), "");
+        LLVMValueRef until = LLVMBuildAdd(e->b, step, n_ref, ""); /* rt_abi.h: s + round(t_ref/dt), as Brian2 */
         LLVMBuildStore(e->b, LLVMBuildSelect(e->b, spike, until, rf, ""), ref_ptr);
     }
     return spike;

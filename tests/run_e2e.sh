@@ -30,9 +30,10 @@ a, b, v = np.load(d + "/A_spikes.npy"), np.load(d + "/B_spikes.npy"), np.load(d 
 dt, tau, EL, Vr, Vth, Vinf = 1e-4, 0.02, -0.060, -0.060, -0.050, -0.060 + 300e-12 / 10e-9
 T = tau * math.log((Vinf - Vr) / (Vinf - Vth))          # time to threshold from reset: 8.109 ms
 charge = math.ceil(T / dt)                               # steps until V > V_th after an update
-ref = round(2e-3 / dt)                                   # refractory steps (V held)
+ref = round(2e-3 / dt)                                   # refractory: V held in steps s+1 .. s+ref-1
 first = charge - 1                                       # spike recorded at the start of its step
-steps = [first + k * (ref + charge) for k in range(20) if first + k * (ref + charge) < 1000]
+period = ref + charge - 1                                # integration resumes in step s+ref (as Brian2)
+steps = [first + k * period for k in range(20) if first + k * period < 1000]
 got = np.rint(a["t"] / dt).astype(int).tolist()
 assert got == steps, (got, steps)
 assert (a["i"] == 0).all()

@@ -145,7 +145,7 @@ static void lif_ref(const RtPopArgs *a, int64_t b, int64_t e)
         bool isref = a->step < a->ref_until[i];
         if (isref) V = pre;
         bool spk = !isref && V > L_VTH;
-        if (spk) { V = L_VRESET; a->ref_until[i] = a->step + 1 + nref; }
+        if (spk) { V = L_VRESET; a->ref_until[i] = a->step + nref; }
         v[i] = V;
         a->spiked[i] = spk;
     }
@@ -167,7 +167,7 @@ static void coba_ref(const RtPopArgs *a, int64_t b, int64_t e)
         bool isref = a->step < a->ref_until[i];
         if (isref) V = pre;
         bool spk = !isref && V > C_VTH;
-        if (spk) { V = C_VR; a->ref_until[i] = a->step + 1 + nref; }
+        if (spk) { V = C_VR; a->ref_until[i] = a->step + nref; }
         v[i] = V; ge[i] = Ge; gi[i] = Gi;
         a->spiked[i] = spk;
     }
@@ -578,7 +578,7 @@ static void coba_ref_f(const RtPopArgs *a, int64_t b, int64_t e)
         bool isref = a->step < a->ref_until[i];
         if (isref) V = pre;
         bool spk = !isref && V > (float)C_VTH;
-        if (spk) { V = (float)C_VR; a->ref_until[i] = a->step + 1 + nref; }
+        if (spk) { V = (float)C_VR; a->ref_until[i] = a->step + nref; }
         v[i] = V; ge[i] = Ge; gi[i] = Gi;
         a->spiked[i] = spk;
     }

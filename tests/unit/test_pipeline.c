@@ -164,7 +164,7 @@ static bool ref_neuron(const MirPop *p, double *st, double *in, int64_t *ref_unt
     if (spk) {
         mir_exec(&p->reset, &env);
         if (p->refractory_s > 0)
-            *ref_until = step + 1 + (int64_t)round(p->refractory_s / dt);
+            *ref_until = step + (int64_t)round(p->refractory_s / dt);
     }
     for (int k = 0; k < p->ninputs; k++)
         in[k] = 0;

@@ -304,6 +304,8 @@ static LLVMValueRef emit_expr(Emit *e, const MirExpr *x)
     case MX_TEMP:  return slot_value(e, e->temp, p->ntemps, x->slot, "temporary");
     case MX_TIME:  return e->t;
     case MX_DT:    return e->dt;
+    case MX_PCONST: return slot_value(e, e->consts, p->nconsts, x->slot, "constant");
+    case MX_GLOBAL: return slot_value(e, e->globals, p->nglobals, x->slot, "global");
     case MX_NEG:   return LLVMBuildFNeg(b, emit_expr(e, x->args[0]), "");
     case MX_ADD: return fmf(LLVMBuildFAdd(b, emit_expr(e, x->args[0]), emit_expr(e, x->args[1]), ""));
     case MX_SUB: return fmf(LLVMBuildFSub(b, emit_expr(e, x->args[0]), emit_expr(e, x->args[1]), ""));
@@ -395,8 +397,9 @@ static void add_str_attr(Emit *e, LLVMValueRef fn, const char *k, const char *v)
 }
 
 /* Body parameters: arrays first (states, params, inputs, ref_until, spiked),
- * then begin, end, step, t, dt. */
-enum { BODY_SCALARS = 5 };
+ * then begin, end, step, t, dt, then the constant block and the globals
+ * (read only, loaded once before the loop: see load_invariants). */
+enum { BODY_SCALARS = 5, BODY_TAIL = 2 };
 
 static int body_narrays(const MirPop *p)
 {
@@ -405,11 +408,11 @@ static int body_narrays(const MirPop *p)
 
 static LLVMValueRef declare_body(Emit *e, const char *name)
 {
-    int na = body_narrays(e->p), n = na + BODY_SCALARS;
+    int na = body_narrays(e->p), n = na + BODY_SCALARS + BODY_TAIL;
     LLVMTypeRef *ps = calloc((size_t)n, sizeof *ps);
     for (int i = 0; i < na; i++)
         ps[i] = e->ptr;
-    LLVMTypeRef sc[BODY_SCALARS] = {e->i64, e->i64, e->i64, e->f64, e->f64};
+    LLVMTypeRef sc[BODY_SCALARS + BODY_TAIL] = {e->i64, e->i64, e->i64, e->f64, e->f64, e->ptr, e->ptr};
     memcpy(ps + na, sc, sizeof sc);
     LLVMValueRef fn = LLVMAddFunction(e->m, name, LLVMFunctionType(LLVMVoidTypeInContext(e->cx), ps, (unsigned)n, 0));
     free(ps);
@@ -421,7 +424,23 @@ static LLVMValueRef declare_body(Emit *e, const char *name)
         add_attr(e, fn, (unsigned)i + 1, "noalias");
         add_attr(e, fn, (unsigned)i + 1, "nocapture");
     }
+    for (int i = na + BODY_SCALARS; i < n; i++) {   /* consts, globals */
+        add_attr(e, fn, (unsigned)i + 1, "noalias");
+        add_attr(e, fn, (unsigned)i + 1, "readonly");
+    }
     return fn;
+}
+
+/* Loads `n` doubles of the array `base` into vals (as model values), in the
+ * entry block: the constant block and the globals do not change during one
+ * kernel call, so they are loop invariants. */
+static void load_invariants(Emit *e, LLVMValueRef base, int n, LLVMValueRef *vals)
+{
+    for (int k = 0; k < n; k++) {
+        LLVMValueRef idx = LLVMConstInt(e->i64, (unsigned long long)k, 0);
+        LLVMValueRef v = LLVMBuildLoad2(e->b, e->f64, LLVMBuildInBoundsGEP2(e->b, e->f64, base, &idx, 1, ""), "");
+        vals[k] = e->real != e->f64 ? LLVMBuildFPTrunc(e->b, v, e->real, "") : v;
+    }
 }
 
 static LLVMValueRef elem_ptr(Emit *e, LLVMTypeRef ty, LLVMValueRef base, LLVMValueRef i)
@@ -534,6 +553,8 @@ static void emit_body(Emit *e, LLVMValueRef fn, unsigned width)
         e->t = LLVMBuildFPTrunc(e->b, e->t, e->real, "t");
         e->dt = LLVMBuildFPTrunc(e->b, e->dt, e->real, "dt");
     }
+    load_invariants(e, LLVMGetParam(fn, (unsigned)(na + BODY_SCALARS)), e->p->nconsts, e->consts);
+    load_invariants(e, LLVMGetParam(fn, (unsigned)(na + BODY_SCALARS + 1)), e->p->nglobals, e->globals);
     LLVMValueRef n_ref = emit_n_ref(e);
     LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, begin, end, ""), loop, done);
 
@@ -567,11 +588,12 @@ static LLVMTypeRef pop_args_type(Emit *e)
 {
     LLVMTypeRef f[] = {e->ptr, e->ptr, e->ptr, e->ptr, e->ptr, e->ptr,
                        e->i64, e->f64, e->f64, e->i64, LLVMInt32TypeInContext(e->cx),
-                       LLVMInt32TypeInContext(e->cx), e->i64};
+                       LLVMInt32TypeInContext(e->cx), e->i64, e->ptr};
     return LLVMStructTypeInContext(e->cx, f, sizeof f / sizeof f[0], 0);
 }
 
-enum { ARG_STATE, ARG_PARAM, ARG_INPUT, ARG_CONSTS, ARG_REF_UNTIL, ARG_SPIKED, ARG_STEP, ARG_T, ARG_DT };
+enum { ARG_STATE, ARG_PARAM, ARG_INPUT, ARG_CONSTS, ARG_REF_UNTIL, ARG_SPIKED, ARG_STEP, ARG_T, ARG_DT,
+       ARG_GLOBALS = 13 /* v3 */ };
 
 static LLVMValueRef load_field(Emit *e, LLVMTypeRef st, LLVMValueRef a, int field, LLVMTypeRef ty)
 {
@@ -593,7 +615,7 @@ static void emit_wrapper(Emit *e, LLVMValueRef body, const char *name)
     LLVMValueRef a = LLVMGetParam(fn, 0);
     const MirPop *p = e->p;
     int na = body_narrays(p), k = 0;
-    LLVMValueRef *args = calloc((size_t)na + BODY_SCALARS, sizeof *args);
+    LLVMValueRef *args = calloc((size_t)na + BODY_SCALARS + BODY_TAIL, sizeof *args);
     int counts[3] = {p->nstates, p->nparams, p->ninputs};
     for (int g = 0; g < 3; g++) {
         LLVMValueRef arr = load_field(e, st, a, ARG_STATE + g, e->ptr);
@@ -609,6 +631,8 @@ static void emit_wrapper(Emit *e, LLVMValueRef body, const char *name)
     args[k++] = load_field(e, st, a, ARG_STEP, e->i64);
     args[k++] = load_field(e, st, a, ARG_T, e->f64);
     args[k++] = load_field(e, st, a, ARG_DT, e->f64);
+    args[k++] = p->nconsts ? load_field(e, st, a, ARG_CONSTS, e->ptr) : LLVMConstNull(e->ptr);
+    args[k++] = p->nglobals ? load_field(e, st, a, ARG_GLOBALS, e->ptr) : LLVMConstNull(e->ptr);
     LLVMBuildCall2(e->b, LLVMGlobalGetValueType(body), body, args, (unsigned)k, "");
     LLVMBuildRetVoid(e->b);
     free(args);
@@ -644,11 +668,12 @@ static int emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int ind
     e.ptr = LLVMPointerTypeInContext(e.cx, 0);
     e.err = err;
     e.errlen = errlen;
-    size_t n = (size_t)(p->nstates + p->ninputs + p->nparams + p->ntemps + 1);
+    size_t n = (size_t)(p->nstates + p->ninputs + p->nparams + p->ntemps + p->nconsts + p->nglobals + 1);
     LLVMValueRef *mem = calloc(2 * n, sizeof *mem);
     e.state = mem;             e.state0 = e.state + p->nstates;
     e.input = e.state0 + p->nstates;  e.input0 = e.input + p->ninputs;
     e.param = e.input0 + p->ninputs;  e.temp = e.param + p->nparams;
+    e.consts = e.temp + p->ntemps;    e.globals = e.consts + p->nconsts;
     char name[64], bname[80];
     cg_kernel_name(name, sizeof name, index);
     snprintf(bname, sizeof bname, "%s.body", name);
@@ -714,8 +739,8 @@ static char *kernel_signature(const MirPop *p)
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return NULL;
-    fprintf(f, "%d %d %d %d %d %a", p->nstates, p->nparams, p->ninputs, p->ntemps,
-            (int)p->use_float, p->refractory_s);
+    fprintf(f, "%d %d %d %d %d %a %d %d", p->nstates, p->nparams, p->ninputs, p->ntemps,
+            (int)p->use_float, p->refractory_s, p->nconsts, p->nglobals);
     for (int i = 0; i < p->nclamped; i++)
         fprintf(f, " c%d", p->clamped[i]);
     sig_block(f, &p->on_input);

@@ -593,6 +593,14 @@ int64_t rt_sim_synapse_bytes(const RtSim *s, int proj);
  * [('pre','<u4'),('post','<u4'),('w','<f8')], CSR order, SI weights); for a
  * weights dump at the end of a run (e.g. OUT/NAME_weights.npy). */
 RtErrorCode rt_sim_write_synapses(RtSim *s, int proj, const char *path, RtError *err);
+/* v3: the globals array (RtModelDesc.globals order; values of step now,
+ * i.e. what the next step's kernels read), the current gain of a
+ * projection, and the currently silenced (or lesioned) neurons of a
+ * population: returns their count, *list (if not NULL) the ascending array,
+ * owned by the runtime, valid until the next step. */
+double *rt_sim_globals(RtSim *s);
+double rt_sim_gain(const RtSim *s, int proj);
+int64_t rt_sim_silenced(const RtSim *s, int pop, const RtNeuron **list);
 
 /* ---- callbacks for generated code ---------------------------------------- */
 

@@ -313,9 +313,10 @@ void rt_plastic_deliver(RtSim *s, int k, RtStep step, int64_t lo, int64_t hi) {
         }
         if (a >= b)
             continue;
-        if (!pl->d->on_pre) {   /* plain plastic projection: deliver w */
+        if (!pl->d->on_pre) {   /* plain plastic projection: deliver w (times the v3 gain) */
+            double g = pl->args_pre.gain;
             for (int64_t q = a; q < b; q++)
-                pl->args_pre.input[post[q]] += pl->args_pre.w[q];
+                pl->args_pre.input[post[q]] += g == 1.0 ? pl->args_pre.w[q] : g * pl->args_pre.w[q];
             continue;
         }
         RtSynEvent ev = {NULL, NULL, a, b, i, 0, (double)(step - pl->last_arr[i]) * s->dt};

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rt_ei.h"
 #include "rt_sim.h"
 #include "rt_util.h"
 
@@ -22,6 +23,8 @@ static const char *kind_name(RtRecKind k) {
 /* Opens one recording file and writes what exists at t = 0. */
 static RtErrorCode open_one(RtSim *s, RtRecRt *r, RtError *err) {
     const RtRecDesc *d = r->d;
+    if (d->kind == RT_REC_BALANCE || d->kind == RT_REC_WEIGHTS)
+        return RT_OK;   /* ABI v3: rt_ei.c opens and writes them */
     const RtPop *pop = &s->pops[d->pop];
     r->begin = d->begin < 0 ? 0 : d->begin;
     r->end = d->end < 0 || d->end > pop->size ? pop->size : d->end;
@@ -117,7 +120,7 @@ RtErrorCode rt_rec_step(RtSim *s, RtStep step, RtError *err) {
             rc = rec_spikes(s, r, step, err);
         else if (r->d->kind == RT_REC_RATE)
             rc = rec_rate(s, r, step, err);
-        else if ((step + 1) % r->d->every == 0 && r->end > r->begin)
+        else if (r->d->kind == RT_REC_STATE && (step + 1) % r->d->every == 0 && r->end > r->begin)
             rc = rt_npy_append(&r->npy, s->pops[r->d->pop].state[r->d->var] + r->begin, 1, err);
     }
     if (rc == RT_OK && (step + 1) % REC_FLUSH_STEPS == 0)
@@ -188,6 +191,11 @@ static void manifest_recs(FILE *f, const RtSim *s) {
     fprintf(f, "  \"recordings\": [");
     for (int k = 0; k < s->m->nrecs; k++) {
         const RtRecRt *r = &s->recs[k];
+        if (r->d->kind == RT_REC_BALANCE || r->d->kind == RT_REC_WEIGHTS) {
+            fprintf(f, "%s\n    ", k ? "," : "");
+            rt_ei_manifest_rec(f, s, k);   /* ABI v3 */
+            continue;
+        }
         const RtPopDesc *pd = &s->m->pops[r->d->pop];
         fprintf(f, "%s\n    {\"file\": ", k ? "," : "");
         json_str(f, r->d->file);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rt_ei.h"
 #include "rt_rng.h"
 #include "rt_sim.h"
 #include "rt_util.h"
@@ -39,10 +40,11 @@ static inline int spike_lists(const RtSim *s, const RtPop *pre, RtStep e,
     return s->nthreads;
 }
 
-/* Adds row r of `c`, restricted to posts [lo, hi), to buf; `whole` when
- * [lo, hi) is every post (then no search). */
+/* Adds row r of `c`, restricted to posts [lo, hi), to buf, each weight
+ * times the gain g (v3; g == 1 adds the weights unscaled, the same bits);
+ * `whole` when [lo, hi) is every post (then no search). */
 static inline void add_row(const RtCsr *c, double *restrict buf, uint32_t r, int whole,
-                           int64_t lo, int64_t hi) {
+                           int64_t lo, int64_t hi, double g) {
     const uint32_t *post = c->post;
     const double *w = c->weight;
     int64_t a = c->row[r], b = c->row[r + 1];
@@ -51,12 +53,15 @@ static inline void add_row(const RtCsr *c, double *restrict buf, uint32_t r, int
         b = rt_syn_lower_bound(post, a, b, (uint32_t)hi);
     }
     if (c->wconst) {   /* same sums: every w[q] is w0 */
-        double w0 = c->w0;
+        double w0 = g == 1.0 ? c->w0 : g * c->w0;
         for (int64_t q = a; q < b; q++)
             buf[post[q]] += w0;
-    } else
+    } else if (g == 1.0)
         for (int64_t q = a; q < b; q++)
             buf[post[q]] += w[q];
+    else
+        for (int64_t q = a; q < b; q++)
+            buf[post[q]] += g * w[q];
 }
 
 /* Adds the spikes due at step `step` of projection `pr` to post neurons
@@ -80,7 +85,7 @@ static void deliver_homogeneous(RtSim *s, RtProj *pr, RtStep step, int64_t lo, i
                 if (!c->wconst)
                     __builtin_prefetch(c->weight + nx);
             }
-            add_row(c, buf, spk[k], whole, lo, hi);
+            add_row(c, buf, spk[k], whole, lo, hi, pr->gain);
         }
     }
 }
@@ -103,9 +108,9 @@ static void deliver_ring(RtSim *s, RtProj *pr, RtStep step, int64_t lo, int64_t 
         }
     }
     double *buf = s->pops[pr->d->post].input[pr->d->receptor];
-    double *due = pr->ring + (step % L) * npost;
+    double *due = pr->ring + (step % L) * npost, g = pr->gain;   /* gain at arrival (v3) */
     for (int64_t i = lo; i < hi; i++) {
-        buf[i] += due[i];
+        buf[i] += g == 1.0 ? due[i] : g * due[i];
         due[i] = 0;
     }
 }
@@ -250,9 +255,10 @@ static void thread_step(RtSim *s, int t, RtStep step) {
         }
         for (int k = 0; k < pop->nin_inputs; k++)
             apply_input(s, pop->in_inputs[k], step, lo, hi);
-        if (pop->d->kind == RT_POP_POISSON)
+        if (pop->d->kind == RT_POP_POISSON) {
             update_poisson_pop(s, pop, step, lo, hi);
-        else if (pop->d->kind == RT_POP_NEURON && lo < hi) {
+            rt_ei_after_update(s, p, step, lo, hi);   /* silence (ABI v3) */
+        } else if (pop->d->kind == RT_POP_NEURON && lo < hi) {
             RtPopArgs *args = &s->targs[t * s->m->npops + p];
             args->step = step;
             args->t = (double)step * s->dt;
@@ -263,6 +269,7 @@ static void thread_step(RtSim *s, int t, RtStep step) {
                 if (check && bad->pop < 0)
                     find_nonfinite(pop, b, e, bad);
             }
+            rt_ei_after_update(s, p, step, lo, hi);   /* silence, balance (ABI v3) */
             rt_plastic_post(s, p, t, step, lo, hi);   /* on_post, every (ABI v2) */
         }
         gather_thread(pop, t, step, lo, hi);
@@ -379,6 +386,8 @@ static void apply_events(RtSim *s, RtStep step) {
             s->inputs[e->target].rate_hz = e->value;
         else if (e->kind == RT_EV_SET_PROJ_CONST)
             rt_plastic_set_const(s, e->target, e->index, e->value);
+        else
+            rt_ei_apply_event(s, e);   /* ABI v3 kinds */
     }
 }
 
@@ -405,7 +414,7 @@ static RtErrorCode report_nonfinite(RtSim *s, RtStep step, RtError *err) {
  * step+1: it reads states (a sample is due), applies events, runs plastic
  * serial work, or the run is being interrupted. Decided before the barrier. */
 static int decide_hold(RtSim *s, RtStep step) {
-    int hold = s->always_hold || rt_rec_reads_state(s, step)
+    int hold = s->always_hold || rt_rec_reads_state(s, step) || rt_ei_holds(s, step)
                || (s->ev_pos < s->nevents && s->events[s->ev_pos].step <= step + 1);
     if (s->opt.interrupt && *s->opt.interrupt) {
         s->intr_latched = 1;
@@ -440,6 +449,8 @@ RtErrorCode rt_sim_step(RtSim *s, RtError *err) {
     rt_plastic_serial(s, step);   /* per-pre state, pre traces (ABI v2) */
     if (rc == RT_OK)
         rc = rt_rec_step(s, step, &s->fail);
+    if (rc == RT_OK)   /* balance, weights; globals to step+1 (ABI v3) */
+        rc = rt_ei_serial(s, step, &s->fail);
     s->now = step + 1;
     apply_events(s, s->now);
     if (rc)
@@ -521,14 +532,14 @@ static RtErrorCode validate_rest(const RtModelDesc *m, RtError *err) {
     }
     for (int k = 0; k < m->nrecs; k++) {
         const RtRecDesc *d = &m->recs[k];
+        if (d->kind == RT_REC_BALANCE || d->kind == RT_REC_WEIGHTS)
+            continue;   /* rt_ei_validate */
         if (d->pop < 0 || d->pop >= m->npops || d->every < 1 || !d->file
             || (d->kind == RT_REC_STATE && (d->var < 0 || d->var >= m->pops[d->pop].nstates)))
             return invalid(err, "recording", k, "bad population, variable, interval or file");
     }
     for (int k = 0; k < m->nevents; k++) {
         const RtEventDesc *d = &m->events[k];
-        if (d->kind == RT_EV_SILENCE)
-            return rt_err(err, RT_E_UNSUPPORTED, "event %d: silencing is reserved for ABI v2", k);
         if ((d->kind == RT_EV_SET_CONST && (d->target < 0 || d->target >= m->npops
                                             || d->index < 0 || d->index >= m->pops[d->target].nconsts))
             || (d->kind == RT_EV_SET_INPUT_RATE && (d->target < 0 || d->target >= m->ninputs)))
@@ -551,6 +562,7 @@ static RtErrorCode validate(const RtModelDesc *m, const RtRunOptions *o, RtError
         return rt_err(err, RT_E_INVALID, "threads must be >= 0");
     RtErrorCode rc = validate_pops(m, err);
     if (rc == RT_OK) rc = validate_rest(m, err);
+    if (rc == RT_OK) rc = rt_ei_validate(m, err);
     return rc ? rc : rt_plastic_validate(m, err);
 }
 
@@ -729,12 +741,14 @@ static RtErrorCode build(RtSim *s, RtError *err) {
         rc = rt_pop_create(s, p, err);
     if (rc == RT_OK) rc = build_projections(s, err);
     if (rc == RT_OK) rc = wire_populations(s, err);
+    if (rc == RT_OK) rc = rt_ei_build(s, err);   /* before the events of step 0 */
     if (rc == RT_OK) rc = setup_inputs_events(s, err);
     for (int p = 0; rc == RT_OK && p < s->m->npops; p++)
         rc = rt_pop_init_values(s, p, err);
     if (rc == RT_OK) rc = rt_plastic_build(s, err);
     if (rc == RT_OK) rc = setup_out_dir(s, err);
     if (rc == RT_OK) rc = rt_rec_open(s, err);
+    if (rc == RT_OK) rc = rt_ei_open(s, err);
     if (rc == RT_OK) rc = start_threads(s, err);
     return rc;
 }
@@ -782,7 +796,11 @@ RtErrorCode rt_sim_finish(RtSim *s, const RtTimings *t, RtError *err) {
     RtTimings tm = t ? *t : (RtTimings){0};
     if (tm.build_s == 0) tm.build_s = s->build_s;
     if (tm.simulate_s == 0) tm.simulate_s = s->sim_s;
-    RtErrorCode rc = rt_rec_close(s, err);
+    RtErrorCode rc = rt_ei_finish(s, err);
+    if (rc == RT_OK)
+        rc = rt_rec_close(s, err);
+    else
+        rt_rec_close(s, NULL);
     int complete = rc == RT_OK && s->fail.code == RT_OK && s->now >= s->total;
     RtErrorCode rc2 = rt_rec_manifest(s, &tm, complete, rc ? NULL : err);
     s->finished = 1;
@@ -801,6 +819,7 @@ void rt_sim_free(RtSim *s) {
     pthread_cond_destroy(&s->gate_cv);
     if (!s->finished)
         rt_rec_close(s, NULL);
+    rt_ei_free(s);
     for (int p = 0; s->pops && p < s->m->npops; p++)
         rt_pop_free(&s->pops[p]);
     for (int k = 0; s->projs && k < s->m->nprojs; k++) {

@@ -47,6 +47,7 @@ typedef struct RtProj {
     double *ring;        /* heterogeneous delays: ring_len slots of npost sums */
     int ring_len;
     RtPlastic *pl;       /* plastic projection (ABI v2), or NULL */
+    double gain;         /* v3: factor on delivered efficacies (rt_ei.c sets it) */
 } RtProj;
 
 typedef struct RtInputRt {
@@ -111,6 +112,7 @@ struct RtSim {
     RtRecRt *recs;
     RtEventRt *events;
     int nevents, ev_pos;
+    struct RtEi *ei;              /* v3: globals, silencing, balance, weights (rt_ei.c) */
     RtBad *bad;                   /* [2*t + (step&1)]: per thread, double-buffered */
     RtPopArgs *targs;             /* [t*npops + p]: each thread's copy of pops[p].args */
     pthread_t *tids;

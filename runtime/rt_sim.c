@@ -5,10 +5,14 @@
  * contiguous neuron range rt_sim_range(size, t, nthreads) of every
  * population and, for its own neurons only, adds the synaptic input (walking
  * the spikes of the step in neuron order and each CSR row in post order, so
- * every sum is formed in one global order) and runs the update kernel. The
- * gather, record and event phases run on the calling thread between two
- * barriers. Hence results are bit-identical for any thread count.
+ * every sum is formed in one global order) and runs the update kernel, and
+ * collects the spikes of its range into its own list. One barrier ends the
+ * step; the merge, record and event phases then run on the calling thread
+ * while the workers already start the next step, unless that phase touches
+ * what the next step reads or writes (see RtSync in rt_sim.h). Hence results
+ * are bit-identical for any thread count.
  */
+#define _DEFAULT_SOURCE 1   /* getloadavg */
 #include <math.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -278,21 +282,33 @@ static void thread_step(RtSim *s, int t, RtStep step) {
 
 /* ---- synchronisation (see RtSync in rt_sim.h) ---- */
 
-/* One round of waiting: spin, then yield, then sleep longer and longer. */
-static void backoff(long *spins) {
-    long k = (*spins)++;
-    if (k < 2000) {
+/* One round of waiting. A partner thread is normally microseconds away:
+ * spin. If it is not, the machine is probably oversubscribed and the partner
+ * descheduled: yield the core to it (sleeping here would add a timer's
+ * latency to every such step). Only after 50 ms of waiting, which happens
+ * between runs, sleep with growing pauses. */
+typedef struct RtWait {
+    long spins;
+    double since;        /* when yielding began, 0: not yet */
+    long pause_ns;
+} RtWait;
+
+static void backoff(RtWait *w) {
+    if (w->spins++ < 300) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
         return;
     }
-    if (k < 2200) {
-        sched_yield();                      /* oversubscribed: let the others run */
+    double now = rt_now_s();
+    if (w->since == 0)
+        w->since = now;
+    if (now - w->since < 0.05) {
+        sched_yield();
         return;
     }
-    long ns = 1000L << (k - 2200 < 10 ? k - 2200 : 10);   /* idle: 1 us .. 1 ms */
-    struct timespec ts = {0, ns};
+    w->pause_ns = w->pause_ns ? (w->pause_ns < 1000000 ? 2 * w->pause_ns : w->pause_ns) : 10000;
+    struct timespec ts = {0, w->pause_ns};   /* idle: 10 us .. 1 ms */
     nanosleep(&ts, NULL);
 }
 
@@ -301,11 +317,11 @@ static void backoff(long *spins) {
 static int step_barrier(RtSim *s, int t, RtStep step) {
     atomic_store_explicit(&s->done[t].steps, step + 1, memory_order_release);
     for (int u = 0; u < s->nthreads; u++) {
-        long spins = 0;
+        RtWait w = {0, 0, 0};
         while (atomic_load_explicit(&s->done[u].steps, memory_order_acquire) < step + 1) {
             if (atomic_load_explicit(&s->sync.quit, memory_order_relaxed))
                 return 0;
-            backoff(&spins);
+            backoff(&w);
         }
     }
     return 1;
@@ -323,12 +339,12 @@ static int step_failed(const RtSim *s, RtStep step) {
  * step holds (or failed) until its serial part is released. 0 on quit. */
 static int wait_start(RtSim *s, RtStep step) {
     int hold = step > 0 && (atomic_load(&s->sync.hold[(step - 1) & 1]) || step_failed(s, step - 1));
-    long spins = 0;
+    RtWait w = {0, 0, 0};
     while (atomic_load_explicit(&s->sync.authorized, memory_order_acquire) <= step
            || (hold && atomic_load_explicit(&s->sync.released, memory_order_acquire) < step)) {
         if (atomic_load_explicit(&s->sync.quit, memory_order_relaxed))
             return 0;
-        backoff(&spins);
+        backoff(&w);
     }
     return 1;
 }
@@ -702,13 +718,22 @@ static RtErrorCode start_threads(RtSim *s, RtError *err) {
 
 /* Threads for the step loop when the user did not ask for a number: results
  * are the same for any count, so this only weighs speed. A step of a small
- * network takes microseconds, and a barrier between cores costs about as
- * much, so small networks run on one thread. */
+ * network takes microseconds and a barrier between cores costs about a
+ * microsecond, so small networks run on one thread; and threads that wait
+ * for each other every step lose badly when other processes already keep
+ * the cores busy (one descheduled thread stalls the step), so the cores
+ * counted are those the 1-minute load average leaves free. */
 static int auto_threads(const RtModelDesc *m, int cores) {
     int64_t work = 0;
     for (int p = 0; p < m->npops; p++)
         work += m->pops[p].size;
     int64_t nt = work / RT_SIM_NEURONS_PER_THREAD;
+    double load[1];
+    if (getloadavg(load, 1) == 1) {
+        int64_t free_cores = cores - (int64_t)(load[0] + 0.5);
+        if (nt > free_cores)
+            nt = free_cores;
+    }
     if (nt > cores) nt = cores;
     return nt < 1 ? 1 : (int)nt;
 }

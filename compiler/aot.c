@@ -67,6 +67,9 @@ static void c_pops(FILE *f, const RtModelDesc *m) {
             fputs(", ", f);
         }
         fputs("NULL};\n", f);
+        fprintf(f, "static const double consts_%d[] = {", k);
+        for (int i = 0; i < p->nconsts; i++) fprintf(f, "%a, ", p->consts[i]);
+        fputs("0};\n", f);
     }
     fputs("static const RtPopDesc pops[] = {\n", f);
     for (int k = 0; k < m->npops; k++) {
@@ -74,8 +77,9 @@ static void c_pops(FILE *f, const RtModelDesc *m) {
         fputs("    {.name = ", f);
         c_string(f, p->name);
         fprintf(f, ", .size = %lld, .kind = RT_POP_NEURON, .precision = RT_PREC_F64, .nstates = %d, .states = states_%d, "
-                   ".nparams = %d, .params = params_%d, .ninputs = %d, .input_names = inputs_%d, .update = eic_update_%d},\n",
-                (long long)p->size, p->nstates, k, p->nparams, k, p->ninputs, k, k);
+                   ".nparams = %d, .params = params_%d, .ninputs = %d, .input_names = inputs_%d, .update = eic_update_%d, "
+                   ".nconsts = %d, .consts = consts_%d},\n",
+                (long long)p->size, p->nstates, k, p->nparams, k, p->ninputs, k, k, p->nconsts, k);
     }
     fputs("    {0}\n};\n", f);
 }
@@ -134,7 +138,7 @@ static void c_projs(FILE *f, const RtModelDesc *m, const Lowered *l) {
         c_dist(f, p->delay);
         for (int q = 0; q < l->nsyns; q++)
             if (p->plastic == &l->plastic[q]) fprintf(f, ", .plastic = &plastic_%d", q);
-        fputs("},\n", f);
+        fprintf(f, ", .gain_global = %d},\n", p->gain_global);
     }
     fputs("    {0}\n};\n", f);
 }
@@ -152,19 +156,32 @@ static void c_inputs_recs_events(FILE *f, const RtModelDesc *m) {
                 in->start_s, in->stop_s);
     }
     fputs("    {0}\n};\nstatic const RtRecDesc recs[] = {\n", f);
-    static const char *rk[] = {"RT_REC_SPIKES", "RT_REC_STATE", "RT_REC_RATE"};
+    static const char *rk[] = {"RT_REC_SPIKES", "RT_REC_STATE", "RT_REC_RATE", "RT_REC_BALANCE", "RT_REC_WEIGHTS"};
     for (int k = 0; k < m->nrecs; k++) {
         const RtRecDesc *r = &m->recs[k];
         fprintf(f, "    {.kind = %s, .pop = %d, .var = %d, .begin = %lld, .end = %lld, .every = %lld, .file = ", rk[r->kind],
                 r->pop, r->var, (long long)r->begin, (long long)r->end, (long long)r->every);
         c_string(f, r->file);
-        fputs("},\n", f);
+        fprintf(f, ", .var2 = %d, .proj = %d},\n", r->var2, r->proj);
     }
     fputs("    {0}\n};\nstatic const RtEventDesc events[] = {\n", f);
-    static const char *ek[] = {"RT_EV_SET_CONST", "RT_EV_SET_INPUT_RATE", "RT_EV_SILENCE", "RT_EV_SET_PROJ_CONST"};
+    static const char *ek[] = {"RT_EV_SET_CONST",  "RT_EV_SET_INPUT_RATE", "RT_EV_SILENCE",    "RT_EV_SET_PROJ_CONST",
+                               "RT_EV_UNSILENCE",  "RT_EV_LESION",         "RT_EV_SET_GLOBAL", "RT_EV_ADD_GLOBAL",
+                               "RT_EV_SET_GAIN"};
     for (int k = 0; k < m->nevents; k++) {
         const RtEventDesc *e = &m->events[k];
         fprintf(f, "    {%a, %s, %d, %d, %a},\n", e->time_s, ek[e->kind], e->target, e->index, e->value);
+    }
+    fputs("    {0}\n};\n", f);
+    static const char *gk[] = {"RT_GLOBAL_LEVEL", "RT_GLOBAL_DECAY", "RT_GLOBAL_KERNEL"};
+    fputs("static const RtGlobalDesc globals[] = {\n", f);
+    for (int k = 0; k < m->nglobals; k++) {
+        const RtGlobalDesc *g = &m->globals[k];
+        fputs("    {", f);
+        c_string(f, g->name);
+        fputs(", ", f);
+        c_string(f, g->unit);
+        fprintf(f, ", %s, %a, %a, %a},\n", gk[g->kind], g->init, g->tau, g->baseline);
     }
     fputs("    {0}\n};\n", f);
 }
@@ -208,8 +225,10 @@ static void write_model_c(FILE *f, const Lowered *l, const char *model_file, con
     fputs("static const RtModelDesc model = {.abi_version = RT_ABI_VERSION, .name = ", f);
     c_string(f, m->name);
     fprintf(f, ", .dt = %a, .duration_s = %a, .seed = %lluULL,\n    .npops = %d, .pops = pops, .nprojs = %d, .projs = projs, "
-               ".ninputs = %d, .inputs = inputs, .nrecs = %d, .recs = recs, .nevents = %d, .events = events};\n\n",
-            m->dt, m->duration_s, (unsigned long long)m->seed, m->npops, m->nprojs, m->ninputs, m->nrecs, m->nevents);
+               ".ninputs = %d, .inputs = inputs, .nrecs = %d, .recs = recs, .nevents = %d, .events = events,\n"
+               "    .nglobals = %d, .globals = globals, .globals_update = NULL};\n\n",
+            m->dt, m->duration_s, (unsigned long long)m->seed, m->npops, m->nprojs, m->ninputs, m->nrecs, m->nevents,
+            m->nglobals);
     fprintf(f, main_template);
 }
 

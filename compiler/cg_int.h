@@ -36,6 +36,8 @@ typedef struct Emit {
     LLVMValueRef t, dt;            /* of type `real` */
     LLVMValueRef dt64;             /* dt as a double (refractory steps); NULL: dt */
     LLVMValueRef mask;             /* predicate of the statement being emitted; NULL: true */
+    LLVMValueRef *consts;          /* [p->nconsts] MX_PCONST values, loaded before the loop */
+    LLVMValueRef *globals;         /* [p->nglobals] MX_GLOBAL values, loaded before the loop */
     char *err;
     size_t errlen;
     bool failed;

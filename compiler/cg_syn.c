@@ -24,7 +24,8 @@
 
 /* Field numbers of RtSynArgs and RtSynEvent (rt_abi.h field order). */
 enum { SA_W, SA_SYN, SA_POST, SA_ROW, SA_PRE_TRACE, SA_POST_TRACE, SA_POST_STATE, SA_PRE_STATE, SA_INPUT,
-       SA_CONSTS, SA_SYN_LAST, SA_STEP, SA_T, SA_DT, SA_SEED, SA_PROJ, SA_RES0, SA_NSYN, SA__COUNT };
+       SA_CONSTS, SA_SYN_LAST, SA_STEP, SA_T, SA_DT, SA_SEED, SA_PROJ, SA_RES0, SA_NSYN,
+       SA_GLOBALS, SA_GAIN /* v3 */, SA__COUNT };
 enum { SE_SYN, SE_PRE, SE_FIRST, SE_LAST, SE_NEURON, SE_RES0, SE_ELAPSED, SE__COUNT };
 
 typedef struct SynEmit {
@@ -36,6 +37,7 @@ typedef struct SynEmit {
     LLVMValueRef *base;         /* [nvars] array of each variable, NULL for elapsed/deliver */
     LLVMValueRef w_base, post, input, ev_syn, ev_pre, elapsed, neuron;
     LLVMValueRef syn_last, step;   /* syn_clock: per-synapse last event step; current step */
+    LLVMValueRef gain;             /* v3: the projection's gain this step (on pre) */
 } SynEmit;
 
 void cg_syn_kernel_name(char *buf, size_t len, CgSynKernel kind, int index) {
@@ -54,6 +56,7 @@ static LLVMTypeRef args_type(SynEmit *se) {
     for (int i = 0; i <= SA_SYN_LAST; i++) f[i] = e->ptr;
     f[SA_STEP] = e->i64, f[SA_T] = e->f64, f[SA_DT] = e->f64, f[SA_SEED] = e->i64;
     f[SA_PROJ] = se->i32, f[SA_RES0] = se->i32, f[SA_NSYN] = e->i64;
+    f[SA_GLOBALS] = e->ptr, f[SA_GAIN] = e->f64;
     return LLVMStructTypeInContext(e->cx, f, SA__COUNT, 0);
 }
 
@@ -93,6 +96,12 @@ static void load_bases(SynEmit *se) {
     se->neuron = LLVMBuildZExt(e->b, field(se, se->ev_ty, se->ev, SE_NEURON, se->i32), e->i64, "neuron");
     se->syn_last = s->syn_clock ? field(se, se->args_ty, se->args, SA_SYN_LAST, e->ptr) : NULL;
     se->step = field(se, se->args_ty, se->args, SA_STEP, e->i64);
+    se->gain = se->kind == CG_SYN_PRE ? field(se, se->args_ty, se->args, SA_GAIN, e->f64) : NULL;
+    if (s->shape.nglobals) {   /* modulator levels: loop invariants, loaded once */
+        LLVMValueRef g = field(se, se->args_ty, se->args, SA_GLOBALS, e->ptr);
+        for (int k = 0; k < s->shape.nglobals; k++)
+            e->globals[k] = LLVMBuildLoad2(e->b, e->f64, at(se, e->f64, g, LLVMConstInt(e->i64, (unsigned long long)k, 0)), "");
+    }
     for (int v = 0; v < s->nvars; v++) {
         const MirSynVar *var = &s->vars[v];
         switch (var->kind) {
@@ -155,7 +164,9 @@ static void scatter(SynEmit *se, LLVMValueRef q, LLVMValueRef i, LLVMValueRef j)
     }
     if (se->kind == CG_SYN_PRE) {
         LLVMValueRef p = at(se, e->f64, se->input, j);
-        LLVMValueRef sum = LLVMBuildFAdd(e->b, LLVMBuildLoad2(e->b, e->f64, p, "in"), e->state[s->deliver_slot], "");
+        /* gain * efficacy (rt_abi.h v3): 1.0 * x == x, so gain 1 changes no bit */
+        LLVMValueRef eff = LLVMBuildFMul(e->b, se->gain, e->state[s->deliver_slot], "");
+        LLVMValueRef sum = LLVMBuildFAdd(e->b, LLVMBuildLoad2(e->b, e->f64, p, "in"), eff, "");
         LLVMBuildStore(e->b, sum, p);
     }
 }
@@ -231,8 +242,9 @@ static int emit_kernel(LLVMModuleRef m, const CgTarget *t, const MirSyn *s, int 
     se.i32 = LLVMInt32TypeInContext(e->cx);
     se.args_ty = args_type(&se);
     se.ev_ty = event_type(&se);
-    LLVMValueRef *mem = calloc((size_t)(3 * s->nvars + s->ntemps + 1), sizeof *mem);
+    LLVMValueRef *mem = calloc((size_t)(3 * s->nvars + s->ntemps + s->shape.nglobals + 1), sizeof *mem);
     e->state = mem, e->state0 = mem + s->nvars, se.base = mem + 2 * s->nvars, e->temp = mem + 3 * s->nvars;
+    e->globals = e->temp + s->ntemps;
     char name[64];
     cg_syn_kernel_name(name, sizeof name, kind, index);
     LLVMTypeRef ps[2] = {e->ptr, e->ptr};

@@ -19,6 +19,7 @@
 #include "lower.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mir_eval.h"
@@ -42,6 +43,15 @@ typedef struct ParamVal {
     MirExpr *value;
 } ParamVal;
 
+/* A neuron parameter that protocol events or contexts change during the run
+ * ([S-net-9]): it lives in slot `slot` of the population's constant block
+ * (MX_PCONST, RtPopArgs.consts) with the value `base` at the start. */
+typedef struct DynParam {
+    Sym *sym;
+    int slot;               /* -1 until a kernel reads it */
+    double base;
+} DynParam;
+
 typedef struct PopLow {
     Population *pop;
     int index;              /* in desc.pops */
@@ -53,7 +63,17 @@ typedef struct PopLow {
     RtVarDesc *svars; int nsvars;              /* states */
     MirPop *mp;
     int depth;
+    DynParam *dyn;  int ndyn, cap_dyn;         /* parameters changed during the run */
+    int nconsts;                               /* constant block slots */
+    int bal_ie;                                /* state slot of balance.I_E, or -1 */
 } PopLow;
+
+/* A network-wide value: one state of a modulator (RtGlobalDesc). */
+typedef struct GlobalLow {
+    AstNode *mod;           /* the modulator declaration */
+    Sym *state;
+    RtGlobalDesc desc;
+} GlobalLow;
 
 typedef struct Lower {
     Program *p;
@@ -62,8 +82,16 @@ typedef struct Lower {
     CheckedNet *net;
     PopLow *pl;  int npl;
     MirSyn *syns; int nsyns, cap_syns;   /* plastic projections */
+    GlobalLow *globals; int nglobals, cap_globals;  /* modulator states */
     bool failed;
 } Lower;
+
+/* A name bound to a constant while lowering: a context level, a release
+ * amount. */
+typedef struct Binding {
+    const char *name;
+    double value;
+} Binding;
 
 typedef struct SynLow SynLow;
 
@@ -74,6 +102,9 @@ typedef struct LCtx {
     Scope *scope;
     RecInst *rec;           /* the receptor instance whose body this is, or NULL */
     SynLow *syn;            /* a synapse model's or plasticity rule's body, or NULL */
+    bool initial;           /* initial values: changeable parameters give their start value */
+    AstNode *global;        /* a modulator or context body (network-wide), or NULL */
+    const Binding *binds;  int nbinds;
 } LCtx;
 
 static void unsupported(Lower *L, SrcSpan at, const char *what) {
@@ -144,9 +175,29 @@ static const char *qualified(LCtx *c, const char *name) {
     return c->rec && c->rec->receptor ? arena_printf(c->L->a, "%s.%s", c->rec->receptor->name, name) : name;
 }
 
+static DynParam *dyn_find(PopLow *pl, Sym *s) {
+    for (int i = 0; i < pl->ndyn; i++)
+        if (pl->dyn[i].sym == s) return &pl->dyn[i];
+    return NULL;
+}
+
+/* A parameter of a modulator or context: its declared value (no overrides). */
+static MirExpr *global_param(LCtx *c, Sym *s) {
+    LCtx home = *c;
+    home.scope = s->home;
+    return fold(c, lower_expr(&home, s->decl->a));
+}
+
+/* The value of parameter `s` in the current body: an override or the
+ * declared value folded to a constant, a per-neuron array (MX_PARAM), or for
+ * a parameter that changes during the run a slot of the constant block
+ * (MX_PCONST). Initial values (c->initial) see start values and are not
+ * cached, so that a parameter derived from a changing one stays a kernel
+ * expression. */
 static MirExpr *param_value(LCtx *c, Sym *s, SrcSpan at) {
+    if (c->global) return global_param(c, s);
     PopLow *pl = c->pl;
-    for (int i = 0; i < pl->nparams; i++)
+    for (int i = 0; !c->initial && i < pl->nparams; i++)
         if (pl->params[i].sym == s && pl->params[i].rec == c->rec) return pl->params[i].value;
     MirExpr *v;
     AstNode *ov = find_override(pl, c->rec, s->name);
@@ -167,6 +218,17 @@ static MirExpr *param_value(LCtx *c, Sym *s, SrcSpan at) {
         v = fold(c, lower_expr(&home, s->decl->a));
         pl->depth--;
     }
+    DynParam *dp = c->rec ? NULL : dyn_find(pl, s);
+    if (dp && !c->initial) {
+        if (v->op != MX_CONST) {
+            unsupported(c->L, at, "changing a parameter that differs per neuron during the run");
+        } else {
+            dp->slot = pl->nconsts++;
+            dp->base = v->value;
+            v = mir_leaf(c->L->a, MX_PCONST, dp->slot);
+        }
+    }
+    if (c->initial) return v;
     GROW(c->L, pl->params, pl->nparams, pl->cap_params);
     pl->params[pl->nparams++] = (ParamVal){s, c->rec, v};
     return v;
@@ -205,7 +267,7 @@ static MirExpr *port_current_sum(LCtx *c, Sym *cur) {
             AstNode *current = NULL;
             for (int j = 0; j < r->receptor->items.n; j++)
                 if (r->receptor->items.v[j]->kind == AST_CURRENT) current = r->receptor->items.v[j];
-            LCtx in = {c->L, c->pl, r->scope, r, NULL};
+            LCtx in = {.L = c->L, .pl = c->pl, .scope = r->scope, .rec = r, .syn = NULL};
             term = lower_expr(&in, current->a);
         }
         sum = sum ? mir_binary(c->L->a, MX_ADD, sum, term) : term;
@@ -219,6 +281,8 @@ static MirExpr *syn_leaf(LCtx *c, Sym *s, SrcSpan at);
 static MirExpr *syn_member(LCtx *c, AstNode *e);
 
 static MirExpr *lower_name(LCtx *c, AstNode *e) {
+    for (int i = 0; i < c->nbinds; i++)
+        if (!strcmp(c->binds[i].name, e->name)) return mir_const(c->L->a, c->binds[i].value);
     Sym *s = sema_lookup(c->scope, e->name);
     if (!s) {
         double scale;
@@ -240,6 +304,11 @@ static MirExpr *lower_name(LCtx *c, AstNode *e) {
         return lower_expr(&home, s->decl->a);
     }
     case SYM_PORT_CURRENT: return port_current_sum(c, s);
+    case SYM_LEVEL: {   /* a context level not given by `enter`: its default */
+        LCtx home = *c;
+        home.scope = s->home;
+        return lower_expr(&home, s->decl->a);
+    }
     case SYM_VOLTAGE: return mir_leaf(c->L->a, MX_STATE, port_voltage_slot(c));
     case SYM_WEIGHT:
         if (c->syn) return syn_leaf(c, s, e->span);
@@ -253,6 +322,107 @@ static MirExpr *lower_name(LCtx *c, AstNode *e) {
     }
     unsupported(c->L, e->span, arena_printf(c->L->a, "'%s' in this place", e->name));
     return mir_const(c->L->a, 0);
+}
+
+/* ---- network-wide values: modulator states (RtModelDesc.globals) ---- */
+
+static void global_dynamics(Lower *L, GlobalLow *g, Scope *scope);
+
+/* The global index of state `state` of modulator `mod`, registering all the
+ * modulator's states (in declaration order) on first use. */
+static int global_index(Lower *L, AstNode *mod, Sym *state) {
+    for (int i = 0; i < L->nglobals; i++)
+        if (L->globals[i].mod == mod && L->globals[i].state == state) return i;
+    Scope *sc = sema_body_scope(L->p, mod);
+    int found = -1;
+    for (int i = 0; i < sc->n; i++) {
+        if (sc->v[i]->kind != SYM_STATE) continue;
+        GROW(L, L->globals, L->nglobals, L->cap_globals);
+        GlobalLow *g = &L->globals[L->nglobals];
+        memset(g, 0, sizeof *g);
+        g->mod = mod;
+        g->state = sc->v[i];
+        g->desc.name = arena_printf(L->a, "%s.%s", mod->name, sc->v[i]->name);
+        g->desc.unit = sym_unit(L, sc->v[i]);
+        if (sc->v[i] == state) found = L->nglobals;
+        L->nglobals++;
+    }
+    for (int i = found < 0 ? L->nglobals : 0; i < L->nglobals; i++)
+        if (L->globals[i].mod == mod) global_dynamics(L, &L->globals[i], sc);
+    return found;
+}
+
+static AstNode *modulator_named(Lower *L, const char *name) {
+    Sym *s = sema_lookup(&L->p->global, name);
+    return s && s->kind == SYM_DECL && s->decl->kind == AST_MODULATOR ? s->decl : NULL;
+}
+
+/* `Mod.state` in any body: the modulator's state at the start of the step
+ * (MX_GLOBAL); NULL when `e` is not such a read. */
+static MirExpr *modulator_read(LCtx *c, AstNode *e) {
+    if (!e->a || e->a->kind != AST_NAME || sema_lookup(c->scope, e->a->name) != sema_lookup(&c->L->p->global, e->a->name))
+        return NULL;
+    AstNode *mod = modulator_named(c->L, e->a->name);
+    Sym *st = mod ? sema_lookup_local(sema_body_scope(c->L->p, mod), e->name) : NULL;
+    if (!st || st->kind != SYM_STATE) return NULL;
+    return mir_leaf(c->L->a, MX_GLOBAL, global_index(c->L, mod, st));
+}
+
+/* Evaluates `e` of a modulator or context body to a constant, with
+ * `binds` (levels, the release amount); NAN and [unsupported] (`what`) if it
+ * is not one. `states` non-NULL: the modulator's states read as those values. */
+static double global_const(Lower *L, AstNode *body, AstNode *e, const Binding *binds, int nbinds, const double *states,
+                           const char *what) {
+    LCtx c = {.L = L, .scope = sema_body_scope(L->p, body), .global = body, .binds = binds, .nbinds = nbinds};
+    MirExpr *x = mir_fold(L->a, lower_expr(&c, e), L->p->sim_dt);
+    if (x->op == MX_CONST) return x->value;
+    if (states) {
+        MirEnv env = {.states = (double *)states, .dt = L->p->sim_dt};
+        return mir_eval(x, &env);
+    }
+    unsupported(L, e->span, what);
+    return NAN;
+}
+
+/* The dynamics of a modulator state: without an ODE a level that only
+ * events change (RT_GLOBAL_LEVEL); `dX/dt = c X + r` with constant c < 0 and
+ * r (checked at X = 0, 1, 2 with the other states at 0 and 1) decays exactly
+ * toward -r/c with tau = -1/c (RT_GLOBAL_DECAY). */
+static void global_dynamics(Lower *L, GlobalLow *g, Scope *scope) {
+    AstNode *ode = NULL;
+    for (int i = 0; i < g->mod->items.n; i++)
+        if (g->mod->items.v[i]->kind == AST_ODE && !strcmp(g->mod->items.v[i]->name, g->state->name)) ode = g->mod->items.v[i];
+    int k = 0;   /* the state's slot among the modulator's states */
+    for (int n = 0; n < scope->n && scope->v[n] != g->state; n++) k += scope->v[n]->kind == SYM_STATE;
+    double x[64] = {0}, f[3];
+    g->desc.init = global_const(L, g->mod, g->state->decl->a, NULL, 0, NULL, "a modulator's initial value that is not constant");
+    if (!ode) {
+        g->desc.kind = RT_GLOBAL_LEVEL;
+        return;
+    }
+    if (k >= 64) {
+        unsupported(L, ode->span, "a modulator with this many states");
+        return;
+    }
+    for (int other = 0; other < 2; other++)
+        for (int v = 0; v < 3; v++) {
+            for (int j = 0; j < 64; j++) x[j] = other;
+            x[k] = v;
+            double y = global_const(L, g->mod, ode->a, NULL, 0, x, "modulator dynamics");
+            if (other && y != f[v]) {
+                unsupported(L, ode->span, "modulator dynamics that read other states");
+                return;
+            }
+            f[v] = y;
+        }
+    double c = f[1] - f[0];
+    if (!(c < 0) || fabs(f[2] - 2 * f[1] + f[0]) > 1e-12 * (fabs(f[1]) + fabs(f[0]) + 1e-300)) {
+        unsupported(L, ode->span, "modulator dynamics other than an exponential decay (dX/dt = (X_0 - X)/tau)");
+        return;
+    }
+    g->desc.kind = RT_GLOBAL_DECAY;
+    g->desc.tau = -1.0 / c;
+    g->desc.baseline = -f[0] / c;
 }
 
 static MirExpr *call1(LCtx *c, MirFn fn, MirExpr *x) { return mir_call(c->L->a, fn, 1, (MirExpr *[]){x}); }
@@ -324,6 +494,7 @@ static MirExpr *lower_expr(LCtx *c, AstNode *e) {
     case AST_COND: r = mir_select(a, lower_expr(c, e->a), lower_expr(c, e->b), lower_expr(c, e->c)); break;
     case AST_CALL: r = lower_call(c, e); break;
     case AST_MEMBER:
+        if ((r = modulator_read(c, e))) break;
         if (c->syn) {
             r = syn_member(c, e);
             break;
@@ -345,7 +516,7 @@ static int syn_target_slot(LCtx *c, Sym *s);
 
 /* The state slot of the voltage of the port receptor instance c->rec is on. */
 static int port_voltage_slot(LCtx *c) {
-    LCtx n = {c->L, c->pl, c->pl->nscope, NULL, NULL};
+    LCtx n = {.L = c->L, .pl = c->pl, .scope = c->pl->nscope, .rec = NULL, .syn = NULL};
     Sym *v = sema_lookup_local(c->pl->nscope, port_voltage(c->pl, c->rec->port));
     return v ? state_slot(&n, v) : -1;
 }
@@ -475,7 +646,9 @@ static void collect_receptors(Lower *L) {
     }
 }
 
-static void state_vars(LCtx *c, Scope *scope, RtVarDesc *out, int *n) {
+static void state_vars(LCtx *c0, Scope *scope, RtVarDesc *out, int *n) {
+    LCtx ic = *c0, *c = &ic;
+    ic.initial = true;   /* a parameter changed during the run starts at its base value */
     for (int i = 0; i < scope->n; i++) {
         Sym *s = scope->v[i];
         if (s->kind != SYM_STATE) continue;
@@ -544,7 +717,7 @@ static int count_odes(AstNode *body) {
 static void lower_population(Lower *L, PopLow *pl) {
     AstNode *neuron = pl->pop->type;
     MirPop *mp = pl->mp;
-    LCtx nc = {L, pl, pl->nscope, NULL, NULL};
+    LCtx nc = {.L = L, .pl = pl, .scope = pl->nscope, .rec = NULL, .syn = NULL};
     int nstates = count_states(pl->nscope), nodes = count_odes(neuron);
     for (int i = 0; i < pl->nrecs; i++) {
         pl->recs[i].state0 = nstates;
@@ -562,14 +735,14 @@ static void lower_population(Lower *L, PopLow *pl) {
     state_vars(&nc, pl->nscope, pl->svars, &pl->nsvars);
     for (int i = 0; i < pl->nrecs; i++) {
         if (!pl->recs[i].receptor) continue;
-        LCtx rc = {L, pl, pl->recs[i].scope, &pl->recs[i], NULL};
+        LCtx rc = {.L = L, .pl = pl, .scope = pl->recs[i].scope, .rec = &pl->recs[i], .syn = NULL};
         state_vars(&rc, rc.scope, pl->svars, &pl->nsvars);
     }
     int k = 0;
     lower_body_dynamics(&nc, neuron, mp, &k);
     for (int i = 0; i < pl->nrecs; i++) {
         if (!pl->recs[i].receptor) continue;
-        LCtx rc = {L, pl, pl->recs[i].scope, &pl->recs[i], NULL};
+        LCtx rc = {.L = L, .pl = pl, .scope = pl->recs[i].scope, .rec = &pl->recs[i], .syn = NULL};
         lower_body_dynamics(&rc, pl->recs[i].receptor, mp, &k);
     }
     mp->nodes = k;
@@ -725,7 +898,7 @@ static MirExpr *syn_member(LCtx *c, AstNode *e) {
                                                 obj->name, e->name));
         return mir_const(c->L->a, 0);
     }
-    LCtx nc = {c->L, pl, pl->nscope, NULL, NULL};
+    LCtx nc = {.L = c->L, .pl = pl, .scope = pl->nscope, .rec = NULL, .syn = NULL};
     int index = state_slot(&nc, s);
     MirSynVarKind kind = is_post ? MSV_POST_STATE : MSV_PRE_STATE;
     for (int i = 0; i < c->syn->ms->nvars; i++)
@@ -930,7 +1103,7 @@ static MirSyn *lower_syn(Lower *L, NetItem *ni, int proj, Population *src, Popul
     const char *wunit = "1";
     for (int k = 0; k < 2; k++) {
         if (!decls[k]) continue;
-        cx[k] = (LCtx){L, sl.post, sema_body_scope(L->p, decls[k]), NULL, &sl};
+        cx[k] = (LCtx){.L = L, .pl = sl.post, .scope = sema_body_scope(L->p, decls[k]), .rec = NULL, .syn = &sl};
         Sym *w = sema_lookup_local(cx[k].scope, "w");
         if (w) wunit = sym_unit(L, w);
         if (decls[k]->flags & AST_F_PER_PRE) ms->per_pre = true;
@@ -1075,32 +1248,293 @@ static void lower_record(Lower *L, NetItem *ni, DescBuild *b, double dt) {
     }
 }
 
-static void lower_at(Lower *L, NetItem *ni, DescBuild *b) {
-    AstNode *it = ni->node, *act = it->c;
-    if (act->op != ACT_SET || !act->a || act->a->kind != AST_MEMBER) {
-        unsupported(L, act->span, "this protocol action");
+/* ---- the protocol: timed events ([S-net-6], [S-net-9]) ----
+ *
+ * Every `at T [for D] ACTION` becomes an action at T and, with a duration,
+ * its undoing at T + D. The actions are replayed in time order (ties in
+ * source order, an undo right after its own item's slot) over a model of
+ * what is in effect: the value set for each changeable parameter, the
+ * contexts entered with their levels, the rate of each input. After each
+ * action every changeable parameter's value (set value times the factors
+ * of the entered contexts that scale it) and every projection's gain (the
+ * product of the factors scaling it) is recomputed at compile time, and an
+ * event is emitted for each that changed. */
+
+typedef struct Action {
+    double t;
+    int order;
+    NetItem *ni;
+    bool undo;
+} Action;
+
+typedef struct Entered {
+    AstNode *ctx;
+    Scope *scope;            /* where the `enter` resolves population names */
+    Binding *levels; int nlevels;
+} Entered;
+
+typedef struct Protocol {
+    Lower *L;
+    DescBuild *b;
+    Entered *in; int nin, cap_in;
+    double **setv;           /* [pop][dyn]: the value `set` last gave (base at start) */
+    double **emitted;        /* [pop][dyn]: the value in the constant block */
+    double *gain;            /* [proj] */
+    double *rate;            /* [input] */
+    double *prev;            /* [action]: what a `set` replaced, for its undo */
+    int key;                 /* silence keys */
+} Protocol;
+
+/* The parameter `name` of `pl`'s neuron type, if it is one. */
+static Sym *neuron_param(PopLow *pl, const char *name) {
+    Sym *s = sema_lookup_local(pl->nscope, name);
+    return s && s->kind == SYM_PARAM ? s : NULL;
+}
+
+static void dyn_add(Lower *L, PopLow *pl, Sym *s) {
+    if (!s || dyn_find(pl, s)) return;
+    GROW(L, pl->dyn, pl->ndyn, pl->cap_dyn);
+    pl->dyn[pl->ndyn++] = (DynParam){s, -1, 0};
+}
+
+static AstNode *context_named(Lower *L, const char *name) {
+    Sym *s = sema_lookup(&L->p->global, name);
+    return s && s->kind == SYM_DECL && s->decl->kind == AST_CONTEXT ? s->decl : NULL;
+}
+
+/* Does the scale target `t` (POP.param or Type.param, resolved in `scope`)
+ * name population `pl`? */
+static bool scales_pop(Lower *L, Scope *scope, AstNode *t, PopLow *pl) {
+    if (t->kind != AST_MEMBER || !t->a || t->a->kind != AST_NAME) return false;
+    Sym *owner = sema_lookup(scope, t->a->name);
+    if (owner && owner->kind == SYM_POPULATION) return owner->data == pl->pop;
+    return owner && owner->kind == SYM_DECL && owner->decl == pl->pop->type && L;
+}
+
+/* Before the populations are lowered: the parameters that `set` events and
+ * entered contexts change become constant-block slots. */
+static void collect_dynamic(Lower *L) {
+    for (int i = 0; i < L->net->nitems; i++) {
+        NetItem *ni = &L->net->items[i];
+        AstNode *act = ni->node->kind == AST_AT ? ni->node->c : NULL;
+        if (!act) continue;
+        if (act->op == ACT_SET && act->a && act->a->kind == AST_MEMBER && act->a->a->kind == AST_NAME) {
+            Sym *owner = sema_lookup(ni->scope, act->a->a->name);
+            PopLow *pl = owner && owner->kind == SYM_POPULATION ? pop_low(L, owner->data) : NULL;
+            if (pl) dyn_add(L, pl, neuron_param(pl, act->a->name));
+        } else if (act->op == ACT_ENTER && act->a) {
+            AstNode *ctx = context_named(L, act->a->name);
+            for (int k = 0; ctx && k < ctx->items.n; k++) {
+                AstNode *sc = ctx->items.v[k];
+                if (sc->kind != AST_SCALE || !sc->a || sc->a->kind != AST_MEMBER) continue;
+                for (int j = 0; j < L->npl; j++)
+                    if (scales_pop(L, ni->scope, sc->a, &L->pl[j])) dyn_add(L, &L->pl[j], neuron_param(&L->pl[j], sc->a->name));
+            }
+        }
+    }
+}
+
+static void emit_event(Protocol *pr, double t, RtEventKind kind, int target, int index, double value) {
+    DescBuild *b = pr->b;
+    GROW(pr->L, b->events, b->nevents, b->cap_events);
+    b->events[b->nevents++] = (RtEventDesc){t, kind, target, index, value};
+}
+
+/* The factor of scale item `sc` of an entered context. */
+static double scale_factor(Lower *L, Entered *en, AstNode *sc) {
+    return global_const(L, en->ctx, sc->b, en->levels, en->nlevels, NULL,
+                        "a context factor that is not constant (it may use levels and constants)");
+}
+
+/* Does `sel` (resolved in `scope`) name population index `pop`? */
+static bool selects(Lower *L, Scope *scope, AstNode *sel, int pop) {
+    Population *p = sel ? selector_pop(scope, sel, L) : NULL;
+    return p && pop_index(L, p) == pop;
+}
+
+/* Recomputes every changeable parameter and gain; emits what changed. */
+static void protocol_apply(Protocol *pr, double t) {
+    Lower *L = pr->L;
+    for (int i = 0; i < L->npl; i++)
+        for (int d = 0; d < L->pl[i].ndyn; d++) {
+            DynParam *dp = &L->pl[i].dyn[d];
+            double v = pr->setv[i][d];
+            for (int e = 0; e < pr->nin; e++)
+                for (int k = 0; k < pr->in[e].ctx->items.n; k++) {
+                    AstNode *sc = pr->in[e].ctx->items.v[k];
+                    if (sc->kind == AST_SCALE && sc->a && sc->a->kind == AST_MEMBER && !strcmp(sc->a->name, dp->sym->name) &&
+                        scales_pop(L, pr->in[e].scope, sc->a, &L->pl[i]))
+                        v *= scale_factor(L, &pr->in[e], sc);
+                }
+            if (dp->slot >= 0 && v != pr->emitted[i][d]) emit_event(pr, t, RT_EV_SET_CONST, L->pl[i].index, dp->slot, v);
+            pr->emitted[i][d] = v;
+        }
+    for (int q = 0; q < pr->b->nprojs; q++) {
+        const RtProjDesc *pd = &pr->b->projs[q];
+        double g = 1;
+        for (int e = 0; e < pr->nin; e++)
+            for (int k = 0; k < pr->in[e].ctx->items.n; k++) {
+                AstNode *sc = pr->in[e].ctx->items.v[k];
+                if (sc->kind == AST_SCALE && sc->a && sc->a->kind == AST_PROJECTION &&
+                    selects(L, pr->in[e].scope, sc->a->a, pd->pre) && selects(L, pr->in[e].scope, sc->a->b, pd->post))
+                    g *= scale_factor(L, &pr->in[e], sc);
+            }
+        if (g != pr->gain[q]) emit_event(pr, t, RT_EV_SET_GAIN, q, 0, g);
+        pr->gain[q] = g;
+    }
+}
+
+/* enter CTX(level = v, ...): the levels are the defaults overridden by the
+ * arguments; entering an entered context replaces its levels. exit: leaves. */
+static void protocol_context(Protocol *pr, NetItem *ni, AstNode *act, bool enter) {
+    Lower *L = pr->L;
+    AstNode *ctx = context_named(L, act->a->name);
+    if (!ctx) return;
+    int at = -1;
+    for (int e = 0; e < pr->nin; e++)
+        if (pr->in[e].ctx == ctx) at = e;
+    if (!enter) {
+        if (at >= 0) pr->in[at] = pr->in[--pr->nin];
         return;
     }
+    if (at < 0) {
+        GROW(L, pr->in, pr->nin, pr->cap_in);
+        at = pr->nin++;
+    }
+    Entered *en = &pr->in[at];
+    *en = (Entered){ctx, ni->scope, ARENA_ARRAY(L->a, Binding, act->items.n + 1), 0};
+    for (int i = 0; i < act->items.n; i++) {
+        AstNode *arg = act->items.v[i];
+        if (arg->kind == AST_ARG) en->levels[en->nlevels++] = (Binding){arg->name, net_value(L, ni->scope, arg->a)};
+    }
+}
+
+/* set INPUT.rate = R or set POP.param = v (undo: the value it replaced). */
+static void protocol_set(Protocol *pr, NetItem *ni, AstNode *act, bool undo, int ai, double t) {
+    Lower *L = pr->L;
     Sym *owner = sema_lookup(ni->scope, act->a->a->name);
-    if (!owner || owner->kind != SYM_INPUT) {
-        unsupported(L, act->span, "setting a parameter during the run");
+    double v = undo ? pr->prev[ai] : net_value(L, ni->scope, act->b);
+    if (owner && owner->kind == SYM_INPUT) {
+        int input = -1;
+        for (int i = 0; i < pr->b->ninputs; i++)
+            if (!strcmp(pr->b->inputs[i].name, owner->name)) input = i;
+        if (input < 0 || pr->b->inputs[input].kind != RT_INPUT_POISSON) {
+            unsupported(L, act->span, "setting this input");
+            return;
+        }
+        if (!undo) pr->prev[ai] = pr->rate[input];
+        pr->rate[input] = v;
+        emit_event(pr, t, RT_EV_SET_INPUT_RATE, input, 0, v);
         return;
     }
-    int input = -1;
-    for (int i = 0; i < b->ninputs; i++)
-        if (!strcmp(b->inputs[i].name, owner->name)) input = i;
-    if (input < 0 || b->inputs[input].kind != RT_INPUT_POISSON) {
-        unsupported(L, act->span, "setting this input");
+    PopLow *pl = owner && owner->kind == SYM_POPULATION ? pop_low(L, owner->data) : NULL;
+    DynParam *dp = pl ? dyn_find(pl, neuron_param(pl, act->a->name)) : NULL;
+    if (!dp) {
+        unsupported(L, act->span, "setting this during the run");
         return;
     }
-    double t = net_value(L, ni->scope, it->a);
-    GROW(L, b->events, b->nevents, b->cap_events);
-    b->events[b->nevents++] = (RtEventDesc){t, RT_EV_SET_INPUT_RATE, input, 0, net_value(L, ni->scope, act->b)};
-    if (it->b) {
-        GROW(L, b->events, b->nevents, b->cap_events);
-        b->events[b->nevents++] =
-            (RtEventDesc){t + net_value(L, ni->scope, it->b), RT_EV_SET_INPUT_RATE, input, 0, b->inputs[input].rate_hz};
+    double *cur = &pr->setv[pl - L->pl][dp - pl->dyn];
+    if (!undo) pr->prev[ai] = *cur;
+    *cur = v;
+}
+
+/* release MOD [AMOUNT]: the modulator's `on release(a)` handler with a =
+ * AMOUNT (default 1); `X += k` / `X -= k` become RT_EV_ADD_GLOBAL, `X = k`
+ * RT_EV_SET_GLOBAL (k constant, computed here). */
+static void protocol_release(Protocol *pr, NetItem *ni, AstNode *act, double t) {
+    Lower *L = pr->L;
+    AstNode *mod = modulator_named(L, act->a->name), *on = NULL;
+    for (int i = 0; mod && i < mod->items.n; i++)
+        if (mod->items.v[i]->kind == AST_ON && mod->items.v[i]->op == EV_RELEASE) on = mod->items.v[i];
+    if (!on) return;
+    Binding amount = {on->items2.n ? on->items2.v[0]->name : "", act->b ? net_value(L, ni->scope, act->b) : 1.0};
+    Scope *sc = sema_body_scope(L->p, mod);
+    for (int i = 0; i < on->items.n; i++) {
+        AstNode *st = on->items.v[i];
+        Sym *x = st->kind == AST_ASSIGN && st->a->kind == AST_NAME ? sema_lookup_local(sc, st->a->name) : NULL;
+        if (!x || x->kind != SYM_STATE || (st->op != ASSIGN_SET && st->op != ASSIGN_ADD && st->op != ASSIGN_SUB)) {
+            unsupported(L, st->span, "this statement in 'on release' (only X = k, X += k, X -= k)");
+            continue;
+        }
+        double k = global_const(L, mod, st->b, &amount, 1, NULL, "a released amount that is not constant");
+        int g = global_index(L, mod, x);
+        emit_event(pr, t, st->op == ASSIGN_SET ? RT_EV_SET_GLOBAL : RT_EV_ADD_GLOBAL, g, 0, st->op == ASSIGN_SUB ? -k : k);
     }
+}
+
+/* silence / lesion POP [fraction F]: the runtime chooses round(F*size)
+ * neurons by a key per `at` item; an undo ends that silence. */
+static void protocol_silence(Protocol *pr, NetItem *ni, AstNode *act, bool undo, int key, double t) {
+    Lower *L = pr->L;
+    if (act->a->kind == AST_RANGE) {
+        unsupported(L, act->a->span, "silencing a neuron range");
+        return;
+    }
+    int pop = pop_index(L, selector_pop(ni->scope, act->a, L));
+    if (pop < 0) return;
+    if (undo) {
+        if (act->op == ACT_LESION) unsupported(L, act->span, "a lesion with a duration (lesions are permanent)");
+        else emit_event(pr, t, RT_EV_UNSILENCE, pop, key, 0);
+        return;
+    }
+    double f = act->b ? net_value(L, ni->scope, act->b) : 1.0;
+    emit_event(pr, t, act->op == ACT_LESION ? RT_EV_LESION : RT_EV_SILENCE, pop, key, f);
+}
+
+static int action_cmp(const void *x, const void *y) {
+    const Action *a = x, *b = y;
+    if (a->t != b->t) return a->t < b->t ? -1 : 1;
+    return a->order - b->order;
+}
+
+static void protocol_run_action(Protocol *pr, Action *ac, int ai) {
+    AstNode *act = ac->ni->node->c;
+    switch (act->op) {
+    case ACT_ENTER: protocol_context(pr, ac->ni, act, !ac->undo); break;
+    case ACT_EXIT:
+        if (ac->undo) unsupported(pr->L, act->span, "'exit' with a duration");
+        else protocol_context(pr, ac->ni, act, false);
+        break;
+    case ACT_SET:
+        if (act->a && act->a->kind == AST_MEMBER && act->a->a->kind == AST_NAME) protocol_set(pr, ac->ni, act, ac->undo, ai, ac->t);
+        else unsupported(pr->L, act->span, "this protocol action");
+        break;
+    case ACT_RELEASE:
+        if (ac->undo) unsupported(pr->L, act->span, "'release' with a duration");
+        else protocol_release(pr, ac->ni, act, ac->t);
+        break;
+    case ACT_SILENCE:
+    case ACT_LESION: protocol_silence(pr, ac->ni, act, ac->undo, ac->order / 2, ac->t); break;
+    }
+    protocol_apply(pr, ac->t);
+}
+
+/* Builds the events of every `at` item of the network. */
+static void lower_protocol(Lower *L, DescBuild *b) {
+    Action *acts = ARENA_ARRAY(L->a, Action, 2 * L->net->nitems + 1);
+    int n = 0;
+    for (int i = 0; i < L->net->nitems; i++) {
+        NetItem *ni = &L->net->items[i];
+        if (ni->node->kind != AST_AT || !ni->node->c) continue;
+        double t = net_value(L, ni->scope, ni->node->a);
+        acts[n++] = (Action){t, 2 * i, ni, false};
+        if (ni->node->b) acts[n++] = (Action){t + net_value(L, ni->scope, ni->node->b), 2 * i + 1, ni, true};
+    }
+    qsort(acts, (size_t)n, sizeof *acts, action_cmp);
+    Protocol pr = {.L = L, .b = b};
+    pr.setv = ARENA_ARRAY(L->a, double *, L->npl + 1);
+    pr.emitted = ARENA_ARRAY(L->a, double *, L->npl + 1);
+    for (int i = 0; i < L->npl; i++) {
+        pr.setv[i] = ARENA_ARRAY(L->a, double, L->pl[i].ndyn + 1);
+        pr.emitted[i] = ARENA_ARRAY(L->a, double, L->pl[i].ndyn + 1);
+        for (int d = 0; d < L->pl[i].ndyn; d++) pr.setv[i][d] = pr.emitted[i][d] = L->pl[i].dyn[d].base;
+    }
+    pr.gain = ARENA_ARRAY(L->a, double, b->nprojs + 1);
+    for (int q = 0; q < b->nprojs; q++) pr.gain[q] = 1;
+    pr.rate = ARENA_ARRAY(L->a, double, b->ninputs + 1);
+    for (int k = 0; k < b->ninputs; k++) pr.rate[k] = b->inputs[k].rate_hz;
+    pr.prev = ARENA_ARRAY(L->a, double, 2 * L->net->nitems + 1);
+    for (int k = 0; k < n; k++) protocol_run_action(&pr, &acts[k], acts[k].order / 2);
 }
 
 /* The runtime's description of plastic projection `ms` (kernels still NULL). */
@@ -1156,8 +1590,8 @@ static void build_desc(Lower *L, Lowered *out, double dt) {
     for (int i = 0; i < L->net->nitems; i++) {
         NetItem *ni = &L->net->items[i];
         if (ni->node->kind == AST_RECORD) lower_record(L, ni, &b, dt);
-        else if (ni->node->kind == AST_AT) lower_at(L, ni, &b);
     }
+    lower_protocol(L, &b);
     RtModelDesc *m = &out->desc;
     m->nprojs = b.nprojs;
     m->projs = b.projs;
@@ -1181,6 +1615,27 @@ static void fill_pop_desc(PopLow *pl, RtPopDesc *pd) {
     pd->params = pl->pvars;
     pd->ninputs = pl->nrecs;
     pd->input_names = pl->mp->input_names;
+}
+
+/* The constant blocks of the populations (start values of the parameters
+ * that change during the run) and the globals (modulator states), whose
+ * counts every kernel's MIR carries. */
+static void fill_ei(Lower *L, Lowered *out) {
+    for (int i = 0; i < L->npl; i++) {
+        PopLow *pl = &L->pl[i];
+        double *consts = ARENA_ARRAY(L->a, double, pl->nconsts + 1);
+        for (int d = 0; d < pl->ndyn; d++)
+            if (pl->dyn[d].slot >= 0) consts[pl->dyn[d].slot] = pl->dyn[d].base;
+        out->pops[pl->index].nconsts = pl->nconsts;
+        out->pops[pl->index].consts = consts;
+        pl->mp->nconsts = pl->nconsts;
+        pl->mp->nglobals = L->nglobals;
+    }
+    for (int k = 0; k < L->nsyns; k++) L->syns[k].shape.nglobals = L->nglobals;
+    RtGlobalDesc *g = ARENA_ARRAY(L->a, RtGlobalDesc, L->nglobals + 1);
+    for (int k = 0; k < L->nglobals; k++) g[k] = L->globals[k].desc;
+    out->desc.nglobals = L->nglobals;
+    out->desc.globals = g;
 }
 
 static AstNode *simulate_clause(Program *p, int k) { return p->simulate ? clause_of(p->simulate, k) : NULL; }
@@ -1209,6 +1664,7 @@ Lowered *lower_program(Program *p) {
     }
     out->mir.npops = L.npl;
     collect_receptors(&L);
+    collect_dynamic(&L);
     for (int i = 0; i < L.npl; i++) lower_population(&L, &L.pl[i]);
     MirMethod hint = MM_AUTO;
     AstNode *mcl = simulate_clause(p, CL_METHOD), *pcl = simulate_clause(p, CL_PRECISION);
@@ -1229,6 +1685,7 @@ Lowered *lower_program(Program *p) {
     m->npops = L.npl;
     m->pops = out->pops;
     build_desc(&L, out, p->sim_dt);
+    fill_ei(&L, out);
     diag_flush(p->d);
     return L.failed ? NULL : out;
 }

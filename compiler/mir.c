@@ -20,7 +20,7 @@ MirExpr *mir_const(Arena *a, double v) {
  * no operand at all (MX_TIME, MX_DT). */
 MirExpr *mir_leaf(Arena *a, MirOp op, int slot) {
     assert(op == MX_STATE || op == MX_PARAM || op == MX_INPUT || op == MX_TEMP ||
-           op == MX_TIME || op == MX_DT);
+           op == MX_TIME || op == MX_DT || op == MX_PCONST || op == MX_GLOBAL);
     MirExpr *e = ARENA_NEW(a, MirExpr);
     e->op = op;
     e->slot = slot;
@@ -166,6 +166,8 @@ static void dump_leaf(FILE *f, const MirPop *p, const MirExpr *e) {
     case MX_TEMP: fprintf(f, "%%%d", e->slot); break;
     case MX_TIME: fputs("t", f); break;
     case MX_DT: fputs("dt", f); break;
+    case MX_PCONST: fprintf(f, "const[%d]", e->slot); break;
+    case MX_GLOBAL: fprintf(f, "global[%d]", e->slot); break;
     default: assert(0 && "not a leaf");
     }
 }

@@ -43,6 +43,10 @@ typedef enum MirOp {
     MX_LT, MX_LE, MX_GT, MX_GE, MX_EQ, MX_NE, /* comparisons: 1.0 / 0.0 */
     MX_AND, MX_OR, MX_NOT,
     MX_SELECT,  /* a[0] ? a[1] : a[2] */
+    MX_PCONST,  /* slot `slot` of the population's constant block (RtPopArgs.consts): a
+                   parameter that protocol events or contexts change during the run */
+    MX_GLOBAL,  /* network-wide value `slot` (RtPopArgs/RtSynArgs.globals): a modulator
+                   state, at t = step*dt */
 } MirOp;
 
 typedef enum MirFn {
@@ -118,6 +122,8 @@ typedef struct MirPop {
     double refractory_s;            /* 0: none */
     int *clamped;    int nclamped;  /* state slots held during refractoriness */
     bool use_float;                 /* precision float */
+    int nconsts;                    /* MX_PCONST slots (RtPopDesc.nconsts) */
+    int nglobals;                   /* MX_GLOBAL slots (RtModelDesc.nglobals) */
 } MirPop;
 
 typedef struct MirModel {

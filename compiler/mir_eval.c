@@ -47,6 +47,8 @@ static double eval_leaf(const MirExpr *e, const MirEnv *env) {
     case MX_TEMP: return env->temps[e->slot];
     case MX_TIME: return env->t;
     case MX_DT: return env->dt;
+    case MX_PCONST: return env->consts[e->slot];
+    case MX_GLOBAL: return env->globals[e->slot];
     default: assert(0 && "not a leaf"); return NAN;
     }
 }
@@ -101,7 +103,8 @@ bool mir_is_constant(const MirExpr *e, bool dt_known) {
     switch (e->op) {
     case MX_CONST: return true;
     case MX_DT: return dt_known;
-    case MX_STATE: case MX_PARAM: case MX_INPUT: case MX_TEMP: case MX_TIME: return false;
+    case MX_STATE: case MX_PARAM: case MX_INPUT: case MX_TEMP: case MX_TIME: case MX_PCONST: case MX_GLOBAL:
+        return false;
     default: break;
     }
     for (int i = 0; i < e->nargs; i++)

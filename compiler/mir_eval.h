@@ -18,6 +18,8 @@ typedef struct MirEnv {
     double *temps;    /* written by MIR_LET, read by MX_TEMP */
     double t;         /* time at the start of the step, seconds */
     double dt;        /* step, seconds */
+    const double *consts;   /* MX_PCONST: the population's constant block */
+    const double *globals;  /* MX_GLOBAL: network-wide values */
 } MirEnv;
 
 /* Value of `e` in `env`. Comparisons and logic give 1.0 or 0.0; any nonzero

@@ -273,8 +273,8 @@ static void deps_of(Plan *p, const MirExpr *e, Dep *out) {
     switch (e->op) {
     case MX_CONST: case MX_DT: return;
     case MX_TIME: out->flags |= DF_TIME; return;
-    case MX_PARAM: out->flags |= DF_PARAM; return;
-    case MX_INPUT: out->flags |= DF_STEP; return;
+    case MX_PARAM: case MX_PCONST: out->flags |= DF_PARAM; return;
+    case MX_INPUT: case MX_GLOBAL: out->flags |= DF_STEP; return;
     case MX_STATE: {
         int i = (e->slot >= 0 && e->slot < p->pop->nstates) ? p->ode_of[e->slot] : -1;
         if (i < 0) out->flags |= DF_STEP;

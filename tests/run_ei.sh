@@ -4,6 +4,13 @@
 # EIC_BINARY SOURCE_DIR), each against a closed form:
 #   - delta synapses: V jumps by w in the arrival step and decays exactly;
 #     jumps during refractoriness are dropped
+#   - `set POP.param` for D and a context scaling POP.param: the firing steps
+#     of a perfect integrator change exactly at the event step and back; the
+#     context run is bit-identical to the `set` run; a context's projection
+#     gain scales delta jumps exactly in its interval
+#   - modulators: a release of A gives A*exp(-k dt/tau) k steps later, read by
+#     a neuron kernel
+#   - JIT and AOT give bit-identical recordings
 set -u
 eic=$(readlink -f "${1:?usage: run_ei.sh EIC_BINARY SOURCE_DIR}")
 src=$(readlink -f "${2:?}")
@@ -47,6 +54,44 @@ R = np.load(d + "/R_V.npy")[:, 0]
 for s in r:                                  # clamped at V_reset = 0 while refractory
     assert (R[s + 1:min(s + 301, len(R))] == 0.0).all()
 PY
+
+# --- parameter events, contexts, gains, modulators -----------------------------
+"$eic" run tests/run/ei_protocol.ei -o "$work/proto" --quiet || fail "protocol: run"
+check "protocol: set/context change the firing steps exactly in [200, 500); context == set bit for bit; gain x2; DA decay" \
+    "$py" - "$work/proto" <<'PY'
+import sys
+import numpy as np
+d, dt = sys.argv[1], 1e-4
+steps = lambda n: list(np.rint(np.load(d + "/%s_spikes.npy" % n)["t"] / dt).astype(int))
+def integer_model(inc):          # V in units of 0.1 mV; spike when V > 10.5
+    V, out = 0, []
+    for s in range(800):
+        V += inc(s)
+        if V > 10.5:
+            out.append(s)
+            V = 0
+    return out
+stepped = integer_model(lambda s: 2 if 200 <= s < 500 else 1)
+assert steps("Sset") == stepped, (steps("Sset"), stepped)
+assert steps("Sctx") == stepped
+assert steps("Sfix") == integer_model(lambda s: 2)
+assert (np.load(d + "/Sset_V.npy") == np.load(d + "/Sctx_V.npy")).all()
+arrive = np.array(steps("D")) + 10
+G = np.load(d + "/G_V.npy")[:, 0]
+ref = np.zeros(len(G))
+for a in arrive[arrive < len(G) - 1]:
+    ref[a + 1:] += 0.5e-3 * (2.0 if 200 <= a < 500 else 1.0)
+assert np.allclose(G, ref, rtol=1e-12, atol=1e-18), np.abs(G - ref).max()
+M = np.load(d + "/M_V.npy")[:, 0]     # dV/dt = DA * 1 V/s; release 2 at step 100
+DA = np.array([2 * np.exp(-(s - 100) * dt / 0.2) if s >= 100 else 0.0 for s in range(len(M) - 1)])
+ref = np.concatenate([[0.0], np.cumsum(dt * DA)])
+assert np.allclose(M, ref, rtol=1e-12, atol=1e-18), np.abs(M - ref).max()
+PY
+"$eic" build tests/run/ei_protocol.ei -o "$work/proto_exe" || fail "aot: build"
+"$work/proto_exe" -o "$work/proto_aot" --quiet || fail "aot: run"
+for f in Sset_spikes Sctx_V G_V M_V; do
+    check "aot: $f.npy bit-identical to eic run" cmp -s "$work/proto/$f.npy" "$work/proto_aot/$f.npy"
+done
 
 echo "run_ei.sh: $fails failure(s)"
 [ $fails -eq 0 ]

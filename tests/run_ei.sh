@@ -10,6 +10,8 @@
 #     gain scales delta jumps exactly in its interval
 #   - modulators: a release of A gives A*exp(-k dt/tau) k steps later, read by
 #     a neuron kernel
+#   - silence F for D and lesion: round(F*N) neurons emit nothing, exactly
+#     in the interval; their membranes keep the same phase
 #   - JIT and AOT give bit-identical recordings
 set -u
 eic=$(readlink -f "${1:?usage: run_ei.sh EIC_BINARY SOURCE_DIR}")
@@ -86,10 +88,18 @@ M = np.load(d + "/M_V.npy")[:, 0]     # dV/dt = DA * 1 V/s; release 2 at step 10
 DA = np.array([2 * np.exp(-(s - 100) * dt / 0.2) if s >= 100 else 0.0 for s in range(len(M) - 1)])
 ref = np.concatenate([[0.0], np.cumsum(dt * DA)])
 assert np.allclose(M, ref, rtol=1e-12, atol=1e-18), np.abs(M - ref).max()
+# Q: 10 integrators firing together every 11 steps; 5 silent in [200, 400),
+# 3 lesioned from step 600 (their membranes keep evolving: same phase after)
+q = np.load(d + "/Q_spikes.npy")
+qs = np.rint(q["t"] / dt).astype(int)
+for s in integer_model(lambda s: 1):
+    want = 5 if 200 <= s < 400 else 7 if s >= 600 else 10
+    assert (qs == s).sum() == want, (s, (qs == s).sum(), want)
+assert len(set(q["i"][qs >= 600])) == 7
 PY
 "$eic" build tests/run/ei_protocol.ei -o "$work/proto_exe" || fail "aot: build"
 "$work/proto_exe" -o "$work/proto_aot" --quiet || fail "aot: run"
-for f in Sset_spikes Sctx_V G_V M_V; do
+for f in Sset_spikes Sctx_V G_V M_V Q_spikes; do
     check "aot: $f.npy bit-identical to eic run" cmp -s "$work/proto/$f.npy" "$work/proto_aot/$f.npy"
 done
 

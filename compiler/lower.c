@@ -65,7 +65,8 @@ typedef struct PopLow {
     int depth;
     DynParam *dyn;  int ndyn, cap_dyn;         /* parameters changed during the run */
     int nconsts;                               /* constant block slots */
-    int bal_ie;                                /* state slot of balance.I_E, or -1 */
+    bool balance;                              /* recorded by a balance monitor */
+    int bal_ie;                                /* then: state slot of balance.I_E (I_I follows) */
 } PopLow;
 
 /* A network-wide value: one state of a modulator (RtGlobalDesc). */
@@ -714,6 +715,42 @@ static int count_odes(AstNode *body) {
     return n;
 }
 
+/* ---- the balance monitor's inputs ([S-net-4]) ----
+ * A population recorded by `record balance` gets two more states,
+ * balance.I_E and balance.I_I (after the receptors' states). At the end of
+ * on_input, i.e. with the values the step's integration starts from (after
+ * the step's arrivals), I_E = the sum of the receptor currents that are
+ * positive (depolarizing) this step and I_I = the sum of the negative ones,
+ * over every receptor instance on every port; injected currents count in
+ * neither. */
+
+static void add_balance_states(Lower *L, PopLow *pl, int slot) {
+    Sym *isyn = sema_lookup_local(pl->nscope, "I_syn");
+    const char *unit = isyn ? sym_unit(L, isyn) : "A";
+    pl->bal_ie = slot;
+    pl->svars[slot] = (RtVarDesc){"balance.I_E", unit, {RT_DIST_CONST, 0, 0}};
+    pl->svars[slot + 1] = (RtVarDesc){"balance.I_I", unit, {RT_DIST_CONST, 0, 0}};
+    pl->nsvars = slot + 2;
+}
+
+static void add_balance_updates(Lower *L, PopLow *pl) {
+    Arena *a = L->a;
+    MirExpr *pos = mir_const(a, 0), *neg = mir_const(a, 0), *zero = mir_const(a, 0);
+    for (int i = 0; i < pl->nrecs; i++) {
+        RecInst *r = &pl->recs[i];
+        AstNode *current = NULL;
+        for (int j = 0; r->receptor && j < r->receptor->items.n; j++)
+            if (r->receptor->items.v[j]->kind == AST_CURRENT) current = r->receptor->items.v[j];
+        if (!current) continue;
+        LCtx in = {.L = L, .pl = pl, .scope = r->scope, .rec = r};
+        MirExpr *cur = lower_expr(&in, current->a);
+        pos = mir_binary(a, MX_ADD, pos, mir_call(a, MF_MAX, 2, (MirExpr *[]){cur, zero}));
+        neg = mir_binary(a, MX_ADD, neg, mir_call(a, MF_MIN, 2, (MirExpr *[]){cur, zero}));
+    }
+    mir_push(a, &pl->mp->on_input, mir_set(a, pl->bal_ie, fold(&(LCtx){.L = L}, pos)));
+    mir_push(a, &pl->mp->on_input, mir_set(a, pl->bal_ie + 1, fold(&(LCtx){.L = L}, neg)));
+}
+
 static void lower_population(Lower *L, PopLow *pl) {
     AstNode *neuron = pl->pop->type;
     MirPop *mp = pl->mp;
@@ -728,16 +765,18 @@ static void lower_population(Lower *L, PopLow *pl) {
     }
     mp->name = pl->pop->name;
     mp->size = pl->pop->size;
-    mp->nstates = nstates;
-    mp->states = ARENA_ARRAY(L->a, MirVar, nstates + 1);
+    int nbal = pl->balance ? 2 : 0;
+    mp->nstates = nstates + nbal;
+    mp->states = ARENA_ARRAY(L->a, MirVar, nstates + nbal + 1);
     mp->odes = ARENA_ARRAY(L->a, MirOde, nodes + 1);
-    pl->svars = ARENA_ARRAY(L->a, RtVarDesc, nstates + 1);
+    pl->svars = ARENA_ARRAY(L->a, RtVarDesc, nstates + nbal + 1);
     state_vars(&nc, pl->nscope, pl->svars, &pl->nsvars);
     for (int i = 0; i < pl->nrecs; i++) {
         if (!pl->recs[i].receptor) continue;
         LCtx rc = {.L = L, .pl = pl, .scope = pl->recs[i].scope, .rec = &pl->recs[i], .syn = NULL};
         state_vars(&rc, rc.scope, pl->svars, &pl->nsvars);
     }
+    if (pl->balance) add_balance_states(L, pl, nstates);
     int k = 0;
     lower_body_dynamics(&nc, neuron, mp, &k);
     for (int i = 0; i < pl->nrecs; i++) {
@@ -760,7 +799,8 @@ static void lower_population(Lower *L, PopLow *pl) {
             unsupported(L, it->span, "'every' in a neuron");
         }
     }
-    for (int i = 0; i < nstates; i++) {
+    if (pl->balance) add_balance_updates(L, pl);
+    for (int i = 0; i < mp->nstates; i++) {
         mp->states[i].name = pl->svars[i].name;
         mp->states[i].unit = pl->svars[i].unit;
         mp->states[i].init_const = pl->svars[i].init.a;
@@ -1229,8 +1269,13 @@ static void lower_record(Lower *L, NetItem *ni, DescBuild *b, double dt) {
                 r.kind = RT_REC_RATE;
                 r.every = steps_of(L, ni->scope, clause_of(it, CL_EVERY), dt, (int64_t)llround(1e-3 / dt));
             } else if (!strcmp(what, "balance")) {
-                unsupported(L, it->items2.v[j]->span, "the balance monitor");
-                continue;
+                AstNode *win = clause_of(it, CL_WINDOW), *ev = clause_of(it, CL_EVERY);
+                r.kind = RT_REC_BALANCE;
+                r.every = steps_of(L, ni->scope, win, dt, (int64_t)llround(50e-3 / dt));
+                r.var = pl->bal_ie;
+                r.var2 = pl->bal_ie + 1;
+                if (ev && steps_of(L, ni->scope, ev, dt, 1) != r.every)
+                    unsupported(L, ev->span, "a balance monitor whose 'every' differs from its window (windows are consecutive)");
             } else {
                 r.kind = RT_REC_STATE;
                 r.var = -1;
@@ -1311,11 +1356,23 @@ static bool scales_pop(Lower *L, Scope *scope, AstNode *t, PopLow *pl) {
     return owner && owner->kind == SYM_DECL && owner->decl == pl->pop->type && L;
 }
 
+/* The populations a `record balance of ...` names get the balance states. */
+static void mark_balance(Lower *L, NetItem *ni) {
+    bool any = false;
+    for (int j = 0; j < ni->node->items2.n; j++) any |= !strcmp(ni->node->items2.v[j]->name, "balance");
+    for (int i = 0; any && i < ni->node->items.n; i++) {
+        AstNode *of = ni->node->items.v[i];
+        PopLow *pl = of->kind == AST_CLAUSE && of->op == CL_OF ? pop_low(L, selector_pop(ni->scope, of->a, L)) : NULL;
+        if (pl) pl->balance = true;
+    }
+}
+
 /* Before the populations are lowered: the parameters that `set` events and
  * entered contexts change become constant-block slots. */
 static void collect_dynamic(Lower *L) {
     for (int i = 0; i < L->net->nitems; i++) {
         NetItem *ni = &L->net->items[i];
+        if (ni->node->kind == AST_RECORD) mark_balance(L, ni);
         AstNode *act = ni->node->kind == AST_AT ? ni->node->c : NULL;
         if (!act) continue;
         if (act->op == ACT_SET && act->a && act->a->kind == AST_MEMBER && act->a->a->kind == AST_NAME) {

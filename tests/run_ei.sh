@@ -12,6 +12,8 @@
 #     a neuron kernel
 #   - silence F for D and lesion: round(F*N) neurons emit nothing, exactly
 #     in the interval; their membranes keep the same phase
+#   - balance monitor: window means of the positive and negative receptor
+#     currents of constant conductances
 #   - JIT and AOT give bit-identical recordings
 set -u
 eic=$(readlink -f "${1:?usage: run_ei.sh EIC_BINARY SOURCE_DIR}")
@@ -102,6 +104,20 @@ PY
 for f in Sset_spikes Sctx_V G_V M_V Q_spikes; do
     check "aot: $f.npy bit-identical to eic run" cmp -s "$work/proto/$f.npy" "$work/proto_aot/$f.npy"
 done
+
+# --- balance monitor -------------------------------------------------------------
+"$eic" run tests/run/ei_balance.ei -o "$work/bal" --quiet || fail "balance: run"
+check "balance: window means of I_E = g_E (0 - V), I_I = g_I (-80 mV - V), ratio 1/6, corr -1" \
+    "$py" - "$work/bal" <<'PY'
+import sys
+import numpy as np
+b = np.load(sys.argv[1] + "/N_balance.npy")
+assert b.shape == (4, 2), b.shape            # 20 ms in 5 ms windows, neurons 0 and 1
+assert np.allclose(b["I_E"], 2e-9 * 60e-3, rtol=1e-9)
+assert np.allclose(b["I_I"], -1e-9 * 20e-3, rtol=1e-9)
+assert np.allclose(b["ratio"], 1 / 6, rtol=1e-9)
+assert np.allclose(b["corr"], -1, atol=1e-3)   # V creeps up: I_E falls, -I_I falls
+PY
 
 echo "run_ei.sh: $fails failure(s)"
 [ $fails -eq 0 ]

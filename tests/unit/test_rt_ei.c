@@ -633,6 +633,89 @@ START_TEST(test_weight_recording) {
 }
 END_TEST
 
+/* ---- everything together, any thread count ---- */
+
+/* x += input * (1 + globals[0]); fires at x >= 1 (reset 0); writes the
+ * step's input as I_E and -0.3*x as I_I. */
+static void mod_integrator(const RtPopArgs *a, int64_t begin, int64_t end) {
+    double *x = a->state[0], *ie = a->state[1], *ii = a->state[2], *in = a->input[0];
+    double gain = 1 + a->globals[0];
+    for (int64_t i = begin; i < end; i++) {
+        x[i] += in[i] * gain;
+        ie[i] = in[i];
+        ii[i] = -0.3 * x[i];
+        in[i] = 0;
+        int f = x[i] >= 1;
+        if (f)
+            x[i] = 0;
+        a->spiked[i] = (uint8_t)f;
+    }
+}
+
+static const RtVarDesc mod_vars[] = {{"x", "1", {RT_DIST_UNIFORM, 0, 0.9}},
+                                     {"balance.I_E", "1", {RT_DIST_CONST, 0, 0}},
+                                     {"balance.I_I", "1", {RT_DIST_CONST, 0, 0}}};
+
+/* A Poisson-driven recurrent network with a modulator on the gain, a ring
+ * projection, silencing, a lesion of the drive, a gain event and a balance
+ * monitor: states, spike counts and the balance file are bit-identical for
+ * 1, 2 and 3 threads. */
+START_TEST(test_threads_bit_identical) {
+    make_dir();
+    double x[3][40];
+    int64_t spikes[3];
+    unsigned char *bal[3];
+    for (int t = 0; t < 3; t++) {
+        RtPopDesc pops[2] = {{.name = "D", .size = 50, .kind = RT_POP_POISSON, .rate_hz = 300},
+                             tiny_pop("E", 40, mod_integrator)};
+        pops[1].nstates = 3;
+        pops[1].states = mod_vars;
+        RtProjDesc projs[2] = {
+            {.name = "D->E", .pre = 0, .post = 1, .rule = RT_CONN_PROBABILITY, .p = 0.2,
+             .weight = {RT_DIST_UNIFORM, 0.05, 0.2}, .delay = {RT_DIST_CONST, DT, 0}},
+            {.name = "E->E", .pre = 1, .post = 1, .rule = RT_CONN_PROBABILITY, .p = 0.1,
+             .weight = {RT_DIST_CONST, 0.1, 0}, .delay = {RT_DIST_UNIFORM, DT, 4 * DT}}};
+        RtGlobalDesc g = {"DA", "1", RT_GLOBAL_DECAY, 0, 10e-3, 0};
+        RtEventDesc ev[] = {{30 * DT, RT_EV_SILENCE, 1, 1, 0.3}, {50 * DT, RT_EV_ADD_GLOBAL, 0, 0, 1.0},
+                            {60 * DT, RT_EV_SET_GAIN, 0, 0, 1.7}, {80 * DT, RT_EV_UNSILENCE, 1, 1, 0},
+                            {90 * DT, RT_EV_LESION, 0, 2, 0.25}};
+        RtRecDesc rec = {.kind = RT_REC_BALANCE, .pop = 1, .var = 1, .var2 = 2, .end = -1,
+                         .every = 20, .file = "bal.npy"};
+        RtModelDesc m = tiny_model(pops, 2, projs, 2);
+        m.nglobals = 1;
+        m.globals = &g;
+        m.nevents = 5;
+        m.events = ev;
+        m.nrecs = 1;
+        m.recs = &rec;
+        m.duration_s = 150 * DT;
+        RtRunOptions o = options(t + 1, dir);
+        RtError err;
+        RtSim *s = rt_sim_create(&m, &o, &err);
+        ck_assert_msg(s != NULL, "%s", err.msg);
+        ck_assert_int_eq(rt_sim_threads(s), t + 1);
+        ck_assert_int_eq(rt_sim_run(s, -1, &err), RT_OK);
+        ck_assert_int_eq(rt_sim_finish(s, NULL, &err), RT_OK);
+        memcpy(x[t], rt_sim_state(s, 1, 0), sizeof x[t]);
+        spikes[t] = rt_sim_spike_count(s, 1);
+        rt_sim_free(s);
+        char descr[64];
+        int64_t rows, cols;
+        bal[t] = read_npy("bal.npy", descr, &rows, &cols, 40 * 32);
+        ck_assert_int_eq(rows, 7);
+    }
+    ck_assert_int_gt(spikes[0], 100);
+    for (int t = 1; t < 3; t++) {
+        ck_assert_mem_eq(x[t], x[0], sizeof x[0]);
+        ck_assert_int_eq(spikes[t], spikes[0]);
+        ck_assert_mem_eq(bal[t], bal[0], 7 * 40 * 32);
+    }
+    for (int t = 0; t < 3; t++)
+        free(bal[t]);
+    remove_dir();
+}
+END_TEST
+
 /* ---- descriptors ---- */
 
 static RtErrorCode create_code(RtModelDesc *m) {
@@ -755,6 +838,7 @@ Suite *rt_ei_suite(void) {
     tcase_add_test(tc, test_modulator_decay);
     tcase_add_test(tc, test_balance_monitor);
     tcase_add_test(tc, test_weight_recording);
+    tcase_add_test(tc, test_threads_bit_identical);
     tcase_add_test(tc, test_invalid_v3);
     tcase_add_test(tc, test_alloc_failure);
     suite_add_tcase(s, tc);

@@ -307,7 +307,7 @@ static void check_kernel(Jit *j, const MirSyn *s, int index, CgSynKernel kind) {
     const double *post_st[NSTATE] = {a.post_st[0], a.post_st[1]};
     RtSynArgs args = {.w = a.w, .syn = syn, .post = a.post, .row = a.row, .pre_trace = pre_tr, .post_trace = post_tr,
                       .post_state = post_st, .input = a.input, .syn_last = s->syn_clock ? a.last : NULL,
-                      .step = 100, .t = 0.01, .dt = 1e-4, .nsyn = NSYN};
+                      .step = 100, .t = 0.01, .dt = 1e-4, .nsyn = NSYN, .gain = 1 /* v3: on_pre adds gain*efficacy */};
     uint32_t list[NPRE], pres[NPRE];
     for (int i = 0; i < NPRE; i++) list[i] = (uint32_t)(i * NPOST + 1), pres[i] = (uint32_t)i;
     RtSynEvent ev = {.neuron = 1, .elapsed = 0.0123};

@@ -13,11 +13,14 @@ and reports
   - simulation time: eic's manifest `simulate_s` against Brian2's
     Network::_last_run_time (its run loop alone; compilation excluded);
   - whole process wall time, both cold;
+With --repeat R each is measured R times (eic: R cold runs; Brian2: its
+binary run R times after one build) and the minimum is reported: on a shared
+machine the minimum is the figure least disturbed by other processes.
   - mean rates of E and I (each simulator draws its own network).
 
     bench/brian_compare.py [--models coba,cuba] [--sizes 4000,16000,64000]
                            [--durations 1,10] [--seed 1] [--eic build/eic]
-                           [--threads N] [--json FILE]
+                           [--threads N] [--repeat R] [--json FILE]
 
 Needs Brian2 (bench/install-peers.sh) and /usr/bin/python3 with numpy.
 """
@@ -66,16 +69,18 @@ def run_eic(eic, model_file, seed, threads, work):
     return wall, man
 
 
-def run_brian(model, n, duration, seed, work):
-    """Brian2 cpp_standalone in a fresh directory: (wall seconds, result)."""
+def run_brian(model, n, duration, seed, work, repeat):
+    """Brian2 cpp_standalone in a fresh directory: (wall seconds, result).
+    The wall time is the first (cold) process's; repeats only rerun the binary."""
     d = tempfile.mkdtemp(prefix='brian', dir=work)
     t0 = time.perf_counter()
     p = subprocess.run(['/usr/bin/python3', os.path.join(HERE, 'brian2_bench.py'), model,
-                        str(n), str(duration), str(seed), d],
+                        str(n), str(duration), str(seed), d, str(repeat)],
                        check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     wall = time.perf_counter() - t0
     shutil.rmtree(d)
-    return wall, json.loads(p.stdout.strip().splitlines()[-1])
+    res = json.loads(p.stdout.strip().splitlines()[-1])
+    return wall - res['repeat_s'], res   # the cold process, without the repeats
 
 
 def main():
@@ -86,6 +91,7 @@ def main():
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--eic', default=os.path.join(ROOT, 'build', 'eic'))
     ap.add_argument('--threads', type=int, default=0, help='eic --threads (0: its default)')
+    ap.add_argument('--repeat', type=int, default=1, help='measure R times, report minima')
     ap.add_argument('--json', help='also write all rows to this file')
     a = ap.parse_args()
     eic = os.path.abspath(a.eic)
@@ -101,8 +107,10 @@ def main():
                 for dur in (float(x) for x in a.durations.split(',')):
                     mf = os.path.join(work, '%s_%d.ei' % (model, n))
                     scaled_model(model, n, dur, mf)
-                    ew, man = run_eic(eic, mf, a.seed, a.threads, work)
-                    bw, br = run_brian(model, n, dur, a.seed, work)
+                    eic_runs = [run_eic(eic, mf, a.seed, a.threads, work) for _ in range(a.repeat)]
+                    ew = min(r[0] for r in eic_runs)
+                    man = min(eic_runs, key=lambda r: r[1]['timings']['simulate_s'])[1]
+                    bw, br = run_brian(model, n, dur, a.seed, work, a.repeat)
                     es = man['timings']['simulate_s']
                     row = dict(model=model, n=n, duration_s=dur, eic_simulate_s=es,
                                brian_sim_s=br['sim_s'], sim_ratio=es / br['sim_s'],

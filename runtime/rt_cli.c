@@ -11,7 +11,7 @@
 const char rt_cli_options_help[] =
     "  -o DIR            output directory (default: out/<model name>)\n"
     "  --seed N          random seed (default: the model's)\n"
-    "  --threads N       worker threads (default: all cores); results do not depend on it\n"
+    "  --threads N       worker threads (default: by network size and idle cores); results do not depend on it\n"
     "  --duration T      simulated time with a unit: 500ms, 2s (default: the model's)\n"
     "  --quiet           print nothing but errors\n"
     "  --progress        show progress even when stderr is not a terminal\n";

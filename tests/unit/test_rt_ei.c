@@ -10,6 +10,7 @@
  * descriptor checks and allocation failures. */
 #include <check.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,12 @@
 #include "rt_util.h"
 
 #define DT 1e-4
+
+/* The documented x86-64 offsets of the v3 fields (generated code uses them). */
+_Static_assert(offsetof(RtPopArgs, globals) == 96, "RtPopArgs.globals");
+_Static_assert(offsetof(RtSynArgs, globals) == 136 && offsetof(RtSynArgs, gain) == 144, "RtSynArgs");
+_Static_assert(offsetof(RtGlobalsArgs, step) == 8 && offsetof(RtGlobalsArgs, nglobals) == 40,
+               "RtGlobalsArgs");
 
 static char dir[64];
 

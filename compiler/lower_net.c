@@ -1,0 +1,159 @@
+/* lower_net.c - projections, inputs and recordings of the runtime's model
+ * descriptor (lower_int.h): every connect, input and record item of the
+ * flattened network becomes RtProjDesc / RtInputDesc / RtRecDesc entries;
+ * lower_build_desc() then replays the protocol (lower_protocol.c) and
+ * attaches the plastic projections (lower_syn.c). */
+#include "lower_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void lower_connect(Lower *L, NetItem *ni, RtProjDesc *pd, int proj) {
+    AstNode *it = ni->node;
+    if (it->a->kind == AST_RANGE || it->b->kind == AST_RANGE)
+        lower_unsupported(L, it->span, "a connection from or to a neuron range");
+    Population *src = lower_selector_pop(ni->scope, it->a, L), *dst = lower_selector_pop(ni->scope, it->b, L);
+    PopLow *pl = lower_pop_low(L, dst);
+    AstNode *via = lower_clause(it, CL_VIA), *onto = lower_clause(it, CL_ONTO), *c;
+    AstNode *receptor = lower_decl_named(L, via->a);
+    pd->name = arena_printf(L->a, "%s->%s", src->name, dst->name);
+    pd->pre = lower_pop_index(L, src);
+    pd->post = pl->index;
+    pd->receptor = lower_rec_instance(L, pl, receptor, lower_target_port(pl, onto, receptor), NULL);
+    pd->autapses = !(lower_clause(it, CL_AUTAPSES) && (lower_clause(it, CL_AUTAPSES)->flags & AST_F_NO));
+    if ((c = lower_clause(it, CL_ALL_TO_ALL))) pd->rule = RT_CONN_ALL_TO_ALL;
+    else if ((c = lower_clause(it, CL_ONE_TO_ONE))) pd->rule = RT_CONN_ONE_TO_ONE;
+    else if ((c = lower_clause(it, CL_PROBABILITY))) pd->rule = RT_CONN_PROBABILITY, pd->p = lower_net_value(L, ni->scope, c->a);
+    else if ((c = lower_clause(it, CL_INDEGREE)))
+        pd->rule = RT_CONN_FIXED_INDEGREE, pd->degree = (int64_t)lower_net_value(L, ni->scope, c->a);
+    else if ((c = lower_clause(it, CL_OUTDEGREE)))
+        pd->rule = RT_CONN_FIXED_OUTDEGREE, pd->degree = (int64_t)lower_net_value(L, ni->scope, c->a);
+    else if ((c = lower_clause(it, CL_FILE))) pd->rule = RT_CONN_FILE, pd->file = c->a->name;
+    AstNode *w = lower_clause(it, CL_WEIGHT), *d = lower_clause(it, CL_DELAY);
+    pd->weight = w ? lower_net_dist(L, ni->scope, w->a) : (RtDist){RT_DIST_CONST, 0, 0};
+    pd->delay = d ? lower_net_dist(L, ni->scope, d->a) : (RtDist){RT_DIST_CONST, 0, 0};
+    if (lower_syn(L, ni, proj, src, dst) && pd->delay.kind != RT_DIST_CONST)
+        lower_unsupported(L, d->span, "a delay drawn per synapse in a plastic projection");
+}
+
+static void lower_input(Lower *L, NetItem *ni, RtInputDesc *in) {
+    AstNode *it = ni->node;
+    Population *dst = lower_selector_pop(ni->scope, it->b, L);
+    PopLow *pl = lower_pop_low(L, dst);
+    AstNode *via = lower_clause(it, CL_VIA), *onto = lower_clause(it, CL_ONTO);
+    in->name = it->name;
+    in->post = pl->index;
+    lower_range_of(L, ni->scope, it->b, &in->begin, &in->end);
+    in->start_s = 0;
+    in->stop_s = -1;
+    if (it->op == INPUT_CURRENT) {
+        in->kind = RT_INPUT_CURRENT;
+        in->receptor = lower_rec_instance(L, pl, NULL, lower_target_port(pl, onto, NULL), arena_printf(L->a, "current:%s", it->name));
+        in->weight = lower_net_value(L, ni->scope, it->a);
+        return;
+    }
+    if (it->op == INPUT_SPIKES) {
+        lower_unsupported(L, it->span, "an input of spike times from a file");
+        return;
+    }
+    AstNode *receptor = lower_decl_named(L, via->a), *w = lower_clause(it, CL_WEIGHT);
+    in->kind = RT_INPUT_POISSON;
+    in->receptor = lower_rec_instance(L, pl, receptor, lower_target_port(pl, onto, receptor), NULL);
+    in->n_sources = it->a ? (int64_t)lower_net_value(L, ni->scope, it->a) : 1;
+    in->rate_hz = lower_net_value(L, ni->scope, lower_clause(it, CL_RATE)->a);
+    if (lower_is_dist_call(w->a)) lower_unsupported(L, w->span, "a random weight of an input");
+    in->weight = lower_net_value(L, ni->scope, w->a);
+}
+
+static int64_t steps_of(Lower *L, Scope *scope, AstNode *cl, double dt, int64_t dflt) {
+    if (!cl) return dflt;
+    int64_t n = (int64_t)llround(lower_net_value(L, scope, cl->a) / dt);
+    return n < 1 ? 1 : n;
+}
+
+static const char *rec_file(Lower *L, DescBuild *b, const char *pop, const char *what) {
+    const char *base = arena_printf(L->a, "%s_%s", pop, what);
+    const char *name = arena_printf(L->a, "%s.npy", base);
+    for (int k = 2;; k++) {
+        bool taken = false;
+        for (int i = 0; i < b->nrecs; i++) taken |= !strcmp(b->recs[i].file, name);
+        if (!taken) return name;
+        name = arena_printf(L->a, "%s_%d.npy", base, k);
+    }
+}
+
+static void lower_record(Lower *L, NetItem *ni, DescBuild *b, double dt) {
+    AstNode *it = ni->node;
+    int64_t every = steps_of(L, ni->scope, lower_clause(it, CL_EVERY), dt, 1);
+    for (int i = 0; i < it->items.n; i++) {
+        AstNode *of = it->items.v[i];
+        if (of->kind != AST_CLAUSE || of->op != CL_OF) continue;
+        Population *pop = lower_selector_pop(ni->scope, of->a, L);
+        PopLow *pl = lower_pop_low(L, pop);
+        for (int j = 0; j < it->items2.n; j++) {
+            const char *what = it->items2.v[j]->name;
+            RtRecDesc r = {.pop = pl->index, .every = every};
+            lower_range_of(L, ni->scope, of->a, &r.begin, &r.end);
+            if (!strcmp(what, "spikes")) {
+                r.kind = RT_REC_SPIKES;
+            } else if (!strcmp(what, "rate")) {
+                r.kind = RT_REC_RATE;
+                r.every = steps_of(L, ni->scope, lower_clause(it, CL_EVERY), dt, (int64_t)llround(1e-3 / dt));
+            } else if (!strcmp(what, "balance")) {
+                AstNode *win = lower_clause(it, CL_WINDOW), *ev = lower_clause(it, CL_EVERY);
+                r.kind = RT_REC_BALANCE;
+                r.every = steps_of(L, ni->scope, win, dt, (int64_t)llround(50e-3 / dt));
+                r.var = pl->bal_ie;
+                r.var2 = pl->bal_ie + 1;
+                if (ev && steps_of(L, ni->scope, ev, dt, 1) != r.every)
+                    lower_unsupported(L, ev->span, "a balance monitor whose 'every' differs from its window (windows are consecutive)");
+            } else {
+                r.kind = RT_REC_STATE;
+                r.var = -1;
+                for (int v = 0; v < pl->nsvars; v++)
+                    if (!strcmp(pl->svars[v].name, what)) r.var = v;
+                if (r.var < 0) {
+                    lower_unsupported(L, it->items2.v[j]->span, "recording a definition or a port current");
+                    continue;
+                }
+            }
+            r.file = rec_file(L, b, pop->name, what);
+            GROW(L, b->recs, b->nrecs, b->cap_recs);
+            b->recs[b->nrecs++] = r;
+        }
+    }
+}
+
+
+void lower_build_desc(Lower *L, Lowered *out, double dt) {
+    DescBuild b = {0};
+    for (int i = 0; i < L->net->nitems; i++) {
+        NetItem *ni = &L->net->items[i];
+        if (ni->node->kind == AST_CONNECT) {
+            GROW(L, b.projs, b.nprojs, b.cap_projs);
+            memset(&b.projs[b.nprojs], 0, sizeof b.projs[0]);
+            lower_connect(L, ni, &b.projs[b.nprojs], b.nprojs);
+            b.nprojs++;
+        } else if (ni->node->kind == AST_INPUT) {
+            GROW(L, b.inputs, b.ninputs, b.cap_inputs);
+            memset(&b.inputs[b.ninputs], 0, sizeof b.inputs[0]);
+            lower_input(L, ni, &b.inputs[b.ninputs++]);
+        }
+    }
+    for (int i = 0; i < L->net->nitems; i++) {
+        NetItem *ni = &L->net->items[i];
+        if (ni->node->kind == AST_RECORD) lower_record(L, ni, &b, dt);
+    }
+    lower_protocol(L, &b);
+    RtModelDesc *m = &out->desc;
+    m->nprojs = b.nprojs;
+    m->projs = b.projs;
+    m->ninputs = b.ninputs;
+    m->inputs = b.inputs;
+    m->nrecs = b.nrecs;
+    m->recs = b.recs;
+    m->nevents = b.nevents;
+    m->events = b.events;
+    lower_fill_plastic(L, out, b.projs);
+}

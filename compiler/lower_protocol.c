@@ -1,0 +1,417 @@
+/* lower_protocol.c - modulators, contexts and the timed protocol
+ * (lower_int.h): modulator states become network-wide globals
+ * (RtGlobalDesc) with exact decay; the `at T [for D] ACTION` items are
+ * replayed at compile time into RtEventDesc entries (constant-block values,
+ * projection gains, input rates, global changes, silence and lesions). */
+#include "lower_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mir_eval.h"
+
+/* ---- network-wide values: modulator states (RtModelDesc.globals) ---- */
+
+static void global_dynamics(Lower *L, GlobalLow *g, Scope *scope);
+
+/* The global index of state `state` of modulator `mod`, registering all the
+ * modulator's states (in declaration order) on first use. */
+int lower_global_index(Lower *L, AstNode *mod, Sym *state) {
+    for (int i = 0; i < L->nglobals; i++)
+        if (L->globals[i].mod == mod && L->globals[i].state == state) return i;
+    Scope *sc = sema_body_scope(L->p, mod);
+    int found = -1;
+    for (int i = 0; i < sc->n; i++) {
+        if (sc->v[i]->kind != SYM_STATE) continue;
+        GROW(L, L->globals, L->nglobals, L->cap_globals);
+        GlobalLow *g = &L->globals[L->nglobals];
+        memset(g, 0, sizeof *g);
+        g->mod = mod;
+        g->state = sc->v[i];
+        g->desc.name = arena_printf(L->a, "%s.%s", mod->name, sc->v[i]->name);
+        g->desc.unit = lower_sym_unit(L, sc->v[i]);
+        if (sc->v[i] == state) found = L->nglobals;
+        L->nglobals++;
+    }
+    for (int i = found < 0 ? L->nglobals : 0; i < L->nglobals; i++)
+        if (L->globals[i].mod == mod) global_dynamics(L, &L->globals[i], sc);
+    return found;
+}
+
+AstNode *lower_modulator_named(Lower *L, const char *name) {
+    Sym *s = sema_lookup(&L->p->global, name);
+    return s && s->kind == SYM_DECL && s->decl->kind == AST_MODULATOR ? s->decl : NULL;
+}
+
+/* `Mod.state` in any body: the modulator's state at the start of the step
+ * (MX_GLOBAL); NULL when `e` is not such a read. */
+MirExpr *lower_modulator_read(LCtx *c, AstNode *e) {
+    if (!e->a || e->a->kind != AST_NAME || sema_lookup(c->scope, e->a->name) != sema_lookup(&c->L->p->global, e->a->name))
+        return NULL;
+    AstNode *mod = lower_modulator_named(c->L, e->a->name);
+    Sym *st = mod ? sema_lookup_local(sema_body_scope(c->L->p, mod), e->name) : NULL;
+    if (!st || st->kind != SYM_STATE) return NULL;
+    return mir_leaf(c->L->a, MX_GLOBAL, lower_global_index(c->L, mod, st));
+}
+
+/* Evaluates `e` of a modulator or context body to a constant, with
+ * `binds` (levels, the release amount); NAN and [unsupported] (`what`) if it
+ * is not one. `states` non-NULL: the modulator's states read as those values. */
+static double global_const(Lower *L, AstNode *body, AstNode *e, const Binding *binds, int nbinds, const double *states,
+                           const char *what) {
+    LCtx c = {.L = L, .scope = sema_body_scope(L->p, body), .global = body, .binds = binds, .nbinds = nbinds};
+    MirExpr *x = mir_fold(L->a, lower_expr(&c, e), L->p->sim_dt);
+    if (x->op == MX_CONST) return x->value;
+    if (states) {
+        MirEnv env = {.states = (double *)states, .dt = L->p->sim_dt};
+        return mir_eval(x, &env);
+    }
+    lower_unsupported(L, e->span, what);
+    return NAN;
+}
+
+/* The dynamics of a modulator state: without an ODE a level that only
+ * events change (RT_GLOBAL_LEVEL); `dX/dt = c X + r` with constant c < 0 and
+ * r (checked at X = 0, 1, 2 with the other states at 0 and 1) decays exactly
+ * toward -r/c with tau = -1/c (RT_GLOBAL_DECAY). */
+static void global_dynamics(Lower *L, GlobalLow *g, Scope *scope) {
+    AstNode *ode = NULL;
+    for (int i = 0; i < g->mod->items.n; i++)
+        if (g->mod->items.v[i]->kind == AST_ODE && !strcmp(g->mod->items.v[i]->name, g->state->name)) ode = g->mod->items.v[i];
+    int k = 0;   /* the state's slot among the modulator's states */
+    for (int n = 0; n < scope->n && scope->v[n] != g->state; n++) k += scope->v[n]->kind == SYM_STATE;
+    double x[64] = {0}, f[3];
+    g->desc.init = global_const(L, g->mod, g->state->decl->a, NULL, 0, NULL, "a modulator's initial value that is not constant");
+    if (!ode) {
+        g->desc.kind = RT_GLOBAL_LEVEL;
+        return;
+    }
+    if (k >= 64) {
+        lower_unsupported(L, ode->span, "a modulator with this many states");
+        return;
+    }
+    for (int other = 0; other < 2; other++)
+        for (int v = 0; v < 3; v++) {
+            for (int j = 0; j < 64; j++) x[j] = other;
+            x[k] = v;
+            double y = global_const(L, g->mod, ode->a, NULL, 0, x, "modulator dynamics");
+            if (other && y != f[v]) {
+                lower_unsupported(L, ode->span, "modulator dynamics that read other states");
+                return;
+            }
+            f[v] = y;
+        }
+    double c = f[1] - f[0];
+    if (!(c < 0) || fabs(f[2] - 2 * f[1] + f[0]) > 1e-12 * (fabs(f[1]) + fabs(f[0]) + 1e-300)) {
+        lower_unsupported(L, ode->span, "modulator dynamics other than an exponential decay (dX/dt = (X_0 - X)/tau)");
+        return;
+    }
+    g->desc.kind = RT_GLOBAL_DECAY;
+    g->desc.tau = -1.0 / c;
+    g->desc.baseline = -f[0] / c;
+}
+
+
+/* ---- the protocol: timed events ([S-net-6], [S-net-9]) ----
+ *
+ * Every `at T [for D] ACTION` becomes an action at T and, with a duration,
+ * its undoing at T + D. The actions are replayed in time order (ties in
+ * source order, an undo right after its own item's slot) over a model of
+ * what is in effect: the value set for each changeable parameter, the
+ * contexts entered with their levels, the rate of each input. After each
+ * action every changeable parameter's value (set value times the factors
+ * of the entered contexts that scale it) and every projection's gain (the
+ * product of the factors scaling it) is recomputed at compile time, and an
+ * event is emitted for each that changed. */
+
+typedef struct Action {
+    double t;
+    int order;
+    NetItem *ni;
+    bool undo;
+} Action;
+
+typedef struct Entered {
+    AstNode *ctx;
+    Scope *scope;            /* where the `enter` resolves population names */
+    Binding *levels; int nlevels;
+} Entered;
+
+typedef struct Protocol {
+    Lower *L;
+    DescBuild *b;
+    Entered *in; int nin, cap_in;
+    double **setv;           /* [pop][dyn]: the value `set` last gave (base at start) */
+    double **emitted;        /* [pop][dyn]: the value in the constant block */
+    double *gain;            /* [proj] */
+    double *rate;            /* [input] */
+    double *prev;            /* [action]: what a `set` replaced, for its undo */
+    int key;                 /* silence keys */
+} Protocol;
+
+/* The parameter `name` of `pl`'s neuron type, if it is one. */
+static Sym *neuron_param(PopLow *pl, const char *name) {
+    Sym *s = sema_lookup_local(pl->nscope, name);
+    return s && s->kind == SYM_PARAM ? s : NULL;
+}
+
+static void dyn_add(Lower *L, PopLow *pl, Sym *s) {
+    if (!s || lower_dyn_find(pl, s)) return;
+    GROW(L, pl->dyn, pl->ndyn, pl->cap_dyn);
+    pl->dyn[pl->ndyn++] = (DynParam){s, -1, 0};
+}
+
+static AstNode *context_named(Lower *L, const char *name) {
+    Sym *s = sema_lookup(&L->p->global, name);
+    return s && s->kind == SYM_DECL && s->decl->kind == AST_CONTEXT ? s->decl : NULL;
+}
+
+/* Does the scale target `t` (POP.param or Type.param, resolved in `scope`)
+ * name population `pl`? */
+static bool scales_pop(Lower *L, Scope *scope, AstNode *t, PopLow *pl) {
+    if (t->kind != AST_MEMBER || !t->a || t->a->kind != AST_NAME) return false;
+    Sym *owner = sema_lookup(scope, t->a->name);
+    if (owner && owner->kind == SYM_POPULATION) return owner->data == pl->pop;
+    return owner && owner->kind == SYM_DECL && owner->decl == pl->pop->type && L;
+}
+
+/* The populations a `record balance of ...` names get the balance states. */
+static void mark_balance(Lower *L, NetItem *ni) {
+    bool any = false;
+    for (int j = 0; j < ni->node->items2.n; j++) any |= !strcmp(ni->node->items2.v[j]->name, "balance");
+    for (int i = 0; any && i < ni->node->items.n; i++) {
+        AstNode *of = ni->node->items.v[i];
+        PopLow *pl = of->kind == AST_CLAUSE && of->op == CL_OF ? lower_pop_low(L, lower_selector_pop(ni->scope, of->a, L)) : NULL;
+        if (pl) pl->balance = true;
+    }
+}
+
+/* Before the populations are lowered: the parameters that `set` events and
+ * entered contexts change become constant-block slots. */
+void lower_collect_dynamic(Lower *L) {
+    for (int i = 0; i < L->net->nitems; i++) {
+        NetItem *ni = &L->net->items[i];
+        if (ni->node->kind == AST_RECORD) mark_balance(L, ni);
+        AstNode *act = ni->node->kind == AST_AT ? ni->node->c : NULL;
+        if (!act) continue;
+        if (act->op == ACT_SET && act->a && act->a->kind == AST_MEMBER && act->a->a->kind == AST_NAME) {
+            Sym *owner = sema_lookup(ni->scope, act->a->a->name);
+            PopLow *pl = owner && owner->kind == SYM_POPULATION ? lower_pop_low(L, owner->data) : NULL;
+            if (pl) dyn_add(L, pl, neuron_param(pl, act->a->name));
+        } else if (act->op == ACT_ENTER && act->a) {
+            AstNode *ctx = context_named(L, act->a->name);
+            for (int k = 0; ctx && k < ctx->items.n; k++) {
+                AstNode *sc = ctx->items.v[k];
+                if (sc->kind != AST_SCALE || !sc->a || sc->a->kind != AST_MEMBER) continue;
+                for (int j = 0; j < L->npl; j++)
+                    if (scales_pop(L, ni->scope, sc->a, &L->pl[j])) dyn_add(L, &L->pl[j], neuron_param(&L->pl[j], sc->a->name));
+            }
+        }
+    }
+}
+
+static void emit_event(Protocol *pr, double t, RtEventKind kind, int target, int index, double value) {
+    DescBuild *b = pr->b;
+    GROW(pr->L, b->events, b->nevents, b->cap_events);
+    b->events[b->nevents++] = (RtEventDesc){t, kind, target, index, value};
+}
+
+/* The factor of scale item `sc` of an entered context. */
+static double scale_factor(Lower *L, Entered *en, AstNode *sc) {
+    return global_const(L, en->ctx, sc->b, en->levels, en->nlevels, NULL,
+                        "a context factor that is not constant (it may use levels and constants)");
+}
+
+/* Does `sel` (resolved in `scope`) name population index `pop`? */
+static bool selects(Lower *L, Scope *scope, AstNode *sel, int pop) {
+    Population *p = sel ? lower_selector_pop(scope, sel, L) : NULL;
+    return p && lower_pop_index(L, p) == pop;
+}
+
+/* Recomputes every changeable parameter and gain; emits what changed. */
+static void protocol_apply(Protocol *pr, double t) {
+    Lower *L = pr->L;
+    for (int i = 0; i < L->npl; i++)
+        for (int d = 0; d < L->pl[i].ndyn; d++) {
+            DynParam *dp = &L->pl[i].dyn[d];
+            double v = pr->setv[i][d];
+            for (int e = 0; e < pr->nin; e++)
+                for (int k = 0; k < pr->in[e].ctx->items.n; k++) {
+                    AstNode *sc = pr->in[e].ctx->items.v[k];
+                    if (sc->kind == AST_SCALE && sc->a && sc->a->kind == AST_MEMBER && !strcmp(sc->a->name, dp->sym->name) &&
+                        scales_pop(L, pr->in[e].scope, sc->a, &L->pl[i]))
+                        v *= scale_factor(L, &pr->in[e], sc);
+                }
+            if (dp->slot >= 0 && v != pr->emitted[i][d]) emit_event(pr, t, RT_EV_SET_CONST, L->pl[i].index, dp->slot, v);
+            pr->emitted[i][d] = v;
+        }
+    for (int q = 0; q < pr->b->nprojs; q++) {
+        const RtProjDesc *pd = &pr->b->projs[q];
+        double g = 1;
+        for (int e = 0; e < pr->nin; e++)
+            for (int k = 0; k < pr->in[e].ctx->items.n; k++) {
+                AstNode *sc = pr->in[e].ctx->items.v[k];
+                if (sc->kind == AST_SCALE && sc->a && sc->a->kind == AST_PROJECTION &&
+                    selects(L, pr->in[e].scope, sc->a->a, pd->pre) && selects(L, pr->in[e].scope, sc->a->b, pd->post))
+                    g *= scale_factor(L, &pr->in[e], sc);
+            }
+        if (g != pr->gain[q]) emit_event(pr, t, RT_EV_SET_GAIN, q, 0, g);
+        pr->gain[q] = g;
+    }
+}
+
+/* enter CTX(level = v, ...): the levels are the defaults overridden by the
+ * arguments; entering an entered context replaces its levels. exit: leaves. */
+static void protocol_context(Protocol *pr, NetItem *ni, AstNode *act, bool enter) {
+    Lower *L = pr->L;
+    AstNode *ctx = context_named(L, act->a->name);
+    if (!ctx) return;
+    int at = -1;
+    for (int e = 0; e < pr->nin; e++)
+        if (pr->in[e].ctx == ctx) at = e;
+    if (!enter) {
+        if (at >= 0) pr->in[at] = pr->in[--pr->nin];
+        return;
+    }
+    if (at < 0) {
+        GROW(L, pr->in, pr->nin, pr->cap_in);
+        at = pr->nin++;
+    }
+    Entered *en = &pr->in[at];
+    *en = (Entered){ctx, ni->scope, ARENA_ARRAY(L->a, Binding, act->items.n + 1), 0};
+    for (int i = 0; i < act->items.n; i++) {
+        AstNode *arg = act->items.v[i];
+        if (arg->kind == AST_ARG) en->levels[en->nlevels++] = (Binding){arg->name, lower_net_value(L, ni->scope, arg->a)};
+    }
+}
+
+/* set INPUT.rate = R or set POP.param = v (undo: the value it replaced). */
+static void protocol_set(Protocol *pr, NetItem *ni, AstNode *act, bool undo, int ai, double t) {
+    Lower *L = pr->L;
+    Sym *owner = sema_lookup(ni->scope, act->a->a->name);
+    double v = undo ? pr->prev[ai] : lower_net_value(L, ni->scope, act->b);
+    if (owner && owner->kind == SYM_INPUT) {
+        int input = -1;
+        for (int i = 0; i < pr->b->ninputs; i++)
+            if (!strcmp(pr->b->inputs[i].name, owner->name)) input = i;
+        if (input < 0 || pr->b->inputs[input].kind != RT_INPUT_POISSON) {
+            lower_unsupported(L, act->span, "setting this input");
+            return;
+        }
+        if (!undo) pr->prev[ai] = pr->rate[input];
+        pr->rate[input] = v;
+        emit_event(pr, t, RT_EV_SET_INPUT_RATE, input, 0, v);
+        return;
+    }
+    PopLow *pl = owner && owner->kind == SYM_POPULATION ? lower_pop_low(L, owner->data) : NULL;
+    DynParam *dp = pl ? lower_dyn_find(pl, neuron_param(pl, act->a->name)) : NULL;
+    if (!dp) {
+        lower_unsupported(L, act->span, "setting this during the run");
+        return;
+    }
+    double *cur = &pr->setv[pl - L->pl][dp - pl->dyn];
+    if (!undo) pr->prev[ai] = *cur;
+    *cur = v;
+}
+
+/* release MOD [AMOUNT]: the modulator's `on release(a)` handler with a =
+ * AMOUNT (default 1); `X += k` / `X -= k` become RT_EV_ADD_GLOBAL, `X = k`
+ * RT_EV_SET_GLOBAL (k constant, computed here). */
+static void protocol_release(Protocol *pr, NetItem *ni, AstNode *act, double t) {
+    Lower *L = pr->L;
+    AstNode *mod = lower_modulator_named(L, act->a->name), *on = NULL;
+    for (int i = 0; mod && i < mod->items.n; i++)
+        if (mod->items.v[i]->kind == AST_ON && mod->items.v[i]->op == EV_RELEASE) on = mod->items.v[i];
+    if (!on) return;
+    Binding amount = {on->items2.n ? on->items2.v[0]->name : "", act->b ? lower_net_value(L, ni->scope, act->b) : 1.0};
+    Scope *sc = sema_body_scope(L->p, mod);
+    for (int i = 0; i < on->items.n; i++) {
+        AstNode *st = on->items.v[i];
+        Sym *x = st->kind == AST_ASSIGN && st->a->kind == AST_NAME ? sema_lookup_local(sc, st->a->name) : NULL;
+        if (!x || x->kind != SYM_STATE || (st->op != ASSIGN_SET && st->op != ASSIGN_ADD && st->op != ASSIGN_SUB)) {
+            lower_unsupported(L, st->span, "this statement in 'on release' (only X = k, X += k, X -= k)");
+            continue;
+        }
+        double k = global_const(L, mod, st->b, &amount, 1, NULL, "a released amount that is not constant");
+        int g = lower_global_index(L, mod, x);
+        emit_event(pr, t, st->op == ASSIGN_SET ? RT_EV_SET_GLOBAL : RT_EV_ADD_GLOBAL, g, 0, st->op == ASSIGN_SUB ? -k : k);
+    }
+}
+
+/* silence / lesion POP [fraction F]: the runtime chooses round(F*size)
+ * neurons by a key per `at` item; an undo ends that silence. */
+static void protocol_silence(Protocol *pr, NetItem *ni, AstNode *act, bool undo, int key, double t) {
+    Lower *L = pr->L;
+    if (act->a->kind == AST_RANGE) {
+        lower_unsupported(L, act->a->span, "silencing a neuron range");
+        return;
+    }
+    int pop = lower_pop_index(L, lower_selector_pop(ni->scope, act->a, L));
+    if (pop < 0) return;
+    if (undo) {
+        if (act->op == ACT_LESION) lower_unsupported(L, act->span, "a lesion with a duration (lesions are permanent)");
+        else emit_event(pr, t, RT_EV_UNSILENCE, pop, key, 0);
+        return;
+    }
+    double f = act->b ? lower_net_value(L, ni->scope, act->b) : 1.0;
+    emit_event(pr, t, act->op == ACT_LESION ? RT_EV_LESION : RT_EV_SILENCE, pop, key, f);
+}
+
+static int action_cmp(const void *x, const void *y) {
+    const Action *a = x, *b = y;
+    if (a->t != b->t) return a->t < b->t ? -1 : 1;
+    return a->order - b->order;
+}
+
+static void protocol_run_action(Protocol *pr, Action *ac, int ai) {
+    AstNode *act = ac->ni->node->c;
+    switch (act->op) {
+    case ACT_ENTER: protocol_context(pr, ac->ni, act, !ac->undo); break;
+    case ACT_EXIT:
+        if (ac->undo) lower_unsupported(pr->L, act->span, "'exit' with a duration");
+        else protocol_context(pr, ac->ni, act, false);
+        break;
+    case ACT_SET:
+        if (act->a && act->a->kind == AST_MEMBER && act->a->a->kind == AST_NAME) protocol_set(pr, ac->ni, act, ac->undo, ai, ac->t);
+        else lower_unsupported(pr->L, act->span, "this protocol action");
+        break;
+    case ACT_RELEASE:
+        if (ac->undo) lower_unsupported(pr->L, act->span, "'release' with a duration");
+        else protocol_release(pr, ac->ni, act, ac->t);
+        break;
+    case ACT_SILENCE:
+    case ACT_LESION: protocol_silence(pr, ac->ni, act, ac->undo, ac->order / 2, ac->t); break;
+    }
+    protocol_apply(pr, ac->t);
+}
+
+/* Builds the events of every `at` item of the network. */
+void lower_protocol(Lower *L, DescBuild *b) {
+    Action *acts = ARENA_ARRAY(L->a, Action, 2 * L->net->nitems + 1);
+    int n = 0;
+    for (int i = 0; i < L->net->nitems; i++) {
+        NetItem *ni = &L->net->items[i];
+        if (ni->node->kind != AST_AT || !ni->node->c) continue;
+        double t = lower_net_value(L, ni->scope, ni->node->a);
+        acts[n++] = (Action){t, 2 * i, ni, false};
+        if (ni->node->b) acts[n++] = (Action){t + lower_net_value(L, ni->scope, ni->node->b), 2 * i + 1, ni, true};
+    }
+    qsort(acts, (size_t)n, sizeof *acts, action_cmp);
+    Protocol pr = {.L = L, .b = b};
+    pr.setv = ARENA_ARRAY(L->a, double *, L->npl + 1);
+    pr.emitted = ARENA_ARRAY(L->a, double *, L->npl + 1);
+    for (int i = 0; i < L->npl; i++) {
+        pr.setv[i] = ARENA_ARRAY(L->a, double, L->pl[i].ndyn + 1);
+        pr.emitted[i] = ARENA_ARRAY(L->a, double, L->pl[i].ndyn + 1);
+        for (int d = 0; d < L->pl[i].ndyn; d++) pr.setv[i][d] = pr.emitted[i][d] = L->pl[i].dyn[d].base;
+    }
+    pr.gain = ARENA_ARRAY(L->a, double, b->nprojs + 1);
+    for (int q = 0; q < b->nprojs; q++) pr.gain[q] = 1;
+    pr.rate = ARENA_ARRAY(L->a, double, b->ninputs + 1);
+    for (int k = 0; k < b->ninputs; k++) pr.rate[k] = b->inputs[k].rate_hz;
+    pr.prev = ARENA_ARRAY(L->a, double, 2 * L->net->nitems + 1);
+    for (int k = 0; k < n; k++) protocol_run_action(&pr, &acts[k], acts[k].order / 2);
+}
+
+/* The runtime's description of plastic projection `ms` (kernels still NULL). */

@@ -312,36 +312,12 @@ static void backoff(RtWait *w) {
     nanosleep(&ts, NULL);
 }
 
-/* Publishes that thread t finished step `step`, then waits until all threads
- * did (acquire: their writes are visible afterwards). Returns 0 on quit. */
-static int step_barrier(RtSim *s, int t, RtStep step) {
-    atomic_store_explicit(&s->done[t].steps, step + 1, memory_order_release);
-    for (int u = 0; u < s->nthreads; u++) {
-        RtWait w = {0, 0, 0};
-        while (atomic_load_explicit(&s->done[u].steps, memory_order_acquire) < step + 1) {
-            if (atomic_load_explicit(&s->sync.quit, memory_order_relaxed))
-                return 0;
-            backoff(&w);
-        }
-    }
-    return 1;
-}
-
-/* 1 if a thread found a non-finite state in `step` (read after its barrier). */
-static int step_failed(const RtSim *s, RtStep step) {
-    for (int u = 0; u < s->nthreads; u++)
-        if (s->bad[2 * u + (step & 1)].pop >= 0)
-            return 1;
-    return 0;
-}
-
-/* A worker waits until it may run `step`: authorized, and if the previous
- * step holds (or failed) until its serial part is released. 0 on quit. */
-static int wait_start(RtSim *s, RtStep step) {
-    int hold = step > 0 && (atomic_load(&s->sync.hold[(step - 1) & 1]) || step_failed(s, step - 1));
+/* Waits until every part of `step` is done (acquire: the parts' writes are
+ * visible afterwards). Returns 0 on quit. */
+static int wait_step_done(RtSim *s, RtStep step) {
+    long long target = (long long)(step + 1) * s->nthreads;
     RtWait w = {0, 0, 0};
-    while (atomic_load_explicit(&s->sync.authorized, memory_order_acquire) <= step
-           || (hold && atomic_load_explicit(&s->sync.released, memory_order_acquire) < step)) {
+    while (atomic_load_explicit(&s->sync.parts_done, memory_order_acquire) < target) {
         if (atomic_load_explicit(&s->sync.quit, memory_order_relaxed))
             return 0;
         backoff(&w);
@@ -349,10 +325,58 @@ static int wait_start(RtSim *s, RtStep step) {
     return 1;
 }
 
+/* Claims and runs parts of `step` until none is left. A part is claimed by
+ * advancing sync.claim from step*P + part, and only within this step, so a
+ * thread never holds work it cannot start. */
+static void run_parts(RtSim *s, RtStep step) {
+    long long first = (long long)step * s->nthreads, end = first + s->nthreads;
+    long long k = atomic_load(&s->sync.claim);
+    while (k < end) {
+        if (!atomic_compare_exchange_weak(&s->sync.claim, &k, k + 1))
+            continue;   /* k now holds the current value */
+        thread_step(s, (int)(k - first), step);
+        atomic_fetch_add_explicit(&s->sync.parts_done, 1, memory_order_release);
+        k = atomic_load(&s->sync.claim);
+    }
+}
+
+/* 1 if a part found a non-finite state in `step` (read after its barrier). */
+static int step_failed(const RtSim *s, RtStep step) {
+    for (int u = 0; u < s->nthreads; u++)
+        if (s->bad[2 * u + (step & 1)].pop >= 0)
+            return 1;
+    return 0;
+}
+
+/* A worker waits until `step` may start: authorized, every part of step-1
+ * done, the serial part of step-2 done (so the workers are at most one step
+ * ahead and hold[(step-1)&1] is published), and if step-1 holds (or failed)
+ * its serial part done too. If other threads did all of `step` meanwhile,
+ * the flags read here may already belong to a later step; that is harmless
+ * because run_parts then finds no part of `step` left to claim. 0 on quit. */
+static int wait_start(RtSim *s, RtStep step) {
+    long long ready = (long long)step * s->nthreads;
+    RtWait w = {0, 0, 0};
+    for (;;) {
+        if (atomic_load_explicit(&s->sync.quit, memory_order_relaxed))
+            return 0;
+        if (atomic_load_explicit(&s->sync.authorized, memory_order_acquire) > step
+            && atomic_load_explicit(&s->sync.parts_done, memory_order_acquire) >= ready) {
+            if (step == 0)
+                return 1;
+            long long rel = atomic_load_explicit(&s->sync.released, memory_order_acquire);
+            if (rel >= step)
+                return 1;
+            if (rel >= step - 1 && !atomic_load(&s->sync.hold[(step - 1) & 1])
+                && !step_failed(s, step - 1))
+                return 1;
+        }
+        backoff(&w);
+    }
+}
+
 static void *worker_main(void *arg) {
-    RtSim *s = ((void **)arg)[0];
-    int t = (int)(intptr_t)((void **)arg)[1];
-    rt_free(arg);
+    RtSim *s = arg;
     /* wait until every worker exists */
     pthread_mutex_lock(&s->gate_mu);
     while (!s->gate_open)
@@ -364,9 +388,11 @@ static void *worker_main(void *arg) {
     for (RtStep step = 0;; step++) {
         if (!wait_start(s, step))
             return NULL;
-        thread_step(s, t, step);
-        if (!step_barrier(s, t, step))
-            return NULL;
+        run_parts(s, step);
+        /* catch up if the other threads did whole steps without us */
+        long long k = atomic_load(&s->sync.claim) / s->nthreads;
+        if (k - 1 > step)
+            step = k - 1;
     }
 }
 
@@ -430,13 +456,23 @@ static RtErrorCode report_nonfinite(RtSim *s, RtStep step, RtError *err) {
  * step+1: it reads states (a sample is due), applies events, runs plastic
  * serial work, or the run is being interrupted. Decided before the barrier. */
 static int decide_hold(RtSim *s, RtStep step) {
-    int hold = s->always_hold || rt_rec_reads_state(s, step) || rt_ei_holds(s, step)
-               || (s->ev_pos < s->nevents && s->events[s->ev_pos].step <= step + 1);
-    if (s->opt.interrupt && *s->opt.interrupt) {
+    return s->always_hold || rt_rec_reads_state(s, step) || rt_ei_holds(s, step)
+           || (s->ev_pos < s->nevents && s->events[s->ev_pos].step <= step + 1);
+}
+
+/* With workers: publishes whether the serial part of `step` holds step+1,
+ * then lets the workers start step+1 once `step`'s parts are done (they may
+ * already be running `step`). On an interrupt, step+1 may still start (it
+ * may have started: the workers are one step ahead) but nothing after it. */
+static void release_next(RtSim *s, RtStep step) {
+    atomic_store(&s->sync.hold[(step + 1) & 1], decide_hold(s, step + 1));
+    if (s->opt.interrupt && *s->opt.interrupt && !s->intr_latched) {
         s->intr_latched = 1;
-        hold = 1;
+        s->intr_stop = step + 2;
+        if (atomic_load(&s->sync.authorized) > step + 2)
+            atomic_store(&s->sync.authorized, step + 2);
     }
-    return hold;
+    atomic_store_explicit(&s->sync.released, step + 1, memory_order_release);
 }
 
 RtErrorCode rt_sim_step(RtSim *s, RtError *err) {
@@ -450,16 +486,14 @@ RtErrorCode rt_sim_step(RtSim *s, RtError *err) {
         s->pops[p].args.t = (double)step * s->dt;
     }
     int threads = s->nthreads > 1;
-    if (threads) {
+    if (threads) {   /* the parts go to whichever thread claims them first */
         if (atomic_load(&s->sync.authorized) < step + 1)
             atomic_store(&s->sync.authorized, step + 1);
-        atomic_store(&s->sync.hold[step & 1], decide_hold(s, step));
-    } else if (s->opt.interrupt && *s->opt.interrupt)
-        s->intr_latched = 1;
-    thread_step(s, 0, step);
-    if (threads)
-        step_barrier(s, 0, step);
-    /* serial part: the workers may already run step+1 unless it holds */
+        run_parts(s, step);
+        wait_step_done(s, step);
+    } else
+        thread_step(s, 0, step);
+    /* serial part: the workers may already run step+1 unless step holds */
     RtErrorCode rc = report_nonfinite(s, step, &s->fail);
     merge_spikes(s, step);
     rt_plastic_serial(s, step);   /* per-pre state, pre traces (ABI v2) */
@@ -472,7 +506,7 @@ RtErrorCode rt_sim_step(RtSim *s, RtError *err) {
     if (rc)
         return rt_err(err, rc, "%s", s->fail.msg);
     if (threads)
-        atomic_store_explicit(&s->sync.released, step + 1, memory_order_release);
+        release_next(s, step);
     return RT_OK;
 }
 
@@ -489,11 +523,15 @@ RtErrorCode rt_sim_run(RtSim *s, RtStep nsteps, RtError *err) {
     if (s->opt.interrupt && *s->opt.interrupt)
         rc = interrupted(s, err);
     s->intr_latched = 0;
-    /* the workers may run ahead to `end`; every stop before it holds */
+    /* the workers may run ahead up to `end` (see release_next) */
     if (rc == RT_OK && s->nthreads > 1 && atomic_load(&s->sync.authorized) < end)
         atomic_store(&s->sync.authorized, end);
     while (rc == RT_OK && s->now < end) {
-        if (s->intr_latched) {
+        if (s->nthreads == 1 && s->opt.interrupt && *s->opt.interrupt) {
+            s->intr_latched = 1;
+            s->intr_stop = s->now;
+        }
+        if (s->intr_latched && s->now >= s->intr_stop) {
             rc = interrupted(s, err);
             break;
         }
@@ -684,8 +722,7 @@ static RtErrorCode start_threads(RtSim *s, RtError *err) {
     int np = s->m->npops;
     s->bad = rt_alloc((size_t)s->nthreads * 2 * sizeof *s->bad);
     s->targs = rt_alloc((size_t)s->nthreads * (size_t)(np + 1) * sizeof *s->targs);
-    s->done = rt_alloc((size_t)s->nthreads * sizeof *s->done);
-    if (!s->bad || !s->targs || !s->done)
+    if (!s->bad || !s->targs)
         return rt_err(err, RT_E_NOMEM, "out of memory");
     for (int t = 0; t < s->nthreads; t++)
         for (int p = 0; p < np; p++)
@@ -694,22 +731,15 @@ static RtErrorCode start_threads(RtSim *s, RtError *err) {
         s->always_hold |= s->projs[k].pl != NULL;
     if (s->nthreads == 1)
         return RT_OK;
+    atomic_store(&s->sync.hold[0], decide_hold(s, 0));   /* before any step */
     s->tids = rt_alloc((size_t)s->nthreads * sizeof *s->tids);
     if (!s->tids)
         return rt_err(err, RT_E_NOMEM, "out of memory");
     RtErrorCode rc = RT_OK;
     for (int t = 1; t < s->nthreads && rc == RT_OK; t++) {
-        void **arg = rt_alloc(2 * sizeof(void *));
-        if (!arg) {
-            rc = rt_err(err, RT_E_NOMEM, "out of memory starting threads");
-            break;
-        }
-        arg[0] = s;
-        arg[1] = (void *)(intptr_t)t;
-        if (pthread_create(&s->tids[t], NULL, worker_main, arg) != 0) {
-            rt_free(arg);
+        if (pthread_create(&s->tids[t], NULL, worker_main, s) != 0)
             rc = rt_err(err, RT_E_NOMEM, "cannot start thread %d", t);
-        } else
+        else
             s->nstarted++;
     }
     open_gate(s, rc != RT_OK);
@@ -854,7 +884,7 @@ void rt_sim_free(RtSim *s) {
     }
     rt_free(s->pops); rt_free(s->projs); rt_free(s->inputs); rt_free(s->recs);
     rt_free(s->events); rt_free(s->bad); rt_free(s->tids); rt_free(s->out_dir);
-    rt_free(s->targs); rt_free(s->done);
+    rt_free(s->targs);
     rt_free(s);
 }
 

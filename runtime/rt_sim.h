@@ -71,25 +71,28 @@ typedef struct RtEventRt {
     const RtEventDesc *d;
 } RtEventRt;
 
-/* Step synchronisation of the calling thread (t = 0) and the workers, with
- * ONE barrier per step: thread t publishes done[t] = s+1 when its part of
- * step s is complete, and waits until every done[u] >= s+1. After it, the
- * workers go on to step s+1 at once while the calling thread does the serial
- * part of step s (merge, record, events), unless that part reads or writes
- * what step s+1 touches (a state recording is due, an event, a plastic
- * projection, an interrupt): then hold[s&1] is set before the barrier and
- * the workers also wait for released >= s+1. Waiting spins briefly, then
- * yields, then sleeps with growing pauses (idle between runs). */
+/* Step synchronisation. A step is split into P = nthreads parts (the
+ * contiguous neuron ranges rt_sim_range(size, part, P)); the calling thread
+ * and the P-1 workers claim parts (sync.claim counts claims over all steps:
+ * step*P + part) and count finished ones in sync.parts_done, so the step's
+ * ONE barrier is parts_done >= (step+1)*P. Which thread runs a part does not
+ * change its result, so a descheduled worker (a busy machine) no longer
+ * stalls every step: the others take its parts. After the barrier the
+ * workers go on to step+1 while the calling thread does the serial part of
+ * the step (merge, record, events), but never further: step+1 needs
+ * released >= step (the serial part of step-1 done). If the serial part of
+ * the step reads or writes what step+1 touches (a state sample is due, an
+ * event, a plastic projection), hold[step&1], published with the release of
+ * the step before, makes step+1 wait for released >= step+1. Waiting spins
+ * briefly, then yields, and sleeps only when idle (between runs). */
 typedef struct RtSync {
-    _Alignas(64) atomic_llong authorized; /* workers may run steps < authorized */
-    _Alignas(64) atomic_llong released;   /* serial part done for steps < released */
+    _Alignas(64) atomic_llong claim;      /* next part to claim: step*P + part */
+    _Alignas(64) atomic_llong parts_done; /* parts finished, all steps */
+    _Alignas(64) atomic_llong authorized; /* steps < authorized may run */
+    atomic_llong released;                /* serial part done for steps < released */
     atomic_int hold[2];                   /* hold[s&1]: step s+1 waits for released */
     atomic_int quit;
 } RtSync;
-
-typedef struct RtDone {
-    _Alignas(64) atomic_llong steps;      /* steps this thread has completed */
-} RtDone;
 
 /* The first non-finite state a thread found in the current check. */
 typedef struct RtBad {
@@ -104,7 +107,7 @@ struct RtSim {
     uint64_t seed;
     double dt;
     RtStep now, total;
-    int nthreads;                 /* threads of the step loop */
+    int nthreads;                 /* threads of the step loop = parts of a step */
     int build_threads;            /* threads for building connectivity */
     RtPop *pops;
     RtProj *projs;
@@ -113,14 +116,14 @@ struct RtSim {
     RtEventRt *events;
     int nevents, ev_pos;
     struct RtEi *ei;              /* v3: globals, silencing, balance, weights (rt_ei.c) */
-    RtBad *bad;                   /* [2*t + (step&1)]: per thread, double-buffered */
-    RtPopArgs *targs;             /* [t*npops + p]: each thread's copy of pops[p].args */
+    RtBad *bad;                   /* [2*part + (step&1)]: per part, double-buffered */
+    RtPopArgs *targs;             /* [part*npops + p]: each part's copy of pops[p].args */
     pthread_t *tids;
     int nstarted;                 /* worker threads running */
     RtSync sync;
-    RtDone *done;                 /* per thread */
     int always_hold;              /* plastic projections: serial part every step */
-    int intr_latched;             /* interrupt seen when the last hold was decided */
+    int intr_latched;             /* interrupt seen: stop before step intr_stop */
+    RtStep intr_stop;
     int quit;
     pthread_mutex_t gate_mu;      /* workers start only when all exist */
     pthread_cond_t gate_cv;

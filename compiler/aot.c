@@ -55,10 +55,31 @@ static void c_vars(FILE *f, const char *name, int k, const RtVarDesc *v, int n) 
     fputs("    {0}\n};\n", f);
 }
 
-static void c_pops(FILE *f, const RtModelDesc *m) {
+/* The MIR index (kernel eic_update_N) of descriptor population k, or -1 for
+ * a population without kernel (Poisson, spike times). */
+static int kernel_of(const Lowered *l, int k) {
+    for (int i = 0; i < l->mir.npops; i++)
+        if (l->mir_pop[i] == k) return i;
+    return -1;
+}
+
+/* The fields of a population without an update kernel: a Poisson source's
+ * rate or a spike-time source's file. */
+static void c_source_fields(FILE *f, const RtPopDesc *p) {
+    if (p->kind == RT_POP_POISSON) {
+        fprintf(f, ".kind = RT_POP_POISSON, .rate_hz = %a", p->rate_hz);
+        return;
+    }
+    fputs(".kind = RT_POP_SPIKE_TIMES, .spike_file = ", f);
+    c_string(f, p->spike_file);
+}
+
+static void c_pops(FILE *f, const Lowered *l) {
+    const RtModelDesc *m = &l->desc;
     for (int k = 0; k < m->npops; k++) {
         const RtPopDesc *p = &m->pops[k];
-        fprintf(f, "void eic_update_%d(const RtPopArgs *a, int64_t begin, int64_t end);\n", k);
+        if (kernel_of(l, k) >= 0)
+            fprintf(f, "void eic_update_%d(const RtPopArgs *a, int64_t begin, int64_t end);\n", kernel_of(l, k));
         c_vars(f, "states", k, p->states, p->nstates);
         c_vars(f, "params", k, p->params, p->nparams);
         fprintf(f, "static const char *const inputs_%d[] = {", k);
@@ -76,10 +97,15 @@ static void c_pops(FILE *f, const RtModelDesc *m) {
         const RtPopDesc *p = &m->pops[k];
         fputs("    {.name = ", f);
         c_string(f, p->name);
-        fprintf(f, ", .size = %lld, .kind = RT_POP_NEURON, .precision = RT_PREC_F64, .nstates = %d, .states = states_%d, "
-                   ".nparams = %d, .params = params_%d, .ninputs = %d, .input_names = inputs_%d, .update = eic_update_%d, "
-                   ".nconsts = %d, .consts = consts_%d},\n",
-                (long long)p->size, p->nstates, k, p->nparams, k, p->ninputs, k, k, p->nconsts, k);
+        fprintf(f, ", .size = %lld, .precision = RT_PREC_F64, ", (long long)p->size);
+        if (kernel_of(l, k) < 0) {
+            c_source_fields(f, p);
+            fputs("},\n", f);
+            continue;
+        }
+        fprintf(f, ".kind = RT_POP_NEURON, .nstates = %d, .states = states_%d, .nparams = %d, .params = params_%d, "
+                   ".ninputs = %d, .input_names = inputs_%d, .update = eic_update_%d, .nconsts = %d, .consts = consts_%d},\n",
+                p->nstates, k, p->nparams, k, p->ninputs, k, kernel_of(l, k), p->nconsts, k);
     }
     fputs("    {0}\n};\n", f);
 }
@@ -218,7 +244,7 @@ static void write_model_c(FILE *f, const Lowered *l, const char *model_file, con
     fputs("\n#define DEFAULT_OUT ", f);
     c_string(f, default_out);
     fprintf(f, "\n#define EIC_BUILT_BY \"%s\"\n\n", EIC_VERSION);
-    c_pops(f, m);
+    c_pops(f, l);
     c_plastic(f, l);
     c_projs(f, m, l);
     c_inputs_recs_events(f, m);

@@ -290,6 +290,11 @@ void lower_range_of(Lower *L, Scope *scope, AstNode *sel, int64_t *begin, int64_
 static void fill_pop_desc(PopLow *pl, RtPopDesc *pd) {
     pd->name = pl->pop->name;
     pd->size = pl->pop->size;
+    if (pl->pop->poisson) {   /* spike sources: no states, no kernel */
+        pd->kind = RT_POP_POISSON;
+        pd->rate_hz = pl->pop->rate_hz;
+        return;
+    }
     pd->kind = RT_POP_NEURON;
     pd->precision = RT_PREC_F64;
     pd->nstates = pl->nsvars;
@@ -306,6 +311,7 @@ static void fill_pop_desc(PopLow *pl, RtPopDesc *pd) {
 static void fill_ei(Lower *L, Lowered *out) {
     for (int i = 0; i < L->npl; i++) {
         PopLow *pl = &L->pl[i];
+        if (!pl->mp) continue;   /* a Poisson population */
         double *consts = ARENA_ARRAY(L->a, double, pl->nconsts + 1);
         for (int d = 0; d < pl->ndyn; d++)
             if (pl->dyn[d].slot >= 0) consts[pl->dyn[d].slot] = pl->dyn[d].base;
@@ -321,6 +327,32 @@ static void fill_ei(Lower *L, Lowered *out) {
     out->desc.globals = g;
 }
 
+/* One PopLow per population of the network; neuron populations get a
+ * MirPop (mir.pops[k] for desc.pops[mir_pop[k]]), Poisson populations none.
+ * desc.pops leaves room for one spike-time source per `input ... = spikes`
+ * (lower_net.c appends them after the declared populations). */
+static void init_pops(Lower *L, Lowered *out) {
+    Arena *a = L->a;
+    int nsources = 0;
+    for (int i = 0; i < L->net->nitems; i++)
+        nsources += L->net->items[i].node->kind == AST_INPUT && L->net->items[i].node->op == INPUT_SPIKES;
+    L->npl = L->net->npops;
+    L->pl = ARENA_ARRAY(a, PopLow, L->npl + 1);
+    out->mir.pops = ARENA_ARRAY(a, MirPop, L->npl + 1);
+    out->mir_pop = ARENA_ARRAY(a, int, L->npl + 1);
+    out->pops = ARENA_ARRAY(a, RtPopDesc, L->npl + nsources + 1);
+    for (int i = 0; i < L->npl; i++) {
+        PopLow *pl = &L->pl[i];
+        pl->pop = L->net->pops[i];
+        pl->index = i;
+        pl->nscope = pl->pop->type_scope;
+        pl->call = pl->pop->decl->b;
+        if (pl->pop->poisson) continue;
+        pl->mp = &out->mir.pops[out->mir.npops];
+        out->mir_pop[out->mir.npops++] = i;
+    }
+}
+
 static AstNode *simulate_clause(Program *p, int k) { return p->simulate ? lower_clause(p->simulate, k) : NULL; }
 
 Lowered *lower_program(Program *p) {
@@ -332,31 +364,18 @@ Lowered *lower_program(Program *p) {
     Lower L = {.p = p, .a = p->a, .d = p->d, .net = ns->decl->sema};
     Lowered *out = ARENA_NEW(p->a, Lowered);
     out->network = ns->decl->name;
-    L.npl = L.net->npops;
-    L.pl = ARENA_ARRAY(p->a, PopLow, L.npl + 1);
-    out->mir.pops = ARENA_ARRAY(p->a, MirPop, L.npl + 1);
-    out->mir_pop = ARENA_ARRAY(p->a, int, L.npl + 1);
-    for (int i = 0; i < L.npl; i++) {
-        PopLow *pl = &L.pl[i];
-        pl->pop = L.net->pops[i];
-        pl->index = i;
-        pl->nscope = pl->pop->type_scope;
-        pl->call = pl->pop->decl->b;
-        pl->mp = &out->mir.pops[i];
-        out->mir_pop[i] = i;
-    }
-    out->mir.npops = L.npl;
+    init_pops(&L, out);
     collect_receptors(&L);
     lower_collect_dynamic(&L);
-    for (int i = 0; i < L.npl; i++) lower_population(&L, &L.pl[i]);
+    for (int i = 0; i < L.npl; i++)
+        if (L.pl[i].mp) lower_population(&L, &L.pl[i]);
     MirMethod hint = MM_AUTO;
     AstNode *mcl = simulate_clause(p, CL_METHOD), *pcl = simulate_clause(p, CL_PRECISION);
     if (mcl) hint = method_of(mcl->a->name);
     out->use_float = pcl && !strcmp(pcl->a->name, "float");
-    for (int i = 0; i < L.npl; i++)
+    for (int i = 0; i < out->mir.npops; i++)
         if (out->mir.pops[i].method_hint == MM_AUTO) out->mir.pops[i].method_hint = hint;
     out->mir.dt = p->sim_dt;
-    out->pops = ARENA_ARRAY(p->a, RtPopDesc, L.npl + 1);
     for (int i = 0; i < L.npl; i++) fill_pop_desc(&L.pl[i], &out->pops[i]);
     RtModelDesc *m = &out->desc;
     m->abi_version = RT_ABI_VERSION;
@@ -365,7 +384,7 @@ Lowered *lower_program(Program *p) {
     AstNode *dur = simulate_clause(p, CL_FOR), *seed = simulate_clause(p, CL_SEED);
     m->duration_s = dur ? lower_net_value(&L, &p->global, dur->a) : 1.0;
     m->seed = seed ? (uint64_t)lower_net_value(&L, &p->global, seed->a) : 1;
-    m->npops = L.npl;
+    m->npops = L.npl;   /* lower_build_desc appends the spike-time sources */
     m->pops = out->pops;
     lower_build_desc(&L, out, p->sim_dt);
     fill_ei(&L, out);

@@ -53,10 +53,6 @@ static void lower_input(Lower *L, NetItem *ni, RtInputDesc *in) {
         in->weight = lower_net_value(L, ni->scope, it->a);
         return;
     }
-    if (it->op == INPUT_SPIKES) {
-        lower_unsupported(L, it->span, "an input of spike times from a file");
-        return;
-    }
     AstNode *receptor = lower_decl_named(L, via->a), *w = lower_clause(it, CL_WEIGHT);
     in->kind = RT_INPUT_POISSON;
     in->receptor = lower_rec_instance(L, pl, receptor, lower_target_port(pl, onto, receptor), NULL);
@@ -83,12 +79,34 @@ static const char *rec_file(Lower *L, DescBuild *b, const char *pop, const char 
     }
 }
 
+/* `record weights of SRC -> DST [every T]`: one RT_REC_WEIGHTS per
+ * connection from SRC to DST (sema made sure there is one), sampled every T
+ * or, without `every`, once at the end of the run; files SRC_DST_weights.npy
+ * (+ _2, _3 for further connections) with their _syn.npy index. */
+static void lower_record_weights(Lower *L, NetItem *ni, DescBuild *b, AstNode *proj, double dt) {
+    AstNode *every = lower_clause(ni->node, CL_EVERY);
+    Population *src = lower_selector_pop(ni->scope, proj->a, L), *dst = lower_selector_pop(ni->scope, proj->b, L);
+    int pre = lower_pop_index(L, src), post = lower_pop_index(L, dst);
+    for (int q = 0; q < b->nprojs; q++) {
+        if (b->projs[q].pre != pre || b->projs[q].post != post) continue;
+        RtRecDesc r = {.kind = RT_REC_WEIGHTS, .pop = post, .var = -1, .end = -1, .proj = q};
+        r.every = every ? steps_of(L, ni->scope, every, dt, 1) : 0;
+        r.file = rec_file(L, b, arena_printf(L->a, "%s_%s", src->name, dst->name), "weights");
+        GROW(L, b->recs, b->nrecs, b->cap_recs);
+        b->recs[b->nrecs++] = r;
+    }
+}
+
 static void lower_record(Lower *L, NetItem *ni, DescBuild *b, double dt) {
     AstNode *it = ni->node;
     int64_t every = steps_of(L, ni->scope, lower_clause(it, CL_EVERY), dt, 1);
     for (int i = 0; i < it->items.n; i++) {
         AstNode *of = it->items.v[i];
         if (of->kind != AST_CLAUSE || of->op != CL_OF) continue;
+        if (of->a->kind == AST_PROJECTION) {
+            lower_record_weights(L, ni, b, of->a, dt);
+            continue;
+        }
         Population *pop = lower_selector_pop(ni->scope, of->a, L);
         PopLow *pl = lower_pop_low(L, pop);
         for (int j = 0; j < it->items2.n; j++) {
@@ -126,11 +144,41 @@ static void lower_record(Lower *L, NetItem *ni, DescBuild *b, double dt) {
 }
 
 
+/* `input S = spikes from "FILE" -> POP via R weight W [delay D] [onto P]`:
+ * a spike-time source population named S (RT_POP_SPIKE_TIMES, appended
+ * after the declared populations) of POP's size, whose neuron i replays the
+ * FILE's spikes of neuron i (CSV `time_s,neuron` or .npy float64 [n,2]; a
+ * spike at t is emitted in step round(t/dt)), and a one-to-one projection
+ * S -> POP, so the spike reaches POP's neuron i after the delay, like any
+ * connection's: in step round(t/dt) + max(1, round(D/dt)). */
+static void lower_spike_input(Lower *L, NetItem *ni, DescBuild *b, Lowered *out) {
+    AstNode *it = ni->node;
+    if (it->b->kind == AST_RANGE) {
+        lower_unsupported(L, it->b->span, "a spike-time input onto a neuron range (give the whole population)");
+        return;
+    }
+    PopLow *pl = lower_pop_low(L, lower_selector_pop(ni->scope, it->b, L));
+    int src = out->desc.npops++;
+    out->pops[src] = (RtPopDesc){.name = it->name, .size = pl->pop->size, .kind = RT_POP_SPIKE_TIMES,
+                                 .precision = RT_PREC_F64, .spike_file = it->a->name};
+    AstNode *via = lower_clause(it, CL_VIA), *onto = lower_clause(it, CL_ONTO);
+    AstNode *w = lower_clause(it, CL_WEIGHT), *d = lower_clause(it, CL_DELAY);
+    AstNode *receptor = lower_decl_named(L, via->a);
+    GROW(L, b->projs, b->nprojs, b->cap_projs);
+    b->projs[b->nprojs++] = (RtProjDesc){
+        .name = arena_printf(L->a, "%s->%s", it->name, pl->pop->name), .pre = src, .post = pl->index,
+        .receptor = lower_rec_instance(L, pl, receptor, lower_target_port(pl, onto, receptor), NULL),
+        .rule = RT_CONN_ONE_TO_ONE, .autapses = true, .weight = lower_net_dist(L, ni->scope, w->a),
+        .delay = d ? lower_net_dist(L, ni->scope, d->a) : (RtDist){RT_DIST_CONST, 0, 0}};
+}
+
 void lower_build_desc(Lower *L, Lowered *out, double dt) {
     DescBuild b = {0};
     for (int i = 0; i < L->net->nitems; i++) {
         NetItem *ni = &L->net->items[i];
-        if (ni->node->kind == AST_CONNECT) {
+        if (ni->node->kind == AST_INPUT && ni->node->op == INPUT_SPIKES) {
+            lower_spike_input(L, ni, &b, out);
+        } else if (ni->node->kind == AST_CONNECT) {
             GROW(L, b.projs, b.nprojs, b.cap_projs);
             memset(&b.projs[b.nprojs], 0, sizeof b.projs[0]);
             lower_connect(L, ni, &b.projs[b.nprojs], b.nprojs);

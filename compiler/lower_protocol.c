@@ -145,14 +145,17 @@ typedef struct Protocol {
     double **setv;           /* [pop][dyn]: the value `set` last gave (base at start) */
     double **emitted;        /* [pop][dyn]: the value in the constant block */
     double *gain;            /* [proj] */
-    double *rate;            /* [input] */
+    double *rate;            /* [input]: rate (Poisson) or amplitude (current) in effect */
     double *prev;            /* [action]: what a `set` replaced, for its undo */
     int key;                 /* silence keys */
+    int ninputs;             /* inputs of the network (b->inputs beyond: current segments) */
+    double *seg_t;           /* [input]: start of a current input's open segment */
+    bool *changed;           /* [input]: a current input's amplitude was set */
 } Protocol;
 
 /* The parameter `name` of `pl`'s neuron type, if it is one. */
 static Sym *neuron_param(PopLow *pl, const char *name) {
-    Sym *s = sema_lookup_local(pl->nscope, name);
+    Sym *s = pl->nscope ? sema_lookup_local(pl->nscope, name) : NULL;   /* none: a Poisson population */
     return s && s->kind == SYM_PARAM ? s : NULL;
 }
 
@@ -182,7 +185,8 @@ static void mark_balance(Lower *L, NetItem *ni) {
     for (int j = 0; j < ni->node->items2.n; j++) any |= !strcmp(ni->node->items2.v[j]->name, "balance");
     for (int i = 0; any && i < ni->node->items.n; i++) {
         AstNode *of = ni->node->items.v[i];
-        PopLow *pl = of->kind == AST_CLAUSE && of->op == CL_OF ? lower_pop_low(L, lower_selector_pop(ni->scope, of->a, L)) : NULL;
+        bool pop = of->kind == AST_CLAUSE && of->op == CL_OF && of->a->kind != AST_PROJECTION;
+        PopLow *pl = pop ? lower_pop_low(L, lower_selector_pop(ni->scope, of->a, L)) : NULL;
         if (pl) pl->balance = true;
     }
 }
@@ -286,26 +290,57 @@ static void protocol_context(Protocol *pr, NetItem *ni, AstNode *act, bool enter
     }
 }
 
-/* set INPUT.rate = R or set POP.param = v (undo: the value it replaced). */
+/* Appends a copy of current input `input` with amplitude `amp` active in
+ * [start, stop) (stop < 0: to the end); nothing for an empty or zero one. */
+static void current_segment(Protocol *pr, int input, double start, double stop, double amp) {
+    if (amp == 0 || (stop >= 0 && !(stop > start))) return;
+    DescBuild *b = pr->b;
+    GROW(pr->L, b->inputs, b->ninputs, b->cap_inputs);
+    b->inputs[b->ninputs] = b->inputs[input];
+    b->inputs[b->ninputs].start_s = start;
+    b->inputs[b->ninputs].stop_s = stop;
+    b->inputs[b->ninputs++].weight = amp;
+}
+
+/* `set I.amplitude = v` at t ([S-net-3a]): the amplitude is piecewise
+ * constant, so the input is split at every change into inputs with windows
+ * [start, stop) (the runtime's RtInputDesc.start_s/stop_s, both rounded to
+ * steps): the declared input keeps [0, first change), each later piece is a
+ * copy. Exactly one piece is active in any step, so the injected current
+ * is bit for bit the amplitude in effect. */
+static void current_change(Protocol *pr, int input, double t, double v) {
+    if (!pr->changed[input]) pr->b->inputs[input].stop_s = t;
+    else current_segment(pr, input, pr->seg_t[input], t, pr->rate[input]);
+    pr->changed[input] = true;
+    pr->seg_t[input] = t;
+}
+
+/* set INPUT.rate = R, set INPUT.amplitude = I or set POP.param = v (undo:
+ * the value it replaced). */
 static void protocol_set(Protocol *pr, NetItem *ni, AstNode *act, bool undo, int ai, double t) {
     Lower *L = pr->L;
     Sym *owner = sema_lookup(ni->scope, act->a->a->name);
     double v = undo ? pr->prev[ai] : lower_net_value(L, ni->scope, act->b);
     if (owner && owner->kind == SYM_INPUT) {
         int input = -1;
-        for (int i = 0; i < pr->b->ninputs; i++)
+        for (int i = 0; i < pr->ninputs; i++)
             if (!strcmp(pr->b->inputs[i].name, owner->name)) input = i;
-        if (input < 0 || pr->b->inputs[input].kind != RT_INPUT_POISSON) {
+        if (input < 0) {
             lower_unsupported(L, act->span, "setting this input");
             return;
         }
         if (!undo) pr->prev[ai] = pr->rate[input];
+        if (pr->b->inputs[input].kind == RT_INPUT_CURRENT) current_change(pr, input, t, v);
+        else emit_event(pr, t, RT_EV_SET_INPUT_RATE, input, 0, v);
         pr->rate[input] = v;
-        emit_event(pr, t, RT_EV_SET_INPUT_RATE, input, 0, v);
         return;
     }
     PopLow *pl = owner && owner->kind == SYM_POPULATION ? lower_pop_low(L, owner->data) : NULL;
     DynParam *dp = pl ? lower_dyn_find(pl, neuron_param(pl, act->a->name)) : NULL;
+    if (pl && pl->pop->poisson) {
+        lower_unsupported(L, act->span, "changing the rate of a Poisson population during the run");
+        return;
+    }
     if (!dp) {
         lower_unsupported(L, act->span, "setting this during the run");
         return;
@@ -408,10 +443,16 @@ void lower_protocol(Lower *L, DescBuild *b) {
     }
     pr.gain = ARENA_ARRAY(L->a, double, b->nprojs + 1);
     for (int q = 0; q < b->nprojs; q++) pr.gain[q] = 1;
+    pr.ninputs = b->ninputs;
     pr.rate = ARENA_ARRAY(L->a, double, b->ninputs + 1);
-    for (int k = 0; k < b->ninputs; k++) pr.rate[k] = b->inputs[k].rate_hz;
+    pr.seg_t = ARENA_ARRAY(L->a, double, b->ninputs + 1);
+    pr.changed = ARENA_ARRAY(L->a, bool, b->ninputs + 1);
+    for (int k = 0; k < b->ninputs; k++)
+        pr.rate[k] = b->inputs[k].kind == RT_INPUT_CURRENT ? b->inputs[k].weight : b->inputs[k].rate_hz;
     pr.prev = ARENA_ARRAY(L->a, double, 2 * L->net->nitems + 1);
     for (int k = 0; k < n; k++) protocol_run_action(&pr, &acts[k], acts[k].order / 2);
+    for (int k = 0; k < pr.ninputs; k++)   /* the last piece of each changed current input */
+        if (pr.changed[k]) current_segment(&pr, k, pr.seg_t[k], -1, pr.rate[k]);
 }
 
 /* The runtime's description of plastic projection `ms` (kernels still NULL). */

@@ -81,9 +81,11 @@ typedef struct Unknown {
 typedef struct Population {
     const char *name;
     AstNode *decl;      /* AST_POPULATION */
-    AstNode *type;      /* the neuron declaration */
+    AstNode *type;      /* the neuron declaration (NULL for a Poisson source) */
     Scope *type_scope;
     long long size;
+    bool poisson;       /* `of poisson(rate = R)`: a population of Poisson spike sources */
+    double rate_hz;     /* its rate R, per neuron */
 } Population;
 
 /* A network flattened by sema: every population (motif instances included,

@@ -133,6 +133,15 @@ static Population *check_selector(NetCtx *nc, AstNode *sel) {
     return pop;
 }
 
+/* A Poisson population only sends spikes: reports a connection or input
+ * (`what`) that targets one. Returns false then. */
+static bool check_receiver(NetCtx *nc, Population *pop, AstNode *sel, const char *what) {
+    if (!pop || !pop->poisson) return true;
+    diag_report(nc->c.p->d, sel->span, DIAG_WRONG_KIND,
+                "population '%s' is a Poisson source: it sends spikes but cannot receive %s", pop->name, what);
+    return false;
+}
+
 /* ---- populations ---- */
 
 static AstNode *find_decl(NetCtx *nc, AstNode *ref, AstKind kind) {
@@ -210,10 +219,35 @@ static void check_overrides(NetCtx *nc, AstNode *call, AstNode *decl) {
     }
 }
 
+/* `of poisson(rate = R)`: R a constant rate >= 0, the only argument (the
+ * last `rate` wins, so that a -D define appended to it overrides it). The
+ * call is named "poisson" only when written with the keyword. */
+static void check_poisson_population(NetCtx *nc, AstNode *call, Population *pop) {
+    Program *p = nc->c.p;
+    pop->poisson = true;
+    AstNode *rate = NULL;
+    for (int i = 0; i < call->items.n; i++) {
+        AstNode *arg = call->items.v[i];
+        if (arg->kind == AST_ARG && !strcmp(arg->name, "rate")) rate = arg;
+        else diag_report(p->d, arg->span, DIAG_ARG_COUNT, "a Poisson population takes only its rate: poisson(rate = R)");
+    }
+    if (!rate) {
+        if (!call->items.n)
+            diag_report(p->d, call->span, DIAG_ARG_COUNT, "a Poisson population needs its rate: poisson(rate = R)");
+        return;
+    }
+    if (sema_const_value(&nc->c, rate->a, DIM_RATE, "a rate", &pop->rate_hz) && !(pop->rate_hz >= 0))
+        diag_report(p->d, rate->a->span, DIAG_INVALID_VALUE, "a rate cannot be negative");
+}
+
 static void check_population(NetCtx *nc, AstNode *it, Population *pop) {
     check_count(&nc->c, it->a, "the size of a population", &pop->size);
     AstNode *call = it->b;
     if (!call) return;
+    if (!strcmp(call->name, "poisson")) {
+        check_poisson_population(nc, call, pop);
+        return;
+    }
     pop->type = find_decl(nc, call, AST_NEURON);
     if (!pop->type) return;
     pop->type_scope = sema_body_scope(nc->c.p, pop->type);
@@ -378,6 +412,7 @@ static void check_connect(NetCtx *nc, AstNode *it) {
     allow_clauses(p, it, connect_clauses, sizeof connect_clauses / sizeof connect_clauses[0], "a connection");
     Population *src = check_selector(nc, it->a);
     Population *dst = check_selector(nc, it->b);
+    if (!check_receiver(nc, dst, it->b, "connections")) dst = NULL;
     check_connectivity_rule(nc, it, src, dst);
     AstNode *via = clause(p, it, CL_VIA), *onto = clause(p, it, CL_ONTO);
     AstNode *receptor = NULL;
@@ -417,8 +452,10 @@ static void check_input(NetCtx *nc, AstNode *it) {
     static const int poisson[] = {CL_RATE, CL_VIA, CL_ONTO, CL_WEIGHT, CL_DELAY};
     static const int current[] = {CL_ONTO};
     if (it->op == INPUT_CURRENT) allow_clauses(p, it, current, 1, "a current input");
-    else allow_clauses(p, it, poisson, it->op == INPUT_POISSON ? 5 : 4, "this input");
+    else if (it->op == INPUT_SPIKES) allow_clauses(p, it, poisson + 1, 4, "a spike-time input");
+    else allow_clauses(p, it, poisson, 5, "a Poisson input");
     Population *dst = check_selector(nc, it->b);
+    if (!check_receiver(nc, dst, it->b, "inputs")) dst = NULL;
     long long count;
     if (it->op == INPUT_POISSON) {
         if (it->a) check_count(&nc->c, it->a, "the number of Poisson sources", &count);
@@ -452,6 +489,20 @@ static void check_input(NetCtx *nc, AstNode *it) {
 
 /* ---- recordings ---- */
 
+static bool is_weights(AstNode *what) { return !strcmp(what->name, "weights") || !strcmp(what->name, "weight"); }
+
+/* `record weights of SRC -> DST`: only weights are recorded of a
+ * projection; that a connection SRC -> DST exists is checked once the whole
+ * network is flattened (check_recorded_projections). */
+static void check_record_projection(NetCtx *nc, AstNode *it, AstNode *proj) {
+    check_selector(nc, proj->a);
+    check_selector(nc, proj->b);
+    for (int j = 0; j < it->items2.n; j++)
+        if (!is_weights(it->items2.v[j]))
+            diag_report(nc->c.p->d, it->items2.v[j]->span, DIAG_BAD_OPTION,
+                        "only 'weights' can be recorded of a projection, not '%s'", it->items2.v[j]->name);
+}
+
 static void check_record(NetCtx *nc, AstNode *it) {
     Program *p = nc->c.p;
     static const int allowed[] = {CL_OF, CL_EVERY, CL_WINDOW};
@@ -461,12 +512,26 @@ static void check_record(NetCtx *nc, AstNode *it) {
         AstNode *cl = it->items.v[i];
         if (cl->op != CL_OF) continue;
         any_target = true;
+        if (cl->a->kind == AST_PROJECTION) {
+            check_record_projection(nc, it, cl->a);
+            continue;
+        }
         Population *pop = check_selector(nc, cl->a);
-        if (!pop || !pop->type_scope) continue;
+        if (!pop) continue;
         for (int j = 0; j < it->items2.n; j++) {
             AstNode *what = it->items2.v[j];
-            if (!strcmp(what->name, "spikes") || !strcmp(what->name, "rate") || !strcmp(what->name, "balance"))
+            if (is_weights(what)) {
+                diag_report(p->d, what->span, DIAG_BAD_OPTION,
+                            "weights are recorded of a projection: write 'record weights of %s -> TARGET'", pop->name);
                 continue;
+            }
+            if (!strcmp(what->name, "spikes") || !strcmp(what->name, "rate")) continue;
+            if (pop->poisson) {
+                diag_report(p->d, what->span, DIAG_WRONG_KIND,
+                            "population '%s' is a Poisson source: only its spikes and rate can be recorded", pop->name);
+                continue;
+            }
+            if (!strcmp(what->name, "balance") || !pop->type_scope) continue;
             Sym *s = sema_lookup_local(pop->type_scope, what->name);
             if (!s || (s->kind != SYM_STATE && s->kind != SYM_DEF && s->kind != SYM_PORT_CURRENT))
                 sema_no_member(p, pop->type_scope, what->name, what->span, "variable", arena_printf(p->a, "neuron '%s'", pop->type->name));
@@ -552,13 +617,15 @@ static void check_set(NetCtx *nc, AstNode *act) {
     Ty v = sema_expr(&k, act->b);
     if (owner->kind == SYM_INPUT) {
         AstNode *in = owner->decl;
-        Ty want = in->op == INPUT_CURRENT ? ty_error() : ty_num(DIM_RATE, "Hz");
+        Ty want = in->op == INPUT_CURRENT ? sema_expr(&k, in->a) : ty_num(DIM_RATE, "Hz");
         if (strcmp(t->name, in->op == INPUT_CURRENT ? "amplitude" : "rate")) {
             diag_report(p->d, t->name_span, DIAG_UNDEFINED, "input '%s' has no '%s'; it has '%s'", in->name, t->name,
                         in->op == INPUT_CURRENT ? "amplitude" : "rate");
             return;
         }
-        if (!ty_bad(want) && !ty_bad(v)) sema_expect_dim(&k, v, want, act->b->span, DIAG_UNIT_MISMATCH, "the new rate");
+        if (!ty_bad(want) && !ty_bad(v))
+            sema_expect_dim(&k, v, want, act->b->span, DIAG_UNIT_MISMATCH,
+                            in->op == INPUT_CURRENT ? "the new amplitude" : "the new rate");
         return;
     }
     if (owner->kind != SYM_POPULATION || !owner->data) {
@@ -566,6 +633,14 @@ static void check_set(NetCtx *nc, AstNode *act) {
         return;
     }
     Population *pop = owner->data;
+    if (pop->poisson) {
+        if (strcmp(t->name, "rate"))
+            diag_report(p->d, t->name_span, DIAG_UNDEFINED, "Poisson population '%s' has no '%s'; it has 'rate'",
+                        pop->name, t->name);
+        else if (!ty_bad(v))
+            sema_expect_dim(&k, v, ty_num(DIM_RATE, "Hz"), act->b->span, DIAG_UNIT_MISMATCH, "the new rate");
+        return;
+    }
     if (!pop->type_scope) return;
     Sym *param = sema_lookup_local(pop->type_scope, t->name);
     if (!param || param->kind != SYM_PARAM) {
@@ -805,6 +880,41 @@ static void check_items(NetCtx *nc, AstList *items) {
     }
 }
 
+/* The population a checked selector names, without reporting (NULL when
+ * it names none; check_selector has reported that). */
+static Population *selected_pop(Program *p, Scope *scope, AstNode *sel) {
+    if (sel->kind != AST_NAME && sel->kind != AST_RANGE && !(sel->kind == AST_MEMBER && sel->a && sel->a->kind == AST_NAME))
+        return NULL;
+    const char *name = sel->kind == AST_MEMBER ? arena_printf(p->a, "%s.%s", sel->a->name, sel->name) : sel->name;
+    Sym *s = sema_lookup(scope, name);
+    return s && s->kind == SYM_POPULATION ? s->data : NULL;
+}
+
+/* Every `record weights of SRC -> DST` needs a connection from SRC to DST
+ * somewhere in the flattened network (motif instances included). */
+static void check_recorded_projections(Program *p, CheckedNet *net) {
+    for (int i = 0; i < net->nitems; i++) {
+        AstNode *it = net->items[i].node;
+        for (int k = 0; it->kind == AST_RECORD && k < it->items.n; k++) {
+            AstNode *proj = it->items.v[k]->op == CL_OF ? it->items.v[k]->a : NULL;
+            if (!proj || proj->kind != AST_PROJECTION) continue;
+            Population *src = selected_pop(p, net->items[i].scope, proj->a);
+            Population *dst = selected_pop(p, net->items[i].scope, proj->b);
+            if (!src || !dst) continue;
+            bool found = false;
+            for (int j = 0; j < net->nitems && !found; j++) {
+                AstNode *c = net->items[j].node;
+                found = c->kind == AST_CONNECT && selected_pop(p, net->items[j].scope, c->a) == src &&
+                        selected_pop(p, net->items[j].scope, c->b) == dst;
+            }
+            if (!found)
+                diag_report(p->d, proj->span, DIAG_UNDEFINED,
+                            "network '%s' has no connection %s -> %s whose weights could be recorded", net->decl->name,
+                            src->name, dst->name);
+        }
+    }
+}
+
 void sema_check_network(Program *p, AstNode *net) {
     CheckedNet *out = ARENA_NEW(p->a, CheckedNet);
     NetCtx nc = {.c = {.p = p, .scope = sema_scope_new(p, &p->global, net), .body = BODY_NETWORK}, .net = net,
@@ -813,6 +923,7 @@ void sema_check_network(Program *p, AstNode *net) {
     out->scope = nc.c.scope;
     declare_items(&nc, &net->items);
     check_items(&nc, &net->items);
+    check_recorded_projections(p, out);
     net->sema = out;
 }
 

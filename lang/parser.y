@@ -140,7 +140,7 @@ static AstNode *mk_arg(ParseCtx *ctx, SrcSpan sp, AstNode *target, AstNode *valu
 
 %type <node> decl import neuron receptor synapse plasticity modulator context motif network
 %type <node> simulate opt_onto sim_clause binding motif_param stmt if_stmt on_head
-%type <node> net_item action clause call scale_target selector rec_name lvalue name_ref
+%type <node> net_item action clause call scale_target selector rec_name lvalue name_ref target
 %type <node> expr or_e and_e not_e cmp_e add_e mul_e unary pow_e postfix primary arg
 %type <node> opt_expr opt_fraction opt_for opt_as
 %type <list> items item bindings block stmts names opt_names motif_params opt_motif_params
@@ -443,17 +443,23 @@ net_items
     | net_items ';'
     ;
 
-/* net_item -> 'population' NAME '=' expr 'of' NAME [ '(' args ')' ]
+/* net_item -> 'population' NAME '=' expr 'of' ( NAME | 'poisson' ) [ '(' args ')' ]
  *           | 'connect' postfix '->' postfix { clause }
  *           | 'input' NAME '=' 'poisson' [ expr ] { clause } '->' postfix { clause }
  *           | 'input' NAME '=' 'spikes' 'from' STRING '->' postfix { clause }
  *           | 'input' NAME '=' 'current' expr '->' postfix { clause }
- *           | 'record' rec_name { ',' rec_name } 'of' postfix { ',' postfix } { clause }
+ *           | 'record' rec_name { ',' rec_name } 'of' target { ',' target } { clause }
  *           | 'use' NAME [ '(' args ')' ] [ 'as' NAME ]
  *           | 'at' expr [ 'for' expr ] action | 'at' expr action 'for' expr */
 net_item
     : KW_POPULATION IDENT '=' expr KW_OF call
         { $$ = mk_named(ctx, AST_POPULATION, @$, $2, @2); $$->a = $4; $$->b = $6; }
+    | KW_POPULATION IDENT '=' expr KW_OF KW_POISSON opt_paren_args
+        {
+            $$ = mk_named(ctx, AST_POPULATION, @$, $2, @2); $$->a = $4;
+            $$->b = mk_named(ctx, AST_CALL, @6, "poisson", @6); $$->b->items = $7;
+            $$->b->span = src_span_join(@6, @7);
+        }
     | KW_CONNECT postfix ARROW postfix clauses
         { $$ = mk_op(ctx, AST_CONNECT, 0, @$, $2, $4); $$->items = $5; }
     | KW_INPUT IDENT '=' KW_POISSON opt_expr clauses ARROW postfix clauses
@@ -521,9 +527,15 @@ rec_name
     | KW_CURRENT    { $$ = mk_named(ctx, AST_NAME, @1, "current", @1); }
     | KW_WEIGHT     { $$ = mk_named(ctx, AST_NAME, @1, "weight", @1); }
     ;
+/* targets -> target { ',' target }
+ * target  -> postfix | postfix '->' postfix      (a projection: `record weights of E -> I`) */
 targets
-    : postfix               { $$ = list1(ctx, mk_clause(ctx, CL_OF, @1, $1)); }
-    | targets ',' postfix   { $$ = list_add(ctx, $1, mk_clause(ctx, CL_OF, @3, $3)); }
+    : target                { $$ = list1(ctx, mk_clause(ctx, CL_OF, @1, $1)); }
+    | targets ',' target    { $$ = list_add(ctx, $1, mk_clause(ctx, CL_OF, @3, $3)); }
+    ;
+target
+    : postfix
+    | postfix ARROW postfix { $$ = mk_op(ctx, AST_PROJECTION, 0, @$, $1, $3); }
     ;
 
 clauses
@@ -667,11 +679,12 @@ args
     : arg                   { $$ = list1(ctx, $1); }
     | args ',' arg          { $$ = list_add(ctx, $1, $3); }
     ;
-/* arg -> expr | NAME '=' expr | NAME '.' NAME '=' expr
+/* arg -> expr | NAME '=' expr | NAME '.' NAME '=' expr | 'rate' '=' expr (poisson(rate = R))
  * (the dotted form overrides a receptor's parameter or state: `AMPA.g = 0 nS`) */
 arg
     : expr
     | expr '=' expr         { $$ = mk_arg(ctx, @$, $1, $3); }
+    | KW_RATE '=' expr      { $$ = mk_arg(ctx, @$, mk_named(ctx, AST_NAME, @1, "rate", @1), $3); }
     ;
 
 %%

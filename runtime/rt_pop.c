@@ -55,7 +55,7 @@ static RtErrorCode load_sources(RtSim *s, RtPop *pop, RtError *err) {
         RtErrorCode rc = rt_table_read(d->spike_file, &tab, &n, &cols, err);
         if (rc)
             return rc;
-        if (cols != 2) {
+        if (n > 0 && cols != 2) {   /* a file without spikes is valid */
             rt_free(tab);
             return rt_err(err, RT_E_INVALID, "'%s': expected 2 columns (time_s, neuron)", d->spike_file);
         }

@@ -10,6 +10,11 @@
  * RtPopDesc are filled in by the driver once code generation is done. Each
  * plastic projection (synapse model and/or plasticity rule) also gets a
  * MirSyn and an RtPlasticDesc, whose kernels cg_syn_bind() fills in.
+ * Populations without a kernel have no MirPop: Poisson populations
+ * (RT_POP_POISSON) and the spike-time sources of `input ... = spikes`
+ * (RT_POP_SPIKE_TIMES, appended after the declared populations), so
+ * desc.npops >= mir.npops. The lowering is split over lower*.c (see
+ * lower_int.h).
  */
 #ifndef EIC_LOWER_H
 #define EIC_LOWER_H

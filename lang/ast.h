@@ -55,7 +55,9 @@
  *   AST_ACTION        -               op: AstActionKind    a: target, b: value           args (AST_ARG for enter)
  *
  *   AST_RECORD: items2 = the recorded quantities (AST_NAME: `spikes`, `rate`, `balance` or variables);
- *   items = clauses, among them one CL_OF per target population (a = NAME/RANGE/MEMBER).
+ *   items = clauses, among them one CL_OF per target population (a = NAME/RANGE/MEMBER) or projection
+ *   (a = AST_PROJECTION, `record weights of SRC -> DST`).
+ *   AST_POPULATION: b is named "poisson" for `of poisson(rate = R)` (a keyword, so no neuron type clashes).
  *
  *   clauses
  *   AST_CLAUSE        -               op: AstClauseKind    a: value (expression, AST_CALL, AST_STRING, AST_NAME)

@@ -178,6 +178,56 @@ START_TEST(test_run_pipelined) {
 }
 END_TEST
 
+static volatile int pipe_stop;
+static int pipe_fired;
+
+/* Requests the interrupt once, when 300 steps are done. */
+static void stop_at_300(void *ctx, RtStep done, RtStep total) {
+    (void)ctx;
+    (void)total;
+    if (done >= 300 && !pipe_fired) {
+        pipe_fired = 1;
+        pipe_stop = 1;
+    }
+}
+
+/* Interrupted with 2 and 3 threads while the workers run ahead: the run
+ * stops within two steps of the request, and resuming it ends in exactly
+ * the state of an uninterrupted 1-thread run (no step done twice or half). */
+START_TEST(test_interrupt_resume_threads) {
+    RtModelDesc m;
+    RtPopDesc pops[2];
+    RtProjDesc projs[4];
+    coba_model(&m, pops, projs, 4000, 0.02);
+    CobaResult ref = run_coba(1, 1000);
+    for (int threads = 2; threads <= 3; threads++) {
+        RtRunOptions o;
+        rt_run_options_init(&o);
+        o.seed = 42;
+        o.threads = threads;
+        o.duration_s = 0.1;
+        o.interrupt = &pipe_stop;
+        o.progress = stop_at_300;
+        pipe_stop = 0;
+        pipe_fired = 0;
+        RtError err;
+        RtSim *s = rt_sim_create(&m, &o, &err);
+        ck_assert_msg(s != NULL, "%s", err.msg);
+        ck_assert_int_eq(rt_sim_run(s, -1, &err), RT_E_INTERRUPTED);
+        RtStep at = rt_sim_now(s);
+        ck_assert_msg(at >= 300 && at <= 302, "stopped after %lld steps", (long long)at);
+        pipe_stop = 0;
+        ck_assert_int_eq(rt_sim_run(s, -1, &err), RT_OK);
+        ck_assert_int_eq(rt_sim_now(s), 1000);
+        ck_assert_int_eq(rt_sim_spike_count(s, 0), ref.spikes[0]);
+        ck_assert_int_eq(rt_sim_spike_count(s, 1), ref.spikes[1]);
+        ck_assert(memcmp(rt_sim_state(s, 0, 0), ref.v_final, 3200 * sizeof(double)) == 0);
+        rt_sim_free(s);
+    }
+    free(ref.v_final);
+}
+END_TEST
+
 /* Runs `steps` steps and returns the raster as "pop:step:neuron " text. */
 static void raster(RtSim *s, int npops, RtStep steps, char *out, size_t n) {
     RtError err;
@@ -514,6 +564,7 @@ Suite *rt_sim_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_coba_rates_and_threads);
     tcase_add_test(tc, test_run_pipelined);
+    tcase_add_test(tc, test_interrupt_resume_threads);
     suite_add_tcase(s, tc);
     TCase *small = tcase_create("small");
     tcase_set_timeout(small, 60);

@@ -87,7 +87,7 @@ static Population *find_population(NetCtx *nc, AstNode *sel) {
             return NULL;
         }
         name = arena_printf(nc->c.p->a, "%s.%s", sel->a->name, sel->name);
-    } else if (sel->kind != AST_NAME && sel->kind != AST_RANGE) {
+    } else if ((sel->kind != AST_NAME && sel->kind != AST_RANGE) || !name) {   /* `0P[0..9]`: no name */
         diag_report(nc->c.p->d, sel->span, DIAG_WRONG_KIND, "expected a population");
         return NULL;
     }
@@ -599,6 +599,47 @@ static void check_context_targets(NetCtx *nc, AstNode *ctx) {
 
 /* ---- protocol events ---- */
 
+/* `set INPUT.rate = R` (Poisson input) or `set INPUT.amplitude = I` (current
+ * input, I of the current's dimension); `v` is the new value's type. */
+static void check_set_input(Ctx *k, AstNode *act, AstNode *in, Ty v) {
+    AstNode *t = act->a;
+    bool current = in->op == INPUT_CURRENT;
+    if (strcmp(t->name, current ? "amplitude" : "rate")) {
+        diag_report(k->p->d, t->name_span, DIAG_UNDEFINED, "input '%s' has no '%s'; it has '%s'", in->name, t->name,
+                    current ? "amplitude" : "rate");
+        return;
+    }
+    Ty want = current ? sema_expr(k, in->a) : ty_num(DIM_RATE, "Hz");
+    if (!ty_bad(want) && !ty_bad(v))
+        sema_expect_dim(k, v, want, act->b->span, DIAG_UNIT_MISMATCH, current ? "the new amplitude" : "the new rate");
+}
+
+/* `set POP.param = v` (a parameter of the neuron type) or `set P.rate = R`
+ * of a Poisson population ([S-net-1a]; lowering reports it unsupported). */
+static void check_set_population(Ctx *k, AstNode *act, Population *pop, Ty v) {
+    Program *p = k->p;
+    AstNode *t = act->a;
+    if (pop->poisson) {
+        if (strcmp(t->name, "rate"))
+            diag_report(p->d, t->name_span, DIAG_UNDEFINED, "Poisson population '%s' has no '%s'; it has 'rate'",
+                        pop->name, t->name);
+        else if (!ty_bad(v))
+            sema_expect_dim(k, v, ty_num(DIM_RATE, "Hz"), act->b->span, DIAG_UNIT_MISMATCH, "the new rate");
+        return;
+    }
+    if (!pop->type_scope) return;
+    Sym *param = sema_lookup_local(pop->type_scope, t->name);
+    if (!param || param->kind != SYM_PARAM) {
+        sema_no_member(p, pop->type_scope, t->name, t->name_span, "parameter",
+                       arena_printf(p->a, "neuron '%s'", pop->type->name));
+        return;
+    }
+    Ctx home = {.p = p, .scope = pop->type_scope, .body = BODY_NEURON};
+    Ty want = sema_sym_type(&home, param, t->name_span);
+    if (!ty_bad(want) && !ty_bad(v))
+        sema_expect_dim(k, v, want, act->b->span, DIAG_UNIT_MISMATCH, arena_printf(p->a, "the new value of '%s'", t->name));
+}
+
 static void check_set(NetCtx *nc, AstNode *act) {
     Program *p = nc->c.p;
     AstNode *t = act->a;
@@ -615,43 +656,9 @@ static void check_set(NetCtx *nc, AstNode *act) {
     Ctx k = nc->c;
     k.constant = true;
     Ty v = sema_expr(&k, act->b);
-    if (owner->kind == SYM_INPUT) {
-        AstNode *in = owner->decl;
-        Ty want = in->op == INPUT_CURRENT ? sema_expr(&k, in->a) : ty_num(DIM_RATE, "Hz");
-        if (strcmp(t->name, in->op == INPUT_CURRENT ? "amplitude" : "rate")) {
-            diag_report(p->d, t->name_span, DIAG_UNDEFINED, "input '%s' has no '%s'; it has '%s'", in->name, t->name,
-                        in->op == INPUT_CURRENT ? "amplitude" : "rate");
-            return;
-        }
-        if (!ty_bad(want) && !ty_bad(v))
-            sema_expect_dim(&k, v, want, act->b->span, DIAG_UNIT_MISMATCH,
-                            in->op == INPUT_CURRENT ? "the new amplitude" : "the new rate");
-        return;
-    }
-    if (owner->kind != SYM_POPULATION || !owner->data) {
-        diag_report(p->d, t->a->span, DIAG_WRONG_KIND, "'%s' is not a population or an input", t->a->name);
-        return;
-    }
-    Population *pop = owner->data;
-    if (pop->poisson) {
-        if (strcmp(t->name, "rate"))
-            diag_report(p->d, t->name_span, DIAG_UNDEFINED, "Poisson population '%s' has no '%s'; it has 'rate'",
-                        pop->name, t->name);
-        else if (!ty_bad(v))
-            sema_expect_dim(&k, v, ty_num(DIM_RATE, "Hz"), act->b->span, DIAG_UNIT_MISMATCH, "the new rate");
-        return;
-    }
-    if (!pop->type_scope) return;
-    Sym *param = sema_lookup_local(pop->type_scope, t->name);
-    if (!param || param->kind != SYM_PARAM) {
-        sema_no_member(p, pop->type_scope, t->name, t->name_span, "parameter", arena_printf(p->a, "neuron '%s'", pop->type->name));
-        return;
-    }
-    Ctx home = {.p = p, .scope = pop->type_scope, .body = BODY_NEURON};
-    Ty want = sema_sym_type(&home, param, t->name_span);
-    if (!ty_bad(want) && !ty_bad(v))
-        sema_expect_dim(&k, v, want, act->b->span, DIAG_UNIT_MISMATCH,
-                        arena_printf(p->a, "the new value of '%s'", t->name));
+    if (owner->kind == SYM_INPUT) check_set_input(&k, act, owner->decl, v);
+    else if (owner->kind == SYM_POPULATION && owner->data) check_set_population(&k, act, owner->data, v);
+    else diag_report(p->d, t->a->span, DIAG_WRONG_KIND, "'%s' is not a population or an input", t->a->name);
 }
 
 static void check_action(NetCtx *nc, AstNode *act) {
@@ -886,7 +893,7 @@ static Population *selected_pop(Program *p, Scope *scope, AstNode *sel) {
     if (sel->kind != AST_NAME && sel->kind != AST_RANGE && !(sel->kind == AST_MEMBER && sel->a && sel->a->kind == AST_NAME))
         return NULL;
     const char *name = sel->kind == AST_MEMBER ? arena_printf(p->a, "%s.%s", sel->a->name, sel->name) : sel->name;
-    Sym *s = sema_lookup(scope, name);
+    Sym *s = name ? sema_lookup(scope, name) : NULL;
     return s && s->kind == SYM_POPULATION ? s->data : NULL;
 }
 

@@ -397,6 +397,7 @@ bool lower_plan_odes(Program *p, Lowered *l) {
     for (int i = 0; i < l->mir.npops; i++) {
         l->mir.pops[i].use_float = l->use_float;
         ok &= ode_plan(p->a, &l->mir.pops[i], l->mir.dt, p->d);
+        mir_pop_div_to_mul(p->a, &l->mir.pops[i]);
     }
     for (int k = 0; k < l->nsyns; k++) {
         MirSyn *ms = &l->syns[k];

@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 
 MirExpr *mir_const(Arena *a, double v) {
@@ -311,4 +312,51 @@ void mir_dump(FILE *f, const MirPop *p) {
             fprintf(f, " %s", (p->clamped[i] >= 0 && p->clamped[i] < p->nstates) ? p->states[p->clamped[i]].name : "?");
         fputc('\n', f);
     }
+}
+
+/* ---- division by constants ---- */
+
+/* Returns `e` with every division by a constant c rewritten as a
+ * multiplication by 1/c (rounded once, at compile time). A vector division
+ * costs about as much as the rest of a conductance-based update, and the
+ * rewrite keeps reproducibility: it is the same operation in every loop copy,
+ * thread partition and JIT or AOT build (SPEC [S-cg-2]). Divisions by powers
+ * of two are unchanged in value. Shares unchanged sub-trees. */
+static MirExpr *div_to_mul(Arena *a, MirExpr *e) {
+    if (!e || e->nargs == 0) return e;
+    MirExpr **args = ARENA_ARRAY(a, MirExpr *, e->nargs);
+    bool changed = false;
+    for (int i = 0; i < e->nargs; i++) {
+        args[i] = div_to_mul(a, e->args[i]);
+        changed |= args[i] != e->args[i];
+    }
+    bool constant_divisor = e->op == MX_DIV && args[1]->op == MX_CONST && args[1]->value != 0 &&
+                            isfinite(1.0 / args[1]->value);
+    if (!changed && !constant_divisor) return e;
+    MirExpr *n = ARENA_NEW(a, MirExpr);
+    *n = *e;
+    n->args = args;
+    if (constant_divisor) {
+        n->op = MX_MUL;
+        args[1] = mir_const(a, 1.0 / args[1]->value);
+        args[1]->span = e->args[1]->span;
+    }
+    return n;
+}
+
+static void block_div_to_mul(Arena *a, MirBlock *b) {
+    for (int i = 0; i < b->n; i++) {
+        MirStmt *s = b->v[i];
+        s->value = div_to_mul(a, s->value);
+        block_div_to_mul(a, &s->then);
+        block_div_to_mul(a, &s->else_);
+    }
+}
+
+void mir_pop_div_to_mul(Arena *a, MirPop *p) {
+    block_div_to_mul(a, &p->defs);
+    block_div_to_mul(a, &p->on_input);
+    block_div_to_mul(a, &p->step);
+    block_div_to_mul(a, &p->reset);
+    p->threshold = div_to_mul(a, p->threshold);
 }

@@ -144,6 +144,10 @@ void mir_push(Arena *a, MirBlock *b, MirStmt *s);
 MirStmt *mir_input_clear(Arena *a, int slot);
 MirStmt *mir_if(Arena *a, MirExpr *cond);   /* push into ->then / ->else_ afterwards */
 
+/* Rewrites every division by a constant in the population's code as a
+ * multiplication by the reciprocal (run after ode_plan). */
+void mir_pop_div_to_mul(Arena *a, MirPop *p);
+
 /* Constant folding (defined in mir_eval.c, declared there too): returns `e`
  * with constant sub-trees replaced by MX_CONST; MX_DT too when dt > 0. */
 MirExpr *mir_fold(Arena *a, MirExpr *e, double dt);

@@ -532,7 +532,7 @@ typedef struct RtTimings {   /* seconds; the driver fills what it measured */
 
 typedef struct RtRunOptions {
     uint64_t seed;            /* run seed */
-    int threads;              /* 0: all online cores */
+    int threads;              /* 0: automatic (one per 2000 neurons, at most the idle cores) */
     double duration_s;        /* < 0: the model's duration */
     const char *out_dir;      /* NULL: no files (monitors still count spikes) */
     const char *model_file;   /* for the manifest */

@@ -503,6 +503,27 @@ static void check_record_projection(NetCtx *nc, AstNode *it, AstNode *proj) {
                         "only 'weights' can be recorded of a projection, not '%s'", it->items2.v[j]->name);
 }
 
+/* `record AMPA.g of E` ([S-net-4]): `what` names a state of a receptor
+ * declaration. That the receptor acts on the population (a connection or
+ * input via it) is checked once the network is flattened
+ * (check_recorded_receptors). */
+static void check_record_receptor(NetCtx *nc, AstNode *what) {
+    Program *p = nc->c.p;
+    const char *dot = strchr(what->name, '.');
+    AstNode ref = {.kind = AST_NAME, .span = what->span};
+    ref.name = arena_strndup(p->a, what->name, (size_t)(dot - what->name));
+    AstNode *receptor = find_decl(nc, &ref, AST_RECEPTOR);
+    if (!receptor) return;
+    Scope *body = sema_body_scope(p, receptor);
+    Sym *s = body ? sema_lookup_local(body, dot + 1) : NULL;
+    if (!s)
+        sema_no_member(p, body, dot + 1, what->span, "state", arena_printf(p->a, "receptor '%s'", receptor->name));
+    else if (s->kind != SYM_STATE)
+        diag_report(p->d, what->span, DIAG_WRONG_KIND, "'%s' is %s of receptor '%s'; only its states can be recorded",
+                    dot + 1, s->kind == SYM_PARAM ? "a parameter" : "no state", receptor->name);
+    else s->used++;
+}
+
 static void check_record(NetCtx *nc, AstNode *it) {
     Program *p = nc->c.p;
     static const int allowed[] = {CL_OF, CL_EVERY, CL_WINDOW};
@@ -532,6 +553,10 @@ static void check_record(NetCtx *nc, AstNode *it) {
                 continue;
             }
             if (!strcmp(what->name, "balance") || !pop->type_scope) continue;
+            if (strchr(what->name, '.')) {
+                check_record_receptor(nc, what);
+                continue;
+            }
             Sym *s = sema_lookup_local(pop->type_scope, what->name);
             if (!s || (s->kind != SYM_STATE && s->kind != SYM_DEF && s->kind != SYM_PORT_CURRENT))
                 sema_no_member(p, pop->type_scope, what->name, what->span, "variable", arena_printf(p->a, "neuron '%s'", pop->type->name));
@@ -922,6 +947,52 @@ static void check_recorded_projections(Program *p, CheckedNet *net) {
     }
 }
 
+/* The receptor a connection or input item acts through, or NULL. */
+static AstNode *item_receptor(Program *p, AstNode *it) {
+    if (it->kind != AST_CONNECT && it->kind != AST_INPUT) return NULL;
+    for (int i = 0; i < it->items.n; i++) {
+        AstNode *cl = it->items.v[i];
+        if (cl->kind != AST_CLAUSE || cl->op != CL_VIA || !cl->a) continue;
+        Sym *s = sema_lookup(&p->global, cl->a->name);
+        return s && s->kind == SYM_DECL && s->decl->kind == AST_RECEPTOR ? s->decl : NULL;
+    }
+    return NULL;
+}
+
+/* Whether some connection or input of `net` acts on `pop` via `receptor`. */
+static bool receptor_acts_on(Program *p, CheckedNet *net, AstNode *receptor, Population *pop) {
+    for (int j = 0; j < net->nitems; j++) {
+        AstNode *c = net->items[j].node;
+        if (item_receptor(p, c) == receptor && selected_pop(p, net->items[j].scope, c->b) == pop) return true;
+    }
+    return false;
+}
+
+/* Every `record AMPA.g of POP` needs a connection or input via AMPA into
+ * POP: the receptor's states exist per population it acts on
+ * ([S-receptor-1]). */
+static void check_recorded_receptors(Program *p, CheckedNet *net) {
+    for (int i = 0; i < net->nitems; i++) {
+        AstNode *it = net->items[i].node;
+        for (int j = 0; it->kind == AST_RECORD && j < it->items2.n; j++) {
+            AstNode *what = it->items2.v[j];
+            const char *dot = strchr(what->name, '.');
+            if (!dot) continue;
+            Sym *rs = sema_lookup(&p->global, arena_strndup(p->a, what->name, (size_t)(dot - what->name)));
+            if (!rs || rs->kind != SYM_DECL || rs->decl->kind != AST_RECEPTOR) continue;   /* reported */
+            for (int k = 0; k < it->items.n; k++) {
+                AstNode *of = it->items.v[k]->op == CL_OF ? it->items.v[k]->a : NULL;
+                Population *pop = of ? selected_pop(p, net->items[i].scope, of) : NULL;
+                if (!pop || pop->poisson || receptor_acts_on(p, net, rs->decl, pop)) continue;
+                diag_report(p->d, what->span, DIAG_UNDEFINED,
+                            "receptor '%s' does not act on population '%s' (no connection or input via '%s' into "
+                            "it), so '%s' has no state '%s'",
+                            rs->decl->name, pop->name, rs->decl->name, pop->name, what->name);
+            }
+        }
+    }
+}
+
 void sema_check_network(Program *p, AstNode *net) {
     CheckedNet *out = ARENA_NEW(p->a, CheckedNet);
     NetCtx nc = {.c = {.p = p, .scope = sema_scope_new(p, &p->global, net), .body = BODY_NETWORK}, .net = net,
@@ -931,6 +1002,7 @@ void sema_check_network(Program *p, AstNode *net) {
     declare_items(&nc, &net->items);
     check_items(&nc, &net->items);
     check_recorded_projections(p, out);
+    check_recorded_receptors(p, out);
     net->sema = out;
 }
 

@@ -515,13 +515,17 @@ opt_paren_args
     | '(' opt_args ')'      { $$ = $2; }
     ;
 
-/* rec_name -> NAME | 'spikes' | 'rate' | 'current' | 'weight' */
+/* rec_name -> NAME [ '.' NAME ] | 'spikes' | 'rate' | 'current' | 'weight'
+ * (NAME '.' NAME: a receptor instance's state, `record AMPA.g of E`; the node
+ * is one AST_NAME named "AMPA.g") */
 rec_names
     : rec_name                  { $$ = list1(ctx, $1); }
     | rec_names ',' rec_name    { $$ = list_add(ctx, $1, $3); }
     ;
 rec_name
     : IDENT         { $$ = mk_named(ctx, AST_NAME, @1, $1, @1); }
+    | IDENT '.' IDENT
+        { $$ = mk_named(ctx, AST_NAME, @$, arena_printf(A, "%s.%s", $1, $3), @$); }
     | KW_SPIKES     { $$ = mk_named(ctx, AST_NAME, @1, "spikes", @1); }
     | KW_RATE       { $$ = mk_named(ctx, AST_NAME, @1, "rate", @1); }
     | KW_CURRENT    { $$ = mk_named(ctx, AST_NAME, @1, "current", @1); }

@@ -137,6 +137,26 @@ static int build_csc(RtPlastic *pl, const RtCsr *c) {
     return 1;
 }
 
+/* The block index: blk_row[b] = the row holding synapse b << RT_PL_BLK_SHIFT
+ * (the row i with row[i] <= q < row[i+1]; empty rows are skipped), and after
+ * the last block npre - 1, so the row of any q in block b lies in
+ * [blk_row[b], blk_row[b+1]]. */
+static int build_blocks(RtPlastic *pl, const RtCsr *c) {
+    int64_t nblk = (pl->nsyn + (1 << RT_PL_BLK_SHIFT) - 1) >> RT_PL_BLK_SHIFT;
+    pl->blk_row = rt_alloc((size_t)(nblk + 1) * sizeof(uint32_t));
+    if (!pl->blk_row)
+        return 0;
+    int64_t i = 0;
+    for (int64_t b = 0; b < nblk; b++) {
+        int64_t q = b << RT_PL_BLK_SHIFT;
+        while (c->row[i + 1] <= q)
+            i++;
+        pl->blk_row[b] = (uint32_t)i;
+    }
+    pl->blk_row[nblk] = pl->npre > 0 ? (uint32_t)(pl->npre - 1) : 0;
+    return 1;
+}
+
 static double draw(const RtDist *d, RtRng *r) {
     switch (d->kind) {
     case RT_DIST_UNIFORM: return d->a + (d->b - d->a) * rt_rng_uniform(r);
@@ -229,7 +249,7 @@ static RtErrorCode build_one(RtSim *s, int k, RtError *err) {
     pr->pl = pl;
     *pl = (RtPlastic){.d = pd->plastic, .proj = k, .npre = c->npre, .npost = c->npost,
                       .nsyn = c->nsyn, .delay = c->delay0};
-    if (!build_csc(pl, c) || !alloc_state(pl, s->nthreads))
+    if (!build_csc(pl, c) || !build_blocks(pl, c) || !alloc_state(pl, s->nthreads))
         return rt_err(err, RT_E_NOMEM, "out of memory for the plastic state of '%s'", pd->name);
     const RtPlasticDesc *d = pl->d;
     for (int q = 0; q < d->ntraces_pre; q++)
@@ -264,6 +284,7 @@ void rt_plastic_free(RtPlastic *pl, int nthreads) {
     const RtPlasticDesc *d = pl->d;
     rt_free(pl->col);
     rt_free(pl->csc);
+    rt_free(pl->blk_row);
     for (int t = 0; pl->scratch && t < nthreads; t++)
         rt_free(pl->scratch[t]);
     rt_free(pl->scratch);
@@ -324,14 +345,25 @@ void rt_plastic_deliver(RtSim *s, int k, RtStep step, int64_t lo, int64_t hi) {
     }
 }
 
-/* Fills out[k] with the pre neuron of each synapse of column j (the CSC
- * list is ascending, hence so are its rows: each search starts at the last
- * row found). Returns the list's length. */
+/* Fills out[k] with the pre neuron of each synapse of column j. The row of
+ * q lies in [blk_row[b], blk_row[b+1]] for q's block b, and, the CSC list
+ * being ascending, at or after the row found for the previous entry; a
+ * binary search between those bounds takes 0-1 steps for rows longer than
+ * a block and at most RT_PL_BLK_SHIFT + 1 otherwise. The weights of the
+ * column, which the on_post kernel reads next, are prefetched on the way.
+ * Returns the list's length. */
 static int64_t column_pres(const RtPlastic *pl, int64_t j, uint32_t *out) {
     const int64_t *row = pl->args_post.row;
+    const uint32_t *blk = pl->blk_row, *csc = pl->csc;
+    const double *w = pl->args_post.w;
     int64_t c0 = pl->col[j], n = pl->col[j + 1] - c0, i = 0;
+    for (int64_t k = 0; k < n; k += 16)   /* the column's cache lines at once */
+        __builtin_prefetch(csc + c0 + k);
     for (int64_t k = 0; k < n; k++) {
-        int64_t q = pl->csc[c0 + k], hi = pl->npre - 1;
+        int64_t q = csc[c0 + k], b = q >> RT_PL_BLK_SHIFT, hi = blk[b + 1];
+        __builtin_prefetch(w + q, 1);   /* the kernel's w[q] (scattered), in flight */
+        if (i < blk[b])
+            i = blk[b];
         while (i < hi) {   /* the row i with row[i] <= q < row[i+1] */
             int64_t mid = i + (hi - i) / 2;
             if (row[mid + 1] <= q)
@@ -373,6 +405,63 @@ static void every_calls(RtSim *s, RtPlastic *pl, int t, int64_t lo, int64_t hi) 
     }
 }
 
+/* x[j] *= f for j in [lo, hi): the per-step decay of a trace. Four
+ * independent products per iteration, so the compiler packs them into
+ * vector multiplies even at -O2; each element gets the same single IEEE
+ * product as a plain loop, so the bits do not change. */
+static void scale_range(double *restrict x, int64_t lo, int64_t hi, double f) {
+    int64_t j = lo;
+    for (; j + 4 <= hi; j += 4) {
+        x[j] *= f;
+        x[j + 1] *= f;
+        x[j + 2] *= f;
+        x[j + 3] *= f;
+    }
+    for (; j < hi; j++)
+        x[j] *= f;
+}
+
+/* Spiking neurons collected before their on_post calls (per chunk). */
+#define PL_POST_CHUNK 64
+
+/* The on_post calls of up to PL_POST_CHUNK spiking neurons `js`: the CSC
+ * column of the next one is prefetched while one is processed, since a
+ * column's first cache line is otherwise a sure miss. */
+static void post_chunk(RtSim *s, RtPlastic *pl, const uint32_t *js, int n, int t, RtStep step) {
+    for (int m = 0; m < n; m++) {
+        if (m + 1 < n) {
+            int64_t c = pl->col[js[m + 1]], e = pl->col[js[m + 1] + 1];
+            for (; c < e; c += 16)
+                __builtin_prefetch(pl->csc + c);
+        }
+        post_event(s, pl, t, step, js[m]);
+    }
+}
+
+/* post_event for every neuron of [lo, hi) that spiked, ascending. Spikes
+ * are rare per step, so eight flags are tested at once. */
+static void post_events(RtSim *s, RtPlastic *pl, const uint8_t *spiked, int t, RtStep step,
+                        int64_t lo, int64_t hi) {
+    uint32_t js[PL_POST_CHUNK];
+    int n = 0;
+    for (int64_t j = lo; j < hi; j += 8) {
+        int64_t e = j + 8 < hi ? j + 8 : hi;
+        uint64_t w = 1;
+        if (e == j + 8)
+            memcpy(&w, spiked + j, 8);
+        if (!w)
+            continue;
+        if (n > PL_POST_CHUNK - 8) {
+            post_chunk(s, pl, js, n, t, step);
+            n = 0;
+        }
+        for (int64_t u = j; u < e; u++)
+            if (spiked[u])
+                js[n++] = (uint32_t)u;
+    }
+    post_chunk(s, pl, js, n, t, step);
+}
+
 void rt_plastic_post(RtSim *s, int p, int t, RtStep step, int64_t lo, int64_t hi) {
     RtPop *pop = &s->pops[p];
     for (int k = 0; k < pop->nin_projs; k++) {
@@ -380,16 +469,11 @@ void rt_plastic_post(RtSim *s, int p, int t, RtStep step, int64_t lo, int64_t hi
         if (!pl)
             continue;
         if (pl->d->on_post || pl->d->ntraces_post)
-            for (int64_t j = lo; j < hi; j++)
-                if (pop->spiked[j])
-                    post_event(s, pl, t, step, j);
+            post_events(s, pl, pop->spiked, t, step, lo, hi);
         if (pl->n_every && (step + 1) % pl->n_every == 0)
             every_calls(s, pl, t, lo, hi);
-        for (int q = 0; q < pl->d->ntraces_post; q++) {   /* to the next step */
-            double *x = pl->post_tr[q], f = pl->post_f[q];
-            for (int64_t j = lo; j < hi; j++)
-                x[j] *= f;
-        }
+        for (int q = 0; q < pl->d->ntraces_post; q++)   /* to the next step */
+            scale_range(pl->post_tr[q], lo, hi, pl->post_f[q]);
     }
 }
 
@@ -419,8 +503,7 @@ static void advance_pre_traces(RtSim *s, RtPlastic *pl, RtStep step) {
         double *x = pl->pre_tr[q], *before = pl->pre_before[q], f = pl->pre_f[q];
         double inc = d->traces_pre[q].inc;
         int set = d->traces_pre[q].mode == RT_TRACE_SET;
-        for (int64_t i = 0; i < pl->npre; i++)
-            x[i] *= f;
+        scale_range(x, 0, pl->npre, f);
         for (int64_t m = 0; m < n; m++) {
             uint32_t i = spk[m];
             before[i] = x[i];
@@ -477,6 +560,7 @@ int64_t rt_sim_synapse_bytes(const RtSim *s, int proj) {
         return b;
     const RtPlasticDesc *d = pl->d;
     b += (pl->npost + 1) * 8 + pl->nsyn * 4;                          /* CSC */
+    b += ((pl->nsyn >> RT_PL_BLK_SHIFT) + 2) * 4;                       /* blk_row */
     b += (int64_t)d->nsynvars * 8 * (d->per_pre ? pl->npre : pl->nsyn);
     b += d->syn_clock ? pl->nsyn * 8 : 0;
     b += pl->npre * 8 * (2 * (int64_t)d->ntraces_pre + d->npre_vars + 1);  /* + last_arr */

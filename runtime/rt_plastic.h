@@ -13,6 +13,11 @@
 
 typedef struct RtSim RtSim;
 
+/* One row-start entry per 2^RT_PL_BLK_SHIFT synapses (0.125 bytes per
+ * synapse): the pre neuron of synapse q is then searched among the rows
+ * that begin in q's block, not among all npre rows. */
+#define RT_PL_BLK_SHIFT 5
+
 typedef struct RtPlastic {
     const RtPlasticDesc *d;
     int proj;
@@ -20,6 +25,9 @@ typedef struct RtPlastic {
     int delay;                /* homogeneous delay in steps */
     int64_t *col;             /* npost + 1 offsets into csc */
     uint32_t *csc;            /* synapse indices grouped by post, ascending */
+    uint32_t *blk_row;        /* row (pre neuron) of synapse b << RT_PL_BLK_SHIFT,
+                                 b = 0..nblk-1, then npre-1: bounds the search
+                                 for the pre neuron of a CSC entry */
     int64_t max_in;           /* largest in-degree (scratch size) */
     uint32_t **scratch;       /* per thread: pre neurons of one CSC list */
     double **syn;             /* nsynvars arrays (nsyn, or npre when per_pre) */

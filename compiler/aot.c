@@ -164,7 +164,9 @@ static void c_projs(FILE *f, const RtModelDesc *m, const Lowered *l) {
         c_dist(f, p->delay);
         for (int q = 0; q < l->nsyns; q++)
             if (p->plastic == &l->plastic[q]) fprintf(f, ", .plastic = &plastic_%d", q);
-        fprintf(f, ", .gain_global = %d},\n", p->gain_global);
+        fprintf(f, ", .gain_global = %d, .pre_begin = %lld, .pre_end = %lld, .post_begin = %lld, .post_end = %lld},\n",
+                p->gain_global, (long long)p->pre_begin, (long long)p->pre_end, (long long)p->post_begin,
+                (long long)p->post_end);
     }
     fputs("    {0}\n};\n", f);
 }

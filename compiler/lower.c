@@ -102,6 +102,22 @@ static void collect_receptors(Lower *L) {
     }
 }
 
+/* `state r = uniform(a, b)` (or normal(mean, sd)) in a neuron or receptor
+ * body: one draw per neuron by the runtime (RtDist, keyed by population,
+ * variable and neuron, so independent of the thread count). The
+ * distribution's parameters are folded in the body (they may use its
+ * parameters and the population's overrides) and must be constants. */
+static RtDist body_dist(LCtx *c, AstNode *call) {
+    RtDist d = {!strcmp(call->name, "uniform") ? RT_DIST_UNIFORM : RT_DIST_NORMAL, 0, 0};
+    for (int k = 0; k < 2 && k < call->items.n; k++) {
+        MirExpr *x = lower_fold(c, lower_expr(c, call->items.v[k]));
+        if (x->op != MX_CONST) lower_unsupported(c->L, call->items.v[k]->span, "a distribution parameter that differs per neuron");
+        if (k == 0) d.a = x->value;
+        else d.b = x->value;
+    }
+    return d;
+}
+
 static void state_vars(LCtx *c0, Scope *scope, RtVarDesc *out, int *n) {
     LCtx ic = *c0, *c = &ic;
     ic.initial = true;   /* a parameter changed during the run starts at its base value */
@@ -114,6 +130,10 @@ static void state_vars(LCtx *c0, Scope *scope, RtVarDesc *out, int *n) {
         AstNode *ov = lower_find_override(c->pl, c->rec, s->name);
         if (ov) {
             v->init = lower_net_dist(c->L, c->L->net->scope, ov->a);
+            continue;
+        }
+        if (lower_is_dist_call(s->decl->a)) {
+            v->init = body_dist(c, s->decl->a);
             continue;
         }
         MirExpr *init = lower_fold(c, lower_expr(c, s->decl->a));

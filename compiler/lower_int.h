@@ -153,6 +153,9 @@ void lower_fill_plastic(Lower *L, Lowered *out, RtProjDesc *projs);
 
 /* ---- lower_net.c: projections, inputs, recordings ---- */
 void lower_build_desc(Lower *L, Lowered *out, double dt);
+/* The delay of Poisson input `input` (an AST_INPUT) in steps, round(D/dt);
+ * 0 without a constant delay ([S-net-3b]). */
+int64_t lower_input_shift(Lower *L, Scope *scope, AstNode *input);
 
 /* ---- lower_protocol.c: modulators, contexts, protocol ---- */
 AstNode *lower_modulator_named(Lower *L, const char *name);

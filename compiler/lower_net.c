@@ -9,10 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The neuron range a selector gives a projection end: [begin, end), or
+ * 0, 0 for a whole population (RtProjDesc, ABI v4). */
+static void proj_range(Lower *L, Scope *scope, AstNode *sel, int64_t *begin, int64_t *end) {
+    lower_range_of(L, scope, sel, begin, end);
+    if (*end < 0) *begin = *end = 0;
+}
+
+/* `connect SRC -> DST ...` ([S-net-2]); SRC and DST may be neuron ranges,
+ * which the runtime connects within (indices stay population indices). */
 static void lower_connect(Lower *L, NetItem *ni, RtProjDesc *pd, int proj) {
     AstNode *it = ni->node;
-    if (it->a->kind == AST_RANGE || it->b->kind == AST_RANGE)
-        lower_unsupported(L, it->span, "a connection from or to a neuron range");
+    proj_range(L, ni->scope, it->a, &pd->pre_begin, &pd->pre_end);
+    proj_range(L, ni->scope, it->b, &pd->post_begin, &pd->post_end);
     Population *src = lower_selector_pop(ni->scope, it->a, L), *dst = lower_selector_pop(ni->scope, it->b, L);
     PopLow *pl = lower_pop_low(L, dst);
     AstNode *via = lower_clause(it, CL_VIA), *onto = lower_clause(it, CL_ONTO), *c;
@@ -35,6 +44,12 @@ static void lower_connect(Lower *L, NetItem *ni, RtProjDesc *pd, int proj) {
     pd->delay = d ? lower_net_dist(L, ni->scope, d->a) : (RtDist){RT_DIST_CONST, 0, 0};
     if (lower_syn(L, ni, proj, src, dst) && pd->delay.kind != RT_DIST_CONST)
         lower_unsupported(L, d->span, "a delay drawn per synapse in a plastic projection");
+}
+
+int64_t lower_input_shift(Lower *L, Scope *scope, AstNode *input) {
+    AstNode *d = input->op == INPUT_POISSON ? lower_clause(input, CL_DELAY) : NULL;
+    if (!d || lower_is_dist_call(d->a)) return 0;
+    return (int64_t)llround(lower_net_value(L, scope, d->a) / L->p->sim_dt);
 }
 
 static void lower_input(Lower *L, NetItem *ni, RtInputDesc *in) {
@@ -60,6 +75,10 @@ static void lower_input(Lower *L, NetItem *ni, RtInputDesc *in) {
     in->rate_hz = lower_net_value(L, ni->scope, lower_clause(it, CL_RATE)->a);
     if (lower_is_dist_call(w->a)) lower_unsupported(L, w->span, "a random weight of an input");
     in->weight = lower_net_value(L, ni->scope, w->a);
+    AstNode *d = lower_clause(it, CL_DELAY);
+    if (d && lower_is_dist_call(d->a)) lower_unsupported(L, d->span, "a delay drawn per neuron of a Poisson input");
+    /* [S-net-3b] a delay of d steps: the trains start d steps later */
+    in->start_s = (double)lower_input_shift(L, ni->scope, it) * L->p->sim_dt;
 }
 
 static int64_t steps_of(Lower *L, Scope *scope, AstNode *cl, double dt, int64_t dflt) {
@@ -144,7 +163,9 @@ static void lower_record(Lower *L, NetItem *ni, DescBuild *b, double dt) {
 }
 
 
-/* `input S = spikes from "FILE" -> POP via R weight W [delay D] [onto P]`:
+/* `input S = spikes from "FILE" -> POP via R weight W [delay D] [onto P]`
+ * (POP may be a range POP[a..b]: then S has b - a + 1 neurons and S's
+ * neuron k reaches POP's neuron a + k):
  * a spike-time source population named S (RT_POP_SPIKE_TIMES, appended
  * after the declared populations) of POP's size, whose neuron i replays the
  * FILE's spikes of neuron i (CSV `time_s,neuron` or .npy float64 [n,2]; a
@@ -153,13 +174,11 @@ static void lower_record(Lower *L, NetItem *ni, DescBuild *b, double dt) {
  * connection's: in step round(t/dt) + max(1, round(D/dt)). */
 static void lower_spike_input(Lower *L, NetItem *ni, DescBuild *b, Lowered *out) {
     AstNode *it = ni->node;
-    if (it->b->kind == AST_RANGE) {
-        lower_unsupported(L, it->b->span, "a spike-time input onto a neuron range (give the whole population)");
-        return;
-    }
     PopLow *pl = lower_pop_low(L, lower_selector_pop(ni->scope, it->b, L));
+    int64_t begin, end;   /* onto POP[a..b]: file neuron k reaches neuron a + k */
+    proj_range(L, ni->scope, it->b, &begin, &end);
     int src = out->desc.npops++;
-    out->pops[src] = (RtPopDesc){.name = it->name, .size = pl->pop->size, .kind = RT_POP_SPIKE_TIMES,
+    out->pops[src] = (RtPopDesc){.name = it->name, .size = end ? end - begin : pl->pop->size, .kind = RT_POP_SPIKE_TIMES,
                                  .precision = RT_PREC_F64, .spike_file = it->a->name};
     AstNode *via = lower_clause(it, CL_VIA), *onto = lower_clause(it, CL_ONTO);
     AstNode *w = lower_clause(it, CL_WEIGHT), *d = lower_clause(it, CL_DELAY);
@@ -169,7 +188,8 @@ static void lower_spike_input(Lower *L, NetItem *ni, DescBuild *b, Lowered *out)
         .name = arena_printf(L->a, "%s->%s", it->name, pl->pop->name), .pre = src, .post = pl->index,
         .receptor = lower_rec_instance(L, pl, receptor, lower_target_port(pl, onto, receptor), NULL),
         .rule = RT_CONN_ONE_TO_ONE, .autapses = true, .weight = lower_net_dist(L, ni->scope, w->a),
-        .delay = d ? lower_net_dist(L, ni->scope, d->a) : (RtDist){RT_DIST_CONST, 0, 0}};
+        .delay = d ? lower_net_dist(L, ni->scope, d->a) : (RtDist){RT_DIST_CONST, 0, 0},
+        .post_begin = begin, .post_end = end};
 }
 
 void lower_build_desc(Lower *L, Lowered *out, double dt) {

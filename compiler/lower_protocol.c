@@ -330,8 +330,13 @@ static void protocol_set(Protocol *pr, NetItem *ni, AstNode *act, bool undo, int
             return;
         }
         if (!undo) pr->prev[ai] = pr->rate[input];
-        if (pr->b->inputs[input].kind == RT_INPUT_CURRENT) current_change(pr, input, t, v);
-        else emit_event(pr, t, RT_EV_SET_INPUT_RATE, input, 0, v);
+        if (pr->b->inputs[input].kind == RT_INPUT_CURRENT) {
+            current_change(pr, input, t, v);
+        } else {   /* a delayed Poisson input's trains change d steps later too ([S-net-3b]) */
+            int64_t d = lower_input_shift(L, owner->home, owner->decl);
+            double dt = L->p->sim_dt;
+            emit_event(pr, d ? (double)(llround(t / dt) + d) * dt : t, RT_EV_SET_INPUT_RATE, input, 0, v);
+        }
         pr->rate[input] = v;
         return;
     }

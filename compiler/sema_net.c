@@ -106,9 +106,22 @@ static Population *find_population(NetCtx *nc, AstNode *sel) {
     return s->data;
 }
 
-static Population *check_selector(NetCtx *nc, AstNode *sel) {
+/* A selector's neurons: their count (0 when unknown) and a label for
+ * messages ("E", or "E[0..9]" for a range). */
+typedef struct Selected {
+    long long n;
+    const char *label;
+} Selected;
+
+/* Checks selector `sel` (a population or a neuron range of one, in bounds);
+ * returns the population or NULL; fills *out (may be NULL). */
+static Population *check_selector_n(NetCtx *nc, AstNode *sel, Selected *out) {
     Population *pop = find_population(nc, sel);
+    Selected dummy;
+    if (!out) out = &dummy;
+    *out = (Selected){pop ? pop->size : 0, pop ? pop->name : "?"};
     if (!pop || sel->kind != AST_RANGE) return pop;
+    out->n = 0;   /* until the range is known to be valid */
     Ctx k = nc->c;
     double lo, hi;
     if (!sema_const_value(&k, sel->a, DIM_NONE, "a neuron index", &lo)) return pop;
@@ -129,9 +142,14 @@ static Population *check_selector(NetCtx *nc, AstNode *sel) {
             diag_report(d, sel->span, DIAG_RANGE_BOUNDS,
                         "neuron index %g is outside population '%s' of %lld neurons (valid: 0..%lld)", lo, pop->name,
                         pop->size, pop->size - 1);
+    } else {
+        out->n = (long long)(hi - lo) + 1;
+        out->label = arena_printf(nc->c.p->a, "%s[%lld..%lld]", pop->name, (long long)lo, (long long)hi);
     }
     return pop;
 }
+
+static Population *check_selector(NetCtx *nc, AstNode *sel) { return check_selector_n(nc, sel, NULL); }
 
 /* A Poisson population only sends spikes: reports a connection or input
  * (`what`) that targets one. Returns false then. */
@@ -356,7 +374,9 @@ static AstNode *check_rule_call(NetCtx *nc, AstNode *cl, AstKind kind) {
     return decl;
 }
 
-static void check_connectivity_rule(NetCtx *nc, AstNode *it, Population *src, Population *dst) {
+/* Checks the rule of a connection between the neurons `src` and `dst`
+ * select (n 0: unknown, not checked). */
+static void check_connectivity_rule(NetCtx *nc, AstNode *it, Selected src, Selected dst) {
     static const int rules[] = {CL_ALL_TO_ALL, CL_ONE_TO_ONE, CL_PROBABILITY, CL_INDEGREE, CL_OUTDEGREE, CL_FILE};
     AstNode *rule = NULL;
     for (int i = 0; i < it->items.n; i++) {
@@ -383,21 +403,21 @@ static void check_connectivity_rule(NetCtx *nc, AstNode *it, Population *src, Po
     switch (rule->op) {
     case CL_PROBABILITY: check_probability(&nc->c, rule->a, "a connection probability"); break;
     case CL_INDEGREE:
-        if (check_count(&nc->c, rule->a, "an in-degree", &k) && src && src->size && k > src->size &&
+        if (check_count(&nc->c, rule->a, "an in-degree", &k) && src.n && k > src.n &&
             !clause(nc->c.p, it, CL_AUTAPSES))
             diag_report(nc->c.p->d, rule->a->span, DIAG_BAD_SIZE,
-                        "in-degree %lld exceeds the %lld neurons of '%s'", k, src->size, src->name);
+                        "in-degree %lld exceeds the %lld neurons of '%s'", k, src.n, src.label);
         break;
     case CL_OUTDEGREE:
-        if (check_count(&nc->c, rule->a, "an out-degree", &k) && dst && dst->size && k > dst->size)
+        if (check_count(&nc->c, rule->a, "an out-degree", &k) && dst.n && k > dst.n)
             diag_report(nc->c.p->d, rule->a->span, DIAG_BAD_SIZE,
-                        "out-degree %lld exceeds the %lld neurons of '%s'", k, dst->size, dst->name);
+                        "out-degree %lld exceeds the %lld neurons of '%s'", k, dst.n, dst.label);
         break;
     case CL_ONE_TO_ONE:
-        if (src && dst && src->size && dst->size && src->size != dst->size)
+        if (src.n && dst.n && src.n != dst.n)
             diag_report(nc->c.p->d, rule->span, DIAG_BAD_SIZE,
-                        "one_to_one needs populations of equal size, but '%s' has %lld and '%s' %lld", src->name,
-                        src->size, dst->name, dst->size);
+                        "one_to_one needs populations of equal size, but '%s' has %lld and '%s' %lld", src.label,
+                        src.n, dst.label, dst.n);
         break;
     case CL_FILE:
         if (!rule->a || rule->a->kind != AST_STRING)
@@ -410,10 +430,11 @@ static void check_connectivity_rule(NetCtx *nc, AstNode *it, Population *src, Po
 static void check_connect(NetCtx *nc, AstNode *it) {
     Program *p = nc->c.p;
     allow_clauses(p, it, connect_clauses, sizeof connect_clauses / sizeof connect_clauses[0], "a connection");
-    Population *src = check_selector(nc, it->a);
-    Population *dst = check_selector(nc, it->b);
-    if (!check_receiver(nc, dst, it->b, "connections")) dst = NULL;
-    check_connectivity_rule(nc, it, src, dst);
+    Selected srcn, dstn;
+    check_selector_n(nc, it->a, &srcn);
+    Population *dst = check_selector_n(nc, it->b, &dstn);
+    if (!check_receiver(nc, dst, it->b, "connections")) dst = NULL, dstn.n = 0;
+    check_connectivity_rule(nc, it, srcn, dstn);
     AstNode *via = clause(p, it, CL_VIA), *onto = clause(p, it, CL_ONTO);
     AstNode *receptor = NULL;
     if (!via) diag_report(p->d, it->span, DIAG_BAD_OPTION, "a connection needs 'via RECEPTOR'");

@@ -50,10 +50,12 @@ extern "C" {
 /* Bumped on every incompatible change of a struct layout or kernel type below.
  * rt_sim_create accepts RtModelDesc.abi_version 1 (then every projection has
  * plastic == NULL), 2 (v2: plastic projections, RT_EV_SET_PROJ_CONST) or 3
- * (v3: globals, gains, silencing, lesions, balance and weight recordings).
- * v3 only APPENDS fields to structs (zero = the v2 meaning) and values to
- * enums, so a v1/v2 descriptor compiled against this header still works. */
-#define RT_ABI_VERSION 3
+ * (v3: globals, gains, silencing, lesions, balance and weight recordings)
+ * or 4 (v4: neuron ranges of projections, RtProjDesc.pre_begin..post_end).
+ * v3 and v4 only APPEND fields to structs (zero = the earlier meaning) and
+ * values to enums, so a v1/v2/v3 descriptor compiled against this header
+ * still works. */
+#define RT_ABI_VERSION 4
 
 /* Alignment in bytes of every state, parameter and input array. */
 #define RT_ALIGN 64
@@ -361,6 +363,14 @@ typedef enum RtRecKind {
     RT_REC_WEIGHTS, /* v3: NAME.npy float64 [samples, synapses] + NAME_syn.npy, "ABI v3" */
 } RtRecKind;
 
+    int64_t pre_begin, pre_end;   /* v4: presynaptic neurons [pre_begin, pre_end) of
+                                     pops[pre]; pre_end == 0: the whole population */
+    int64_t post_begin, post_end; /* v4: postsynaptic neurons [post_begin, post_end)
+                                     of pops[post]; post_end == 0: all. The rule
+                                     connects within the ranges only (sizes,
+                                     degrees, one-to-one and autapses count in
+                                     range terms); indices in the CSR, in files
+                                     and in recordings stay population indices */
 typedef struct RtRecDesc {
     RtRecKind kind;
     int pop;

@@ -1,6 +1,12 @@
 /* rt_syn.c - connectivity builders (all-to-all, one-to-one, probability,
  * fixed in-/out-degree, from file) into CSR, then weights and delays.
- * See rt_syn.h for the storage and the keying of random draws. */
+ * See rt_syn.h for the storage and the keying of random draws.
+ *
+ * A projection between neuron ranges (ABI v4, RtProjDesc.pre_begin..
+ * post_end) is built on the ranges alone: rows, posts, sizes and random keys
+ * are range-local while building (row i is neuron pre_begin + i), and
+ * expand_ranges() finally maps the CSR to population indices (rows outside
+ * the pre range empty, posts shifted by post_begin). */
 #include "rt_syn.h"
 
 #include <math.h>
@@ -20,6 +26,11 @@ typedef struct Build {
     uint64_t seed;
     double dt;
     int self;           /* pre == post population and no autapses */
+    int64_t pre0, post0; /* first neuron of the pre and post ranges */
+    int ranged;         /* a range differs from its whole population */
+    int64_t off;        /* local row i and local post i + off are one neuron
+                           (pre_begin - post_begin; 0 for whole populations) */
+    int self_any;       /* self and the ranges overlap: some row has a self */
     int64_t cap;        /* capacity of c->post */
     RtError *err;
     int threads;        /* threads for the parallel parts */
@@ -148,6 +159,20 @@ static void sample_distinct(RtRng *r, uint64_t m, int64_t k, uint32_t *out) {
     }
 }
 
+/* The local post index that is row i's own neuron when autapses are
+ * excluded, or -1 (autapses allowed, other population, or outside the post
+ * range). */
+static inline int64_t self_post(const Build *b, int64_t i) {
+    int64_t j = i + b->off;
+    return b->self && j >= 0 && j < b->c->npost ? j : -1;
+}
+
+/* Likewise the local row of post j's own neuron, or -1. */
+static inline int64_t self_pre(const Build *b, int64_t j) {
+    int64_t i = j - b->off;
+    return b->self && i >= 0 && i < b->c->npre ? i : -1;
+}
+
 /* Maps candidate x of [0, m-1) to a neuron index skipping `self`. */
 static inline uint32_t skip_self(uint32_t x, int64_t self) {
     return x >= (uint64_t)self ? x + 1 : x;
@@ -155,13 +180,13 @@ static inline uint32_t skip_self(uint32_t x, int64_t self) {
 
 /* row i: every post with probability p, by geometric skips between hits. */
 static RtErrorCode row_probability(Build *b, int64_t i) {
-    int64_t npost = b->c->npost;
+    int64_t npost = b->c->npost, self = self_post(b, i);
     double p = b->pd->p;
     if (p >= 1) {
         if (reserve(b, npost))
             return RT_E_NOMEM;
         for (int64_t j = 0; j < npost; j++)
-            if (!(b->self && j == i))
+            if (j != self)
                 push(b, j);
         return RT_OK;
     }
@@ -175,7 +200,7 @@ static RtErrorCode row_probability(Build *b, int64_t i) {
         if (skip >= (double)(npost - 1 - j))
             break;
         j += 1 + (int64_t)skip;
-        if (b->self && j == i)
+        if (j == self)
             continue;
         if (reserve(b, 1))
             return RT_E_NOMEM;
@@ -186,33 +211,33 @@ static RtErrorCode row_probability(Build *b, int64_t i) {
 
 /* row i: `degree` distinct posts. */
 static RtErrorCode row_outdegree(Build *b, int64_t i) {
-    int64_t k = b->pd->degree, m = b->c->npost - (b->self ? 1 : 0);
+    int64_t k = b->pd->degree, self = self_post(b, i), m = b->c->npost - (self >= 0 ? 1 : 0);
     if (reserve(b, k))
         return RT_E_NOMEM;
     RtRng r;
     rt_rng_init(&r, b->seed, rt_stream(RT_STREAM_CONN, b->proj, 0), (uint64_t)i);
     uint32_t *out = b->c->post + b->c->nsyn;
     sample_distinct(&r, (uint64_t)m, k, out);
-    if (b->self)   /* skipping self keeps the order ascending */
+    if (self >= 0)   /* skipping self keeps the order ascending */
         for (int64_t q = 0; q < k; q++)
-            out[q] = skip_self(out[q], i);
+            out[q] = skip_self(out[q], self);
     b->c->nsyn += k;
     return RT_OK;
 }
 
 static RtErrorCode row_simple(Build *b, int64_t i) {
-    int64_t npost = b->c->npost;
+    int64_t npost = b->c->npost, self = self_post(b, i);
     if (b->pd->rule == RT_CONN_ONE_TO_ONE) {
         if (reserve(b, 1))
             return RT_E_NOMEM;
-        if (!b->self)
+        if (self != i)
             push(b, i);
         return RT_OK;
     }
     if (reserve(b, npost))
         return RT_E_NOMEM;
     for (int64_t j = 0; j < npost; j++)
-        if (!(b->self && j == i))
+        if (j != self)
             push(b, j);
     return RT_OK;
 }
@@ -311,14 +336,15 @@ typedef struct ColsJob {
 static void cols_part(void *ctx, int t, int nt) {
     const ColsJob *job = ctx;
     const Build *b = job->b;
-    int64_t n = b->c->npost, k = b->pd->degree, m = b->c->npre - (b->self ? 1 : 0);
+    int64_t n = b->c->npost, k = b->pd->degree;
     for (int64_t j = part_begin(n, t, nt); j < part_begin(n, t + 1, nt); j++) {
+        int64_t self = self_pre(b, j), m = b->c->npre - (self >= 0 ? 1 : 0);
         RtRng r;
         rt_rng_init(&r, b->seed, rt_stream(RT_STREAM_CONN, b->proj, 0), (uint64_t)j);
         uint32_t *col = job->pre + j * k;
         sample_distinct(&r, (uint64_t)m, k, col);
-        for (int64_t q = 0; b->self && q < k; q++)
-            col[q] = skip_self(col[q], j);
+        for (int64_t q = 0; self >= 0 && q < k; q++)
+            col[q] = skip_self(col[q], self);
     }
 }
 
@@ -459,11 +485,17 @@ static RtErrorCode file_syns(Build *b, const double *t, int64_t rows, int64_t co
     FileSyn *fs = rt_realloc(NULL, (size_t)(rows ? rows : 1) * sizeof *fs);
     if (!fs)
         return nomem(b);
-    for (int64_t k = 0; k < rows; k++) {
-        double pre = t[k * cols], post = t[k * cols + 1];
+    for (int64_t k = 0; k < rows; k++) {   /* population indices -> range-local */
+        double pre = t[k * cols] - (double)b->pre0, post = t[k * cols + 1] - (double)b->post0;
         if (!(pre >= 0 && pre < (double)c->npre && post >= 0 && post < (double)c->npost)
             || pre != floor(pre) || post != floor(post)) {
             rt_free(fs);
+            if (b->ranged)
+                return rt_err(b->err, RT_E_INVALID, "'%s' row %lld: pair (%g, %g) outside the "
+                              "ranges [%lld, %lld) x [%lld, %lld)", b->pd->file, (long long)k + 1,
+                              t[k * cols], t[k * cols + 1], (long long)b->pre0,
+                              (long long)(b->pre0 + c->npre), (long long)b->post0,
+                              (long long)(b->post0 + c->npost));
             return rt_err(b->err, RT_E_INVALID, "'%s' row %lld: pair (%g, %g) outside %lld x %lld "
                           "neurons", b->pd->file, (long long)k + 1, pre, post,
                           (long long)c->npre, (long long)c->npost);
@@ -512,7 +544,7 @@ static RtErrorCode build_file(Build *b) {
 static RtErrorCode check_rule(Build *b) {
     const RtProjDesc *pd = b->pd;
     const RtCsr *c = b->c;
-    int64_t cand = (pd->rule == RT_CONN_FIXED_INDEGREE ? c->npre : c->npost) - (b->self ? 1 : 0);
+    int64_t cand = (pd->rule == RT_CONN_FIXED_INDEGREE ? c->npre : c->npost) - (b->self_any ? 1 : 0);
     switch (pd->rule) {
     case RT_CONN_ONE_TO_ONE:
         if (c->npre != c->npost)
@@ -562,20 +594,67 @@ static RtErrorCode finish_arrays(Build *b) {
     return c->weight ? RT_OK : nomem(b);
 }
 
+/* The range [*begin, *end) a descriptor's (begin, end) selects of n neurons
+ * (end == 0: all of them); 0 if it is no valid range. */
+static int range_of(int64_t begin, int64_t end, int64_t n, int64_t *b0, int64_t *e0) {
+    *b0 = end == 0 ? 0 : begin;
+    *e0 = end == 0 ? n : end;
+    return (end != 0 || begin == 0) && *b0 >= 0 && *b0 < *e0 && *e0 <= n;
+}
+
+/* Maps the range-local CSR to population indices: npre + 1 row offsets
+ * (rows outside the pre range empty), posts shifted by post0. */
+static RtErrorCode expand_ranges(Build *b, int64_t npre, int64_t npost) {
+    RtCsr *c = b->c;
+    if (!b->ranged)
+        return RT_OK;
+    int64_t *row = rt_alloc((size_t)(npre + 1) * sizeof(int64_t));
+    if (!row)
+        return nomem(b);
+    for (int64_t i = 0; i <= npre; i++)
+        row[i] = i < b->pre0 ? 0 : i - b->pre0 <= c->npre ? c->row[i - b->pre0] : c->nsyn;
+    for (int64_t q = 0; q < c->nsyn; q++)
+        c->post[q] += (uint32_t)b->post0;
+    rt_free(c->row);
+    c->row = row;
+    c->npre = npre;
+    c->npost = npost;
+    return RT_OK;
+}
+
+/* Sets up the ranges of `b` from the descriptor: c holds the range sizes. */
+static RtErrorCode setup_ranges(Build *b, int64_t npre, int64_t npost) {
+    const RtProjDesc *pd = b->pd;
+    int64_t pe, qe;
+    if (!range_of(pd->pre_begin, pd->pre_end, npre, &b->pre0, &pe)
+        || !range_of(pd->post_begin, pd->post_end, npost, &b->post0, &qe))
+        return rt_err(b->err, RT_E_INVALID, "projection '%s': neuron range [%lld, %lld) -> [%lld, "
+                      "%lld) outside %lld x %lld neurons or empty", pd->name,
+                      (long long)pd->pre_begin, (long long)pd->pre_end, (long long)pd->post_begin,
+                      (long long)pd->post_end, (long long)npre, (long long)npost);
+    b->c->npre = pe - b->pre0;
+    b->c->npost = qe - b->post0;
+    b->ranged = b->c->npre != npre || b->c->npost != npost;
+    b->off = b->pre0 - b->post0;
+    b->self_any = b->self && b->pre0 < qe && b->post0 < pe;
+    return RT_OK;
+}
+
 RtErrorCode rt_syn_build(RtCsr *c, const RtProjDesc *pd, uint32_t proj, int64_t npre,
                          int64_t npost, uint64_t seed, double dt, int threads, RtError *err) {
     memset(c, 0, sizeof *c);
-    c->npre = npre;
-    c->npost = npost;
-    Build b = {c, pd, proj, seed, dt, pd->pre == pd->post && !pd->autapses, 0, err,
-               threads < 1 ? 1 : threads};
+    Build b = {.c = c, .pd = pd, .proj = proj, .seed = seed, .dt = dt,
+               .self = pd->pre == pd->post && !pd->autapses, .err = err,
+               .threads = threads < 1 ? 1 : threads};
     if (pd->weight.kind == RT_DIST_KERNEL || pd->delay.kind == RT_DIST_KERNEL)
         return rt_err(err, RT_E_INVALID, "projection '%s': weight and delay must be constants "
                       "or distributions", pd->name);
-    RtErrorCode rc = check_rule(&b);
+    RtErrorCode rc = setup_ranges(&b, npre, npost);
+    if (rc == RT_OK)
+        rc = check_rule(&b);
     if (rc)
         return rc;
-    c->row = rt_alloc((size_t)(npre + 1) * sizeof(int64_t));
+    c->row = rt_alloc((size_t)(c->npre + 1) * sizeof(int64_t));
     if (!c->row)
         return nomem(&b);
     if (pd->rule == RT_CONN_FILE)
@@ -587,6 +666,8 @@ RtErrorCode rt_syn_build(RtCsr *c, const RtProjDesc *pd, uint32_t proj, int64_t 
         if (rc == RT_OK)
             rc = draw_values(&b, 0, 0, NULL);
     }
+    if (rc == RT_OK)
+        rc = expand_ranges(&b, npre, npost);
     if (rc) {
         rt_syn_free(c);
         return rc;

@@ -1,6 +1,7 @@
 /* test_rt_syn.c - connectivity builders: degree statistics of the
  * probability rule, exact degrees of the fixed rules, autapses, CSR order,
- * weight and delay draws, tables from CSV and .npy, errors, determinism. */
+ * weight and delay draws, tables from CSV and .npy, errors, determinism;
+ * projections between neuron ranges (ABI v4). */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -283,6 +284,164 @@ START_TEST(test_threads_identical) {
 }
 END_TEST
 
+/* ---- neuron ranges (ABI v4) ---- */
+
+/* Counts synapses whose pre or post lies outside [p0, p1) x [q0, q1), and
+ * autapses. */
+static int64_t outside_ranges(const RtCsr *c, int64_t p0, int64_t p1, int64_t q0, int64_t q1) {
+    int64_t bad = 0;
+    for (int64_t i = 0; i < c->npre; i++)
+        for (int64_t q = c->row[i]; q < c->row[i + 1]; q++)
+            bad += i < p0 || i >= p1 || c->post[q] < q0 || c->post[q] >= q1 || c->post[q] == i;
+    return bad;
+}
+
+/* E[100..599] -> E[400..899] of 1000 neurons without autapses: every rule
+ * connects only inside the ranges (population indices), never i -> i, with
+ * the rule's degrees counted in range terms. */
+START_TEST(test_ranges_rules) {
+    RtCsr c;
+    RtError err;
+    RtProjDesc pd = proj(RT_CONN_PROBABILITY, 1);
+    pd.pre_begin = 100, pd.pre_end = 600, pd.post_begin = 400, pd.post_end = 900;
+    pd.p = 0.1;
+    ck_assert_msg(rt_syn_build(&c, &pd, 2, 1000, 1000, 11, 1e-4, 2, &err) == RT_OK, "%s", err.msg);
+    ck_assert_int_eq(c.npre, 1000);
+    ck_assert_int_eq(c.npost, 1000);
+    check_csr(&c, 1);
+    ck_assert_int_eq(outside_ranges(&c, 100, 600, 400, 900), 0);
+    int64_t *d = in_degrees(&c);
+    double s = 0, s2 = 0;   /* posts 600..899 have all 500 pre candidates */
+    for (int64_t j = 600; j < 900; j++) {
+        s += (double)d[j];
+        s2 += (double)d[j] * (double)d[j];
+    }
+    double mean = s / 300, var = s2 / 300 - mean * mean, mu = 50, sigma2 = 45;
+    ck_assert_msg(fabs(mean - mu) < 5 * sqrt(sigma2 / 300), "in-degree mean %g", mean);
+    ck_assert_msg(fabs(var / sigma2 - 1) < 5 * sqrt(2.0 / 300), "in-degree var %g", var);
+    free(d);
+    rt_syn_free(&c);
+
+    pd.rule = RT_CONN_FIXED_INDEGREE;
+    pd.degree = 499;   /* posts 400..599 have 499 candidates (not themselves) */
+    ck_assert_msg(rt_syn_build(&c, &pd, 2, 1000, 1000, 11, 1e-4, 2, &err) == RT_OK, "%s", err.msg);
+    check_csr(&c, 1);
+    ck_assert_int_eq(outside_ranges(&c, 100, 600, 400, 900), 0);
+    d = in_degrees(&c);
+    int64_t wrong = 0;
+    for (int64_t j = 0; j < 1000; j++)
+        wrong += d[j] != (j >= 400 && j < 900 ? 499 : 0);
+    ck_assert_int_eq(wrong, 0);
+    free(d);
+    rt_syn_free(&c);
+    pd.degree = 500;
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 2, 1000, 1000, 11, 1e-4, 2, &err), RT_E_INVALID);
+
+    pd.rule = RT_CONN_FIXED_OUTDEGREE;
+    pd.degree = 30;
+    ck_assert_msg(rt_syn_build(&c, &pd, 2, 1000, 1000, 11, 1e-4, 2, &err) == RT_OK, "%s", err.msg);
+    check_csr(&c, 1);
+    ck_assert_int_eq(outside_ranges(&c, 100, 600, 400, 900), 0);
+    wrong = 0;
+    for (int64_t i = 0; i < 1000; i++)
+        wrong += c.row[i + 1] - c.row[i] != (i >= 100 && i < 600 ? 30 : 0);
+    ck_assert_int_eq(wrong, 0);
+    rt_syn_free(&c);
+
+    pd.rule = RT_CONN_ALL_TO_ALL;
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 2, 1000, 1000, 11, 1e-4, 2, &err), RT_OK);
+    ck_assert_int_eq(c.nsyn, 500 * 500 - 200);   /* the 200 shared neurons lose i -> i */
+    ck_assert_int_eq(outside_ranges(&c, 100, 600, 400, 900), 0);
+    rt_syn_free(&c);
+}
+END_TEST
+
+/* One-to-one between ranges pairs the k-th neurons of the ranges; sizes
+ * must agree; a range of the same neurons without autapses is empty. */
+START_TEST(test_ranges_one_to_one) {
+    RtCsr c;
+    RtError err;
+    RtProjDesc pd = proj(RT_CONN_ONE_TO_ONE, 1);
+    pd.pre_begin = 0, pd.pre_end = 10, pd.post_begin = 20, pd.post_end = 30;
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 40, 40, 1, 1e-4, 1, &err), RT_OK);
+    ck_assert_int_eq(c.nsyn, 10);
+    for (int i = 0; i < 40; i++)
+        ck_assert_int_eq(c.row[i + 1] - c.row[i], i < 10);
+    for (int i = 0; i < 10; i++)
+        ck_assert_int_eq(c.post[c.row[i]], i + 20);
+    rt_syn_free(&c);
+    pd.post_begin = 5, pd.post_end = 15;   /* overlap: 5 -> 10 ... 9 -> 14, none i -> i */
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 40, 40, 1, 1e-4, 1, &err), RT_OK);
+    ck_assert_int_eq(c.nsyn, 10);
+    ck_assert_int_eq(c.post[c.row[9]], 14);
+    rt_syn_free(&c);
+    pd.post_begin = 0, pd.post_end = 10;   /* the same neurons: only autapses */
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 40, 40, 1, 1e-4, 1, &err), RT_OK);
+    ck_assert_int_eq(c.nsyn, 0);
+    rt_syn_free(&c);
+    pd.autapses = true;
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 40, 40, 1, 1e-4, 1, &err), RT_OK);
+    ck_assert_int_eq(c.nsyn, 10);
+    rt_syn_free(&c);
+    pd.post_end = 11;
+    ck_assert_int_eq(rt_syn_build(&c, &pd, 0, 40, 40, 1, 1e-4, 1, &err), RT_E_INVALID);
+    ck_assert_msg(strstr(err.msg, "got 10 and 11") != NULL, "%s", err.msg);
+}
+END_TEST
+
+/* Bad ranges are RT_E_INVALID; ranges are identical for any thread count;
+ * a file's pairs (population indices) must lie inside the ranges. */
+START_TEST(test_ranges_invalid_threads_file) {
+    RtCsr a, b;
+    RtError err;
+    RtProjDesc pd = proj(RT_CONN_FIXED_INDEGREE, 0);
+    pd.degree = 5;
+    pd.pre_begin = 10, pd.pre_end = 101;   /* beyond 100 neurons */
+    ck_assert_int_eq(rt_syn_build(&a, &pd, 0, 100, 50, 1, 1e-4, 1, &err), RT_E_INVALID);
+    ck_assert_msg(strstr(err.msg, "neuron range") != NULL, "%s", err.msg);
+    pd.pre_end = 10;                        /* empty */
+    ck_assert_int_eq(rt_syn_build(&a, &pd, 0, 100, 50, 1, 1e-4, 1, &err), RT_E_INVALID);
+    pd.pre_end = 0;                         /* begin without end */
+    ck_assert_int_eq(rt_syn_build(&a, &pd, 0, 100, 50, 1, 1e-4, 1, &err), RT_E_INVALID);
+    pd.pre_begin = 3000, pd.pre_end = 6000, pd.post_begin = 100, pd.post_end = 2100;
+    pd.weight = (RtDist){RT_DIST_NORMAL, 1e-9, 0.2e-9};
+    pd.delay = (RtDist){RT_DIST_UNIFORM, 0.1e-3, 2e-3};
+    for (int k = 0; k < 2; k++) {
+        pd.rule = k ? RT_CONN_FIXED_INDEGREE : RT_CONN_PROBABILITY;
+        pd.p = 0.02;
+        ck_assert_int_eq(rt_syn_build(&a, &pd, 3, 8000, 3000, 9, 1e-4, 1, &err), RT_OK);
+        ck_assert_int_eq(rt_syn_build(&b, &pd, 3, 8000, 3000, 9, 1e-4, 3, &err), RT_OK);
+        ck_assert_int_eq(a.nsyn, b.nsyn);
+        ck_assert(memcmp(a.row, b.row, 8001 * sizeof(int64_t)) == 0);
+        ck_assert(memcmp(a.post, b.post, (size_t)a.nsyn * 4) == 0);
+        ck_assert(memcmp(a.weight, b.weight, (size_t)a.nsyn * 8) == 0);
+        ck_assert(memcmp(a.delay, b.delay, (size_t)a.nsyn * 2) == 0);
+        ck_assert_int_eq(outside_ranges(&a, 3000, 6000, 100, 2100), 0);
+        rt_syn_free(&a);
+        rt_syn_free(&b);
+    }
+    char path[] = "/tmp/rt_syn_range_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "pre,post\n12,4\n10,3\n");
+    fclose(f);
+    pd = proj(RT_CONN_FILE, 0);
+    pd.file = path;
+    pd.pre_begin = 10, pd.pre_end = 13, pd.post_begin = 3, pd.post_end = 5;
+    ck_assert_msg(rt_syn_build(&a, &pd, 0, 20, 20, 1, 1e-4, 1, &err) == RT_OK, "%s", err.msg);
+    ck_assert_int_eq(a.nsyn, 2);
+    ck_assert_int_eq(a.row[10], 0);
+    ck_assert_int_eq(a.post[a.row[10]], 3);
+    ck_assert_int_eq(a.post[a.row[12]], 4);
+    rt_syn_free(&a);
+    pd.post_end = 4;   /* (12, 4) falls outside */
+    ck_assert_int_eq(rt_syn_build(&a, &pd, 0, 20, 20, 1, 1e-4, 1, &err), RT_E_INVALID);
+    ck_assert_msg(strstr(err.msg, "outside the ranges") != NULL, "%s", err.msg);
+    unlink(path);
+}
+END_TEST
+
 Suite *rt_syn_suite(void) {
     Suite *s = suite_create("rt_syn");
     TCase *tc = tcase_create("build");
@@ -295,6 +454,9 @@ Suite *rt_syn_suite(void) {
     tcase_add_test(tc, test_from_csv_and_npy);
     tcase_add_test(tc, test_alloc_failure);
     tcase_add_test(tc, test_threads_identical);
+    tcase_add_test(tc, test_ranges_rules);
+    tcase_add_test(tc, test_ranges_one_to_one);
+    tcase_add_test(tc, test_ranges_invalid_threads_file);
     suite_add_tcase(s, tc);
     return s;
 }

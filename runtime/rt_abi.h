@@ -73,7 +73,9 @@ typedef uint32_t RtNeuron; /* neuron index within a population */
  * Field order and types are part of the ABI (x86-64 offsets in brackets):
  * pointers first, then scalars; do not reorder. */
 typedef struct RtPopArgs {
-    double *const *state;   /* [0]  state[v][i]: nstates arrays of size doubles */
+    double *const *state;   /* [0]  state[v][i]: nstates arrays of size doubles
+                                    (floats for RT_PREC_F32: the same pointer,
+                                    reinterpreted; so are param and input) */
     double *const *param;   /* [8]  param[p][i]: heterogeneous parameters (read only
                                     for update; written by the runtime / init) */
     double *const *input;   /* [16] input[r][i]: receptor accumulation buffers, summed
@@ -142,14 +144,40 @@ typedef enum RtPopKind {
     RT_POP_SPIKE_TIMES, /* spike sources: given spike times (arrays or a file) */
 } RtPopKind;
 
-#define RT_PREC_F64 0   /* double state arrays: the only precision of ABI v1 */
-#define RT_PREC_F32 1   /* reserved for ABI v2 (float state); rejected in v1 */
+/* Precision of a population's arrays (RtPopDesc.precision).
+ *
+ * RT_PREC_F64: state, parameter and input arrays of doubles.
+ * RT_PREC_F32 (`simulate ... precision float`): the same arrays hold FLOATS
+ *   (4 bytes, RT_ALIGN aligned). No struct changes: RtPopArgs.state, .param
+ *   and .input keep their double *const * type and a float kernel
+ *   reinterprets each array as float * (so does an init kernel). consts,
+ *   globals, t and dt stay double; ref_until and spiked are unchanged.
+ *   - Initial values are drawn in double (the same draws as RT_PREC_F64) and
+ *     rounded to the nearest float.
+ *   - Delivery adds each weight (double, in CSR) to the float buffer in
+ *     double and rounds the sum to float once per add:
+ *     buf[j] = (float)((double)buf[j] + w), in the same global order as in
+ *     double, so sums are bit-identical for any thread count. Delay rings
+ *     (double) and Poisson/current inputs are added the same way.
+ *   - The non-finite check reads the float states.
+ *   - State recordings of the population are float32 ('<f4', the stored
+ *     values exactly; the manifest's "dtype" says "float32"); balance
+ *     monitors read the float states and keep double statistics.
+ *   - A plastic projection (RtProjDesc.plastic) whose pre or post population
+ *     is RT_PREC_F32 is rejected with RT_E_UNSUPPORTED (synapse kernels
+ *     read post states and write inputs as doubles).
+ *   - rt_sim_state / rt_sim_param return the float array's address typed
+ *     double *: use rt_sim_precision and rt_sim_state_f32.
+ * RT_PREC_F32 needs no new ABI version: ABI v1-v3 runtimes before it
+ * rejected it, and no layout changed. */
+#define RT_PREC_F64 0
+#define RT_PREC_F32 1
 
 typedef struct RtPopDesc {
     const char *name;
     int64_t size;                 /* neurons, >= 1, < 2^32 */
     RtPopKind kind;
-    int precision;                /* RT_PREC_F64 */
+    int precision;                /* RT_PREC_F64 or RT_PREC_F32 (see above) */
     int nstates;  const RtVarDesc *states;  /* state variables (SoA arrays) */
     int nparams;  const RtVarDesc *params;  /* heterogeneous parameters */
     int ninputs;  const char *const *input_names; /* receptor buffers, e.g. "AMPA" */
@@ -357,7 +385,8 @@ typedef struct RtInputDesc {
 
 typedef enum RtRecKind {
     RT_REC_SPIKES, /* NAME.npy: structured [('t','<f8'),('i','<i4')], seconds + neuron */
-    RT_REC_STATE,  /* NAME.npy: float64 [samples, neurons] of state `var` */
+    RT_REC_STATE,  /* NAME.npy: float64 [samples, neurons] of state `var`
+                      (float32 when the population is RT_PREC_F32) */
     RT_REC_RATE,   /* NAME.npy: float64 [bins], population rate in Hz per `every` steps */
     RT_REC_BALANCE, /* v3: NAME.npy: structured [windows, neurons], see "ABI v3" */
     RT_REC_WEIGHTS, /* v3: NAME.npy float64 [samples, synapses] + NAME_syn.npy, "ABI v3" */
@@ -578,6 +607,11 @@ RtStep rt_sim_total_steps(const RtSim *s);
 int rt_sim_threads(const RtSim *s);
 double *rt_sim_state(RtSim *s, int pop, int var);
 double *rt_sim_param(RtSim *s, int pop, int par);
+/* RtPopDesc.precision of `pop`; for RT_PREC_F32 the arrays rt_sim_state and
+ * rt_sim_param return hold floats. rt_sim_state_f32: the state array as
+ * float *, or NULL when the population is RT_PREC_F64. */
+int rt_sim_precision(const RtSim *s, int pop);
+float *rt_sim_state_f32(RtSim *s, int pop, int var);
 int64_t rt_sim_spike_count(const RtSim *s, int pop);        /* since step 0 */
 /* Spikes of the last completed step, in neuron order; *n receives the count. */
 const RtNeuron *rt_sim_last_spikes(const RtSim *s, int pop, int64_t *n);

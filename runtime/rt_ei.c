@@ -440,11 +440,13 @@ static void balance_step(RtSim *s, EiBal *b, RtStep step, int64_t lo, int64_t hi
     if (hi > b->end) hi = b->end;
     const RtPop *pop = &s->pops[b->d->pop];
     const double *xe = pop->state[b->d->var], *xi = pop->state[b->d->var2];
+    const float *fe = pop->f32 ? (const float *)(const void *)xe : NULL;   /* RT_PREC_F32 */
+    const float *fi = pop->f32 ? (const float *)(const void *)xi : NULL;
     int64_t n = step % b->window + 1;   /* samples in the window, this one included */
     double dn = (double)n;
     for (int64_t i = lo; i < hi; i++) {
         int64_t j = i - b->begin;
-        double e = xe[i], x = xi[i];
+        double e = fe ? (double)fe[i] : xe[i], x = fi ? (double)fi[i] : xi[i];
         if (n == 1) {   /* a new window: exact first values, no rounding via the old mean */
             b->me[j] = e, b->mi[j] = x;
             b->m2e[j] = b->m2i[j] = b->cei[j] = 0;

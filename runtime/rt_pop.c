@@ -1,6 +1,12 @@
 /* rt_pop.c - population storage (struct-of-arrays state, parameters,
  * receptor buffers, refractoriness, spike flags and history) and initial
- * values drawn from Philox keyed by (seed, population, variable, neuron). */
+ * values drawn from Philox keyed by (seed, population, variable, neuron).
+ *
+ * Precision (RtPopDesc.precision): RT_PREC_F64 populations have arrays of
+ * doubles, RT_PREC_F32 ones arrays of floats behind the same double *
+ * pointers (RtPopArgs, RtPop), which float kernels reinterpret. Initial
+ * values are drawn in double and rounded to float once, so a float run
+ * starts from the double run's values, each to the nearest float. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +20,12 @@ static RtErrorCode pop_nomem(const RtPop *pop, RtError *err) {
                   pop->d->name, (long long)pop->size);
 }
 
-/* n arrays of `size` doubles; NULL on failure (partial arrays freed later). */
-static double **alloc_arrays(int n, int64_t size) {
+/* n arrays of `size` elements of `elem` bytes (8: double, 4: float);
+ * NULL on failure (partial arrays freed later). */
+static double **alloc_arrays(int n, int64_t size, size_t elem) {
     double **a = rt_alloc((size_t)(n + 1) * sizeof *a);
     for (int k = 0; a && k < n; k++)
-        if (!(a[k] = rt_alloc((size_t)size * sizeof(double))))
+        if (!(a[k] = rt_alloc((size_t)size * elem)))
             return a;   /* caller sees the NULL entry */
     return a;
 }
@@ -96,9 +103,11 @@ RtErrorCode rt_pop_create(RtSim *s, int p, RtError *err) {
     const RtPopDesc *d = &s->m->pops[p];
     pop->d = d;
     pop->size = d->size;
-    pop->state = alloc_arrays(d->nstates, d->size);
-    pop->param = alloc_arrays(d->nparams, d->size);
-    pop->input = alloc_arrays(d->ninputs, d->size);
+    pop->f32 = d->precision == RT_PREC_F32;
+    size_t elem = pop->f32 ? sizeof(float) : sizeof(double);
+    pop->state = alloc_arrays(d->nstates, d->size, elem);
+    pop->param = alloc_arrays(d->nparams, d->size, elem);
+    pop->input = alloc_arrays(d->ninputs, d->size, elem);
     pop->consts = rt_alloc((size_t)(d->nconsts + 1) * sizeof(double));
     pop->ref_until = rt_alloc((size_t)d->size * sizeof(RtStep));
     pop->spiked = rt_alloc((size_t)d->size);
@@ -150,22 +159,26 @@ RtErrorCode rt_pop_alloc_history(RtPop *pop, int len, int nthreads, RtError *err
     return RT_OK;
 }
 
-/* Fills array x of n values from `init`; stream names (purpose, pop, var). */
-static void draw_values(double *x, int64_t n, const RtDist *init, uint64_t seed, uint32_t stream) {
+/* Fills array x of n values from `init`; stream names (purpose, pop, var).
+ * Each value is drawn in double; a float array (f32) gets it rounded to
+ * the nearest float. RT_DIST_KERNEL leaves x alone (the init kernel). */
+static void draw_values(double *x, int f32, int64_t n, const RtDist *init, uint64_t seed,
+                        uint32_t stream) {
+    if (init->kind == RT_DIST_KERNEL)
+        return;
     for (int64_t i = 0; i < n; i++) {
         RtRng r;
-        switch (init->kind) {
-        case RT_DIST_CONST: x[i] = init->a; break;
-        case RT_DIST_UNIFORM:
+        double v = init->a;
+        if (init->kind != RT_DIST_CONST)
             rt_rng_init(&r, seed, stream, (uint64_t)i);
-            x[i] = init->a + (init->b - init->a) * rt_rng_uniform(&r);
-            break;
-        case RT_DIST_NORMAL:
-            rt_rng_init(&r, seed, stream, (uint64_t)i);
-            x[i] = init->a + init->b * rt_rng_normal(&r);
-            break;
-        case RT_DIST_KERNEL: break;
-        }
+        if (init->kind == RT_DIST_UNIFORM)
+            v = init->a + (init->b - init->a) * rt_rng_uniform(&r);
+        else if (init->kind == RT_DIST_NORMAL)
+            v = init->a + init->b * rt_rng_normal(&r);
+        if (f32)
+            ((float *)(void *)x)[i] = (float)v;
+        else
+            x[i] = v;
     }
 }
 
@@ -174,12 +187,12 @@ RtErrorCode rt_pop_init_values(RtSim *s, int p, RtError *err) {
     const RtPopDesc *d = pop->d;
     int need_kernel = 0;
     for (int v = 0; v < d->nparams; v++) {
-        draw_values(pop->param[v], pop->size, &d->params[v].init, s->seed,
+        draw_values(pop->param[v], pop->f32, pop->size, &d->params[v].init, s->seed,
                     rt_stream(RT_STREAM_PARAM_INIT, (uint32_t)p, (uint32_t)v));
         need_kernel |= d->params[v].init.kind == RT_DIST_KERNEL;
     }
     for (int v = 0; v < d->nstates; v++) {
-        draw_values(pop->state[v], pop->size, &d->states[v].init, s->seed,
+        draw_values(pop->state[v], pop->f32, pop->size, &d->states[v].init, s->seed,
                     rt_stream(RT_STREAM_STATE_INIT, (uint32_t)p, (uint32_t)v));
         need_kernel |= d->states[v].init.kind == RT_DIST_KERNEL;
     }

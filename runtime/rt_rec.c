@@ -5,6 +5,8 @@
  * t = k*every*dt (row 0: initial values, then after each `every` steps);
  * a rate recording's element k is the mean rate of the recorded neurons over
  * [k*every*dt, (k+1)*every*dt); a spike at step s has time s*dt.
+ * State recordings of an RT_PREC_F32 population are float32 ('<f4'): the
+ * stored values exactly, at half the bytes (rt_abi.h, RT_PREC_F32).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +20,14 @@
 
 static const char *kind_name(RtRecKind k) {
     return k == RT_REC_SPIKES ? "spikes" : k == RT_REC_STATE ? "state" : "rate";
+}
+
+/* Address of neuron `begin` of state `var`: a row of doubles, or of
+ * floats for an RT_PREC_F32 population. */
+static const void *state_row(const RtPop *pop, int var, int64_t begin) {
+    if (pop->f32)
+        return (const float *)(const void *)pop->state[var] + begin;
+    return pop->state[var] + begin;
 }
 
 /* Opens one recording file and writes what exists at t = 0. */
@@ -38,9 +48,11 @@ static RtErrorCode open_one(RtSim *s, RtRecRt *r, RtError *err) {
     if (d->kind == RT_REC_RATE)
         return rt_npy_open(&r->npy, r->file, "'<f8'", 0, 8, err);
     int64_t cols = r->end - r->begin;
-    RtErrorCode rc = rt_npy_open(&r->npy, r->file, "'<f8'", cols, (size_t)(cols ? cols : 1) * 8, err);
+    size_t elem = pop->f32 ? 4 : 8;
+    RtErrorCode rc = rt_npy_open(&r->npy, r->file, pop->f32 ? "'<f4'" : "'<f8'", cols,
+                                 (size_t)(cols ? cols : 1) * elem, err);
     if (rc == RT_OK && cols)
-        rc = rt_npy_append(&r->npy, pop->state[d->var] + r->begin, 1, err);
+        rc = rt_npy_append(&r->npy, state_row(pop, d->var, r->begin), 1, err);
     return rc;
 }
 
@@ -121,7 +133,7 @@ RtErrorCode rt_rec_step(RtSim *s, RtStep step, RtError *err) {
         else if (r->d->kind == RT_REC_RATE)
             rc = rec_rate(s, r, step, err);
         else if (r->d->kind == RT_REC_STATE && (step + 1) % r->d->every == 0 && r->end > r->begin)
-            rc = rt_npy_append(&r->npy, s->pops[r->d->pop].state[r->d->var] + r->begin, 1, err);
+            rc = rt_npy_append(&r->npy, state_row(&s->pops[r->d->pop], r->d->var, r->begin), 1, err);
     }
     if (rc == RT_OK && (step + 1) % REC_FLUSH_STEPS == 0)
         rc = rt_rec_flush(s, err);
@@ -208,7 +220,8 @@ static void manifest_recs(FILE *f, const RtSim *s) {
             json_str(f, pd->states[r->d->var].name);
             fprintf(f, "], \"units\": [");
             json_str(f, pd->states[r->d->var].unit);
-            fprintf(f, "], \"dtype\": \"float64\", \"shape\": \"[samples, neurons]\"}");
+            fprintf(f, "], \"dtype\": \"%s\", \"shape\": \"[samples, neurons]\"}",
+                    s->pops[r->d->pop].f32 ? "float32" : "float64");
         } else if (r->d->kind == RT_REC_SPIKES)
             fprintf(f, "\"variables\": [\"t\", \"i\"], \"units\": [\"s\", \"1\"], "
                        "\"dtype\": \"[('t', '<f8'), ('i', '<i4')]\"}");

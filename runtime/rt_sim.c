@@ -68,6 +68,30 @@ static inline void add_row(const RtCsr *c, double *restrict buf, uint32_t r, int
             buf[post[q]] += g * w[q];
 }
 
+/* add_row for a float buffer (RT_PREC_F32 post population): each add is
+ * done in double and rounded to float once, in the same order as add_row,
+ * so the float sums are bit-identical for any thread count too. */
+static inline void add_row_f32(const RtCsr *c, float *restrict buf, uint32_t r, int whole,
+                               int64_t lo, int64_t hi, double g) {
+    const uint32_t *post = c->post;
+    const double *w = c->weight;
+    int64_t a = c->row[r], b = c->row[r + 1];
+    if (!whole) {
+        a = rt_syn_lower_bound(post, a, b, (uint32_t)lo);
+        b = rt_syn_lower_bound(post, a, b, (uint32_t)hi);
+    }
+    if (c->wconst) {
+        double w0 = g == 1.0 ? c->w0 : g * c->w0;
+        for (int64_t q = a; q < b; q++)
+            buf[post[q]] = (float)((double)buf[post[q]] + w0);
+    } else if (g == 1.0)
+        for (int64_t q = a; q < b; q++)
+            buf[post[q]] = (float)((double)buf[post[q]] + w[q]);
+    else
+        for (int64_t q = a; q < b; q++)
+            buf[post[q]] = (float)((double)buf[post[q]] + g * w[q]);
+}
+
 /* Adds the spikes due at step `step` of projection `pr` to post neurons
  * [lo, hi): those of step - delay, every list in neuron order. The next
  * spike's row is prefetched while one row is added. */
@@ -78,6 +102,7 @@ static void deliver_homogeneous(RtSim *s, RtProj *pr, RtStep step, int64_t lo, i
     const int64_t *counts;
     int nl = spike_lists(s, pre, step - c->delay0, &lists, &counts);
     double *buf = s->pops[pr->d->post].input[pr->d->receptor];
+    int f32 = s->pops[pr->d->post].f32;   /* buf holds floats */
     int whole = lo == 0 && hi == c->npost;
     for (int u = 0; u < nl; u++) {
         const uint32_t *spk = lists[u * pre->hist_len];
@@ -89,7 +114,10 @@ static void deliver_homogeneous(RtSim *s, RtProj *pr, RtStep step, int64_t lo, i
                 if (!c->wconst)
                     __builtin_prefetch(c->weight + nx);
             }
-            add_row(c, buf, spk[k], whole, lo, hi, pr->gain);
+            if (f32)
+                add_row_f32(c, (float *)(void *)buf, spk[k], whole, lo, hi, pr->gain);
+            else
+                add_row(c, buf, spk[k], whole, lo, hi, pr->gain);
         }
     }
 }
@@ -113,8 +141,13 @@ static void deliver_ring(RtSim *s, RtProj *pr, RtStep step, int64_t lo, int64_t 
     }
     double *buf = s->pops[pr->d->post].input[pr->d->receptor];
     double *due = pr->ring + (step % L) * npost, g = pr->gain;   /* gain at arrival (v3) */
+    float *fbuf = s->pops[pr->d->post].f32 ? (float *)(void *)buf : NULL;   /* the ring is double */
     for (int64_t i = lo; i < hi; i++) {
-        buf[i] += g == 1.0 ? due[i] : g * due[i];
+        double x = g == 1.0 ? due[i] : g * due[i];
+        if (fbuf)
+            fbuf[i] = (float)((double)fbuf[i] + x);
+        else
+            buf[i] += x;
         due[i] = 0;
     }
 }
@@ -127,9 +160,12 @@ static void apply_input(RtSim *s, int idx, RtStep step, int64_t lo, int64_t hi) 
     if (lo < in->begin) lo = in->begin;
     if (hi > in->end) hi = in->end;
     double *buf = s->pops[in->d->post].input[in->d->receptor];
+    float *fbuf = s->pops[in->d->post].f32 ? (float *)(void *)buf : NULL;   /* as add_row_f32 */
     double w = in->d->weight;
     if (in->d->kind == RT_INPUT_CURRENT) {
-        for (int64_t i = lo; i < hi; i++)
+        for (int64_t i = lo; fbuf && i < hi; i++)
+            fbuf[i] = (float)((double)fbuf[i] + w);
+        for (int64_t i = lo; !fbuf && i < hi; i++)
             buf[i] += w;
         return;
     }
@@ -139,7 +175,9 @@ static void apply_input(RtSim *s, int idx, RtStep step, int64_t lo, int64_t hi) 
         RtRng r;
         rt_rng_init(&r, s->seed, stream, (uint64_t)step << 32 | (uint64_t)i);
         int64_t k = rt_rng_poisson(&r, lambda);
-        if (k)
+        if (k && fbuf)
+            fbuf[i] = (float)((double)fbuf[i] + (double)k * w);
+        else if (k)
             buf[i] += (double)k * w;
     }
 }
@@ -187,19 +225,52 @@ static int any_nonfinite(const double *x, int64_t lo, int64_t hi) {
     return acc != 0.0 || acc != acc;   /* NaN compares unequal to itself */
 }
 
+/* any_nonfinite for a float array (RT_PREC_F32 states): the same test on
+ * 16 floats per vector. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static int any_nonfinite_f32(const float *x, int64_t lo, int64_t hi) {
+    float acc = 0;
+    int64_t i = lo;
+#if defined(__GNUC__)
+    typedef float F32x16 __attribute__((vector_size(64), aligned(4), may_alias));
+    F32x16 v0 = {0}, v1 = v0, v2 = v0, v3 = v0;
+    for (; i + 64 <= hi; i += 64) {
+        const F32x16 *b = (const F32x16 *)(x + i);
+        v0 += b[0] * 0.0f;
+        v1 += b[1] * 0.0f;
+        v2 += b[2] * 0.0f;
+        v3 += b[3] * 0.0f;
+    }
+    F32x16 v = (v0 + v1) + (v2 + v3);
+    for (int k = 0; k < 16; k++)
+        acc += v[k];
+#endif
+    for (; i < hi; i++)
+        acc += x[i] * 0.0f;
+    return acc != 0.0f || acc != acc;
+}
+
+/* State v of `pop` at neuron i as a double (exact for float arrays). */
+static inline double state_at(const RtPop *pop, int v, int64_t i) {
+    return pop->f32 ? (double)((const float *)(const void *)pop->state[v])[i] : pop->state[v][i];
+}
+
 /* Finds the first non-finite state of [lo, hi) (smallest neuron, then
  * variable); scans element by element only when the fast check fails. */
 static int find_nonfinite(const RtPop *pop, int64_t lo, int64_t hi, RtBad *bad) {
     int found = 0;
     for (int v = 0; v < pop->d->nstates; v++) {
         const double *x = pop->state[v];
-        if (!any_nonfinite(x, lo, hi))
+        if (pop->f32 ? !any_nonfinite_f32((const float *)(const void *)x, lo, hi)
+                     : !any_nonfinite(x, lo, hi))
             continue;
         for (int64_t i = lo; i < hi; i++) {
-            if (isfinite(x[i]))
+            if (isfinite(state_at(pop, v, i)))
                 continue;
             if (!found || i < bad->neuron)
-                *bad = (RtBad){pop->args.pop, v, i, x[i]};
+                *bad = (RtBad){pop->args.pop, v, i, state_at(pop, v, i)};
             found = 1;
             break;
         }
@@ -554,9 +625,8 @@ static RtErrorCode validate_pops(const RtModelDesc *m, RtError *err) {
         const RtPopDesc *d = &m->pops[p];
         if (!d->name || d->size < 1 || d->size >= (int64_t)1 << 32)
             return invalid(err, "population", p, "needs a name and 1 <= size < 2^32");
-        if (d->precision != RT_PREC_F64)
-            return rt_err(err, RT_E_UNSUPPORTED, "population '%s': float precision is reserved "
-                          "for ABI v2", d->name);
+        if (d->precision != RT_PREC_F64 && d->precision != RT_PREC_F32)
+            return invalid(err, "population", p, "precision is neither RT_PREC_F64 nor RT_PREC_F32");
         if (d->kind == RT_POP_NEURON && !d->update)
             return invalid(err, "population", p, "neuron population without update kernel");
         if (d->nstates < 0 || d->nparams < 0 || d->ninputs < 0 || d->nconsts < 0
@@ -576,6 +646,10 @@ static RtErrorCode validate_rest(const RtModelDesc *m, RtError *err) {
         if (d->pre < 0 || d->pre >= m->npops || d->post < 0 || d->post >= m->npops
             || d->receptor < 0 || d->receptor >= m->pops[d->post].ninputs || !d->name)
             return invalid(err, "projection", k, "bad name, population or receptor index");
+        if (d->plastic && (m->pops[d->pre].precision == RT_PREC_F32
+                           || m->pops[d->post].precision == RT_PREC_F32))   /* see rt_abi.h */
+            return rt_err(err, RT_E_UNSUPPORTED, "projection '%s': plastic projections between "
+                          "float (RT_PREC_F32) populations are not supported", d->name);
     }
     for (int k = 0; k < m->ninputs; k++) {
         const RtInputDesc *d = &m->inputs[k];
@@ -895,6 +969,10 @@ RtStep rt_sim_total_steps(const RtSim *s) { return s->total; }
 int rt_sim_threads(const RtSim *s) { return s->nthreads; }
 double *rt_sim_state(RtSim *s, int pop, int var) { return s->pops[pop].state[var]; }
 double *rt_sim_param(RtSim *s, int pop, int par) { return s->pops[pop].param[par]; }
+int rt_sim_precision(const RtSim *s, int pop) { return s->m->pops[pop].precision; }
+float *rt_sim_state_f32(RtSim *s, int pop, int var) {
+    return s->pops[pop].f32 ? (float *)(void *)s->pops[pop].state[var] : NULL;
+}
 int64_t rt_sim_spike_count(const RtSim *s, int pop) { return s->pops[pop].spikes_total; }
 int64_t rt_sim_synapse_count(const RtSim *s, int proj) { return s->projs[proj].csr.nsyn; }
 

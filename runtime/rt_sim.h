@@ -16,7 +16,9 @@
 typedef struct RtPop {
     const RtPopDesc *d;
     int64_t size;
-    double **state, **param, **input;   /* SoA arrays, RT_ALIGN aligned */
+    double **state, **param, **input;   /* SoA arrays, RT_ALIGN aligned; float
+                                           arrays behind these pointers when f32 */
+    int f32;                            /* d->precision == RT_PREC_F32 */
     double *consts;                     /* copy of d->consts (events change it) */
     RtStep *ref_until;
     uint8_t *spiked;

@@ -491,9 +491,9 @@ START_TEST(test_invalid_descriptor) {
     ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
     ck_assert(strstr(err.msg, "projection 1") != NULL);
     projs[1].receptor = 0;
-    pops[0].precision = RT_PREC_F32;
+    pops[0].precision = 7;   /* RT_PREC_F32 is valid: test_rt_float.c */
     ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
-    ck_assert_int_eq(err.code, RT_E_UNSUPPORTED);
+    ck_assert_int_eq(err.code, RT_E_INVALID);
 }
 END_TEST
 

@@ -363,6 +363,14 @@ typedef struct RtProjDesc {
                                  g+1: the gain in step s is globals[g] of step s
                                  (a context scaling by a modulator; then
                                  RT_EV_SET_GAIN on this projection is invalid) */
+    int64_t pre_begin, pre_end;   /* v4: presynaptic neurons [pre_begin, pre_end) of
+                                     pops[pre]; pre_end == 0: the whole population */
+    int64_t post_begin, post_end; /* v4: postsynaptic neurons [post_begin, post_end)
+                                     of pops[post]; post_end == 0: all. The rule
+                                     connects within the ranges only (sizes,
+                                     degrees, one-to-one and autapses count in
+                                     range terms); indices in the CSR, in files
+                                     and in recordings stay population indices */
 } RtProjDesc;
 
 typedef enum RtInputKind {
@@ -392,14 +400,6 @@ typedef enum RtRecKind {
     RT_REC_WEIGHTS, /* v3: NAME.npy float64 [samples, synapses] + NAME_syn.npy, "ABI v3" */
 } RtRecKind;
 
-    int64_t pre_begin, pre_end;   /* v4: presynaptic neurons [pre_begin, pre_end) of
-                                     pops[pre]; pre_end == 0: the whole population */
-    int64_t post_begin, post_end; /* v4: postsynaptic neurons [post_begin, post_end)
-                                     of pops[post]; post_end == 0: all. The rule
-                                     connects within the ranges only (sizes,
-                                     degrees, one-to-one and autapses count in
-                                     range terms); indices in the CSR, in files
-                                     and in recordings stay population indices */
 typedef struct RtRecDesc {
     RtRecKind kind;
     int pop;

@@ -515,6 +515,7 @@ START_TEST(records_and_uses) {
         "  record current, weight of E\n"
         "  use M(E, PV, p = 0.1) as m1\n"
         "  use Plain\n"
+        "  record AMPA.g, V of E[0..9] every 1 ms\n"
         "}\n");
     AstNode *net = root->items.v[0];
     AstNode *r0 = net->items.v[0];
@@ -545,6 +546,12 @@ START_TEST(records_and_uses) {
     check_node(u->a->items.v[2], AST_ARG, "p");
     check_node(net->items.v[6], AST_USE, NULL);
     check_node(net->items.v[6]->a, AST_CALL, "Plain");
+    AstNode *r7 = net->items.v[7];   /* a receptor instance's state: one name "AMPA.g" */
+    ck_assert_int_eq(r7->items2.n, 2);
+    check_node(r7->items2.v[0], AST_NAME, "AMPA.g");
+    check_pos(r7->items2.v[0]->span, 9, 10);
+    ck_assert_int_eq(r7->items2.v[0]->span.len, 6);
+    check_node(r7->items2.v[1], AST_NAME, "V");
 }
 END_TEST
 

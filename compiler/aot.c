@@ -97,7 +97,8 @@ static void c_pops(FILE *f, const Lowered *l) {
         const RtPopDesc *p = &m->pops[k];
         fputs("    {.name = ", f);
         c_string(f, p->name);
-        fprintf(f, ", .size = %lld, .precision = RT_PREC_F64, ", (long long)p->size);
+        fprintf(f, ", .size = %lld, .precision = %s, ", (long long)p->size,
+                p->precision == RT_PREC_F32 ? "RT_PREC_F32" : "RT_PREC_F64");
         if (kernel_of(l, k) < 0) {
             c_source_fields(f, p);
             fputs("},\n", f);

@@ -693,12 +693,6 @@ int cg_emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int index,
 
 /* ---- one kernel per distinct population --------------------------------------- */
 
-/* Whether the runtime allocates float state for `precision float`
- * populations. ABI v1 has double arrays only (RT_PREC_F32 is reserved), so
- * cg_emit_model, which feeds the runtime, emits double kernels for them
- * until it does; cg_emit_pop emits the float kernels (tested in test_cg.c). */
-#define CG_RUNTIME_FLOAT_STATE 0
-
 /* Writes `x` in prefix form with slots and exact constants (%a). */
 static void sig_expr(FILE *f, const MirExpr *x)
 {
@@ -784,7 +778,7 @@ LLVMModuleRef cg_emit_model(LLVMContextRef cx, const CgTarget *t, const MirModel
         if (twin >= 0)
             add_kernel_alias(m, i, twin);
         else
-            rc = emit_pop(m, t, p, i, p->use_float && CG_RUNTIME_FLOAT_STATE, err, errlen);
+            rc = emit_pop(m, t, p, i, p->use_float, err, errlen);   /* RT_PREC_F32 arrays */
     }
     for (int i = 0; i < model->npops; i++)
         free(sig[i]);

@@ -56,7 +56,7 @@ LLVMModuleRef cg_module_create(LLVMContextRef cx, const CgTarget *t, const char 
  *
  * Precision: when p->use_float, the state, parameter and input arrays that
  * RtPopArgs points to are float arrays (declared double * in rt_abi.h: the
- * RT_PREC_F32 layout ABI v1 reserves), MIR constants are rounded to float,
+ * RT_PREC_F32 layout, which lower.c asks for), MIR constants are rounded to float,
  * t and dt are converted to float once, and all model arithmetic, exp
  * included (cg_expf_ref), is float: twice the neurons per vector. The
  * refractory period in steps is still round(t_ref / dt) in double. */
@@ -66,9 +66,9 @@ int cg_emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int index,
 /* Module with the update kernels of every population of `model`.
  * Populations whose MIR is the same (names, sizes and initial values aside)
  * share one kernel: the later ones' `eic_update_<k>` are aliases of the
- * first's, so COBA's E and I cost one compilation. Until the runtime
- * allocates float state (RT_PREC_F32), `precision float` populations get
- * double kernels here. Returns NULL with a message in err on failure. */
+ * first's, so COBA's E and I cost one compilation. `precision float`
+ * populations get float kernels (cg_emit_pop), the runtime float arrays
+ * (RT_PREC_F32). Returns NULL with a message in err on failure. */
 LLVMModuleRef cg_emit_model(LLVMContextRef cx, const CgTarget *t, const MirModel *model,
                             char *err, size_t errlen);
 

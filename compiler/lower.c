@@ -373,6 +373,18 @@ static void init_pops(Lower *L, Lowered *out) {
     }
 }
 
+/* `simulate ... precision float`: neuron populations get float arrays
+ * (RT_PREC_F32, see rt_abi.h) to match their float kernels. Synapse kernels
+ * read post states and write inputs as doubles, so plastic projections are
+ * [unsupported] with float ([S-cg-7]). */
+static void set_precision(Lower *L, Lowered *out, AstNode *pcl) {
+    if (!out->use_float) return;
+    for (int i = 0; i < out->desc.npops; i++)
+        if (out->pops[i].kind == RT_POP_NEURON) out->pops[i].precision = RT_PREC_F32;
+    if (out->nsyns > 0)
+        lower_unsupported(L, pcl->span, "'precision float' with a plastic projection or synapse model");
+}
+
 static AstNode *simulate_clause(Program *p, int k) { return p->simulate ? lower_clause(p->simulate, k) : NULL; }
 
 Lowered *lower_program(Program *p) {
@@ -408,6 +420,7 @@ Lowered *lower_program(Program *p) {
     m->pops = out->pops;
     lower_build_desc(&L, out, p->sim_dt);
     fill_ei(&L, out);
+    set_precision(&L, out, pcl);
     diag_flush(p->d);
     return L.failed ? NULL : out;
 }

@@ -204,6 +204,39 @@ for f in E_E_weights_syn E_I_weights_syn I_E_weights_syn I_AMPA.g P_spikes; do
   check "ranges: $f identical for 1 and 3 threads" cmp -s "$work/ranges1/$f.npy" "$work/ranges3/$f.npy"
 done
 
+# plastic projections (STDP, Tsodyks-Markram) between ranges: weights change, stay in the ranges
+cat > "$work/rplastic.ei" <<'EOF'
+import std.neurons
+import std.receptors
+import std.plasticity
+import std.synapses
+network Net {
+    population P = 20 of poisson(rate = 50 Hz)
+    population E = 30 of LIF
+    connect P[0..9] -> E[10..19] via AMPA probability 0.5 weight 2 nS with STDP
+    connect P[5..14] -> E[0..4] via AMPA all_to_all weight 1 nS synapse TsodyksMarkram
+    record weights of P -> E every 10 ms
+    record spikes of E
+}
+simulate Net for 200 ms dt 0.1 ms seed 2
+EOF
+for t in 1 2; do "$eic" run "$work/rplastic.ei" -o "$work/rplastic$t" --threads $t --quiet || fail "ranges: plastic run, $t threads"; done
+check "ranges: STDP weights between ranges change and their synapses stay inside the ranges" \
+    "$py" - "$work/rplastic1" <<'PY'
+import sys
+import numpy as np
+d = sys.argv[1]
+w, syn = np.load(d + "/P_E_weights.npy"), np.load(d + "/P_E_weights_syn.npy")
+assert set(syn["pre"].tolist()) <= set(range(10)) and set(syn["post"].tolist()) <= set(range(10, 20))
+assert w.shape == (21, len(syn)) and (w[0] == 2e-9).all() and (w[-1] != 2e-9).any()
+syn2 = np.load(d + "/P_E_weights_2_syn.npy")
+assert sorted(syn2.tolist()) == [(i, j) for i in range(5, 15) for j in range(5)]
+assert len(np.load(d + "/E_spikes.npy")) > 0
+PY
+for f in P_E_weights P_E_weights_2 E_spikes; do
+  check "ranges: plastic $f identical for 1 and 2 threads" cmp -s "$work/rplastic1/$f.npy" "$work/rplastic2/$f.npy"
+done
+
 # --- 4. spike-time input onto a neuron range ------------------------------------------
 printf 'time_s,neuron\n0.001,0\n0.002,3\n' > "$work/rkick.csv"
 cat > "$work/srange.ei" <<EOF

@@ -168,8 +168,8 @@ typedef enum RtPopKind {
  *     read post states and write inputs as doubles).
  *   - rt_sim_state / rt_sim_param return the float array's address typed
  *     double *: use rt_sim_precision and rt_sim_state_f32.
- * RT_PREC_F32 needs no new ABI version: ABI v1-v3 runtimes before it
- * rejected it, and no layout changed. */
+ * RT_PREC_F32 needs no new ABI version: no layout changed, and earlier
+ * runtimes rejected it with RT_E_UNSUPPORTED. */
 #define RT_PREC_F64 0
 #define RT_PREC_F32 1
 

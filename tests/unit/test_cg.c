@@ -585,7 +585,7 @@ static void coba_ref_f(const RtPopArgs *a, int64_t b, int64_t e)
 }
 
 /* Float arrays of one COBA population, passed through RtPopArgs' double
- * pointers as the RT_PREC_F32 layout will. */
+ * pointers as the runtime does for RT_PREC_F32. */
 typedef struct FPop {
     float *st[3], *par[1], *in[2];
     int64_t *ref;

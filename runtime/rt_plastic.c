@@ -405,18 +405,24 @@ static void every_calls(RtSim *s, RtPlastic *pl, int t, int64_t lo, int64_t hi) 
     }
 }
 
-/* x[j] *= f for j in [lo, hi): the per-step decay of a trace. Four
- * independent products per iteration, so the compiler packs them into
- * vector multiplies even at -O2; each element gets the same single IEEE
- * product as a plain loop, so the bits do not change. */
+/* x[j] *= f for j in [lo, hi): the per-step decay of a trace. Each element
+ * gets the same single IEEE product as a plain loop, so the bits do not
+ * change; GNU C vectors of 8 doubles, cloned for AVX-512 and AVX2 (as
+ * rt_sim.c's any_nonfinite), make it 8 products per instruction where the
+ * CPU has them (the scalar loop cost 4 % of the Vogels et al. network). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 static void scale_range(double *restrict x, int64_t lo, int64_t hi, double f) {
     int64_t j = lo;
-    for (; j + 4 <= hi; j += 4) {
-        x[j] *= f;
-        x[j + 1] *= f;
-        x[j + 2] *= f;
-        x[j + 3] *= f;
+#if defined(__GNUC__)
+    typedef double F64x8 __attribute__((vector_size(64), aligned(8), may_alias));
+    for (; j + 16 <= hi; j += 16) {
+        F64x8 *b = (F64x8 *)(x + j);
+        b[0] *= f;
+        b[1] *= f;
     }
+#endif
     for (; j < hi; j++)
         x[j] *= f;
 }

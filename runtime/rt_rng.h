@@ -57,4 +57,15 @@ int64_t rt_rng_binomial(RtRng *r, int64_t n, double p);
 /* log(k!) for k >= 0 (exact sum for small k, Stirling series above). */
 double rt_log_factorial(int64_t k);
 
+/* Many elements at once (Poisson inputs and populations draw one value per
+ * neuron and step). For k < n: u[k] = rt_rng_uniform and c[k] =
+ * rt_rng_poisson(lambda) of a generator just started by rt_rng_init(seed,
+ * stream, element0 + k): the same bits, computed for 16 elements side by
+ * side (the Philox rounds of one element form a chain of dependent
+ * multiplies; 16 independent chains fill the vector units). */
+void rt_rng_uniform_elements(uint64_t seed, uint32_t stream, uint64_t element0, int64_t n,
+                             double *u);
+void rt_rng_poisson_elements(uint64_t seed, uint32_t stream, uint64_t element0, int64_t n,
+                             double lambda, int64_t *c);
+
 #endif

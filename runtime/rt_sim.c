@@ -32,6 +32,9 @@
  * stay in the L1 cache for the non-finite check that follows. */
 #define RT_SIM_BLOCK 512
 
+/* Neurons per batch of Poisson draws (rt_rng_*_elements; a multiple of 16). */
+#define RT_SIM_RNG_CHUNK 256
+
 /* The spike lists of step `e` of `pre`: one per thread range, in thread
  * order, which is neuron order. Returns how many lists (0 if e < 0). */
 static inline int spike_lists(const RtSim *s, const RtPop *pre, RtStep e,
@@ -171,14 +174,17 @@ static void apply_input(RtSim *s, int idx, RtStep step, int64_t lo, int64_t hi) 
     }
     double lambda = (double)in->d->n_sources * in->rate_hz * s->dt;
     uint32_t stream = rt_stream(RT_STREAM_INPUT, (uint32_t)idx, 0);
-    for (int64_t i = lo; i < hi; i++) {
-        RtRng r;
-        rt_rng_init(&r, s->seed, stream, (uint64_t)step << 32 | (uint64_t)i);
-        int64_t k = rt_rng_poisson(&r, lambda);
-        if (k && fbuf)
-            fbuf[i] = (float)((double)fbuf[i] + (double)k * w);
-        else if (k)
-            buf[i] += (double)k * w;
+    int64_t kk[RT_SIM_RNG_CHUNK];   /* counts of a chunk, drawn side by side (same bits) */
+    for (int64_t c = lo; c < hi; c += RT_SIM_RNG_CHUNK) {
+        int64_t n = hi - c < RT_SIM_RNG_CHUNK ? hi - c : RT_SIM_RNG_CHUNK;
+        rt_rng_poisson_elements(s->seed, stream, (uint64_t)step << 32 | (uint64_t)c, n, lambda, kk);
+        for (int64_t i = c; i < c + n; i++) {
+            int64_t k = kk[i - c];
+            if (k && fbuf)
+                fbuf[i] = (float)((double)fbuf[i] + (double)k * w);
+            else if (k)
+                buf[i] += (double)k * w;
+        }
     }
 }
 
@@ -186,10 +192,12 @@ static void apply_input(RtSim *s, int idx, RtStep step, int64_t lo, int64_t hi) 
 static void update_poisson_pop(RtSim *s, RtPop *pop, RtStep step, int64_t lo, int64_t hi) {
     double p = pop->d->rate_hz * s->dt;
     uint32_t stream = rt_stream(RT_STREAM_POISSON_POP, pop->args.pop, 0);
-    for (int64_t i = lo; i < hi; i++) {
-        RtRng r;
-        rt_rng_init(&r, s->seed, stream, (uint64_t)step << 32 | (uint64_t)i);
-        pop->spiked[i] = rt_rng_uniform(&r) < p;
+    double u[RT_SIM_RNG_CHUNK];   /* uniforms of a chunk, drawn side by side (same bits) */
+    for (int64_t c = lo; c < hi; c += RT_SIM_RNG_CHUNK) {
+        int64_t n = hi - c < RT_SIM_RNG_CHUNK ? hi - c : RT_SIM_RNG_CHUNK;
+        rt_rng_uniform_elements(s->seed, stream, (uint64_t)step << 32 | (uint64_t)c, n, u);
+        for (int64_t i = c; i < c + n; i++)
+            pop->spiked[i] = u[i - c] < p;
     }
 }
 

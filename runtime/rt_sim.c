@@ -155,6 +155,27 @@ static void deliver_ring(RtSim *s, RtProj *pr, RtStep step, int64_t lo, int64_t 
     }
 }
 
+/* x[i] += w for i in [lo, hi) (a current input, every step): the same
+ * single IEEE addition per element as a plain loop, in GNU C vectors of 8
+ * doubles cloned for AVX-512 and AVX2 (the scalar loop was 8 % of the
+ * Vogels et al. (2011) network's time, which injects 200 pA everywhere). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void add_range(double *restrict x, int64_t lo, int64_t hi, double w) {
+    int64_t i = lo;
+#if defined(__GNUC__)
+    typedef double F64x8 __attribute__((vector_size(64), aligned(8), may_alias));
+    for (; i + 16 <= hi; i += 16) {
+        F64x8 *b = (F64x8 *)(x + i);
+        b[0] += w;
+        b[1] += w;
+    }
+#endif
+    for (; i < hi; i++)
+        x[i] += w;
+}
+
 /* Poisson trains and current injections into neurons [lo, hi). */
 static void apply_input(RtSim *s, int idx, RtStep step, int64_t lo, int64_t hi) {
     const RtInputRt *in = &s->inputs[idx];
@@ -168,8 +189,8 @@ static void apply_input(RtSim *s, int idx, RtStep step, int64_t lo, int64_t hi) 
     if (in->d->kind == RT_INPUT_CURRENT) {
         for (int64_t i = lo; fbuf && i < hi; i++)
             fbuf[i] = (float)((double)fbuf[i] + w);
-        for (int64_t i = lo; !fbuf && i < hi; i++)
-            buf[i] += w;
+        if (!fbuf)
+            add_range(buf, lo, hi, w);
         return;
     }
     double lambda = (double)in->d->n_sources * in->rate_hz * s->dt;

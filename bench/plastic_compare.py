@@ -26,8 +26,15 @@ The same from the peak RSS (VmHWM) includes the connectivity build's
 transient buffers. One thread.
 
     bench/plastic_compare.py [--eic build/eic] [--models vogels,song]
-        [--threads 1,2] [--repeat R] [--song-duration S] [--vogels-duration S]
-        [--memory] [--json FILE]
+        [--threads 1,2] [--song-threads 1] [--repeat R] [--song-duration S]
+        [--vogels-duration S] [--vogels-methods default,euler]
+        [--brian-methods euler[,exponential_euler]] [--memory] [--json FILE]
+
+--vogels-methods adds rows where the eic model names an integration method
+in `simulate` (`euler`: the scheme of Brian2's example, so both integrate
+the same equations the same way; `default`: the example file as it is,
+exponential Euler for V). --brian-methods runs Brian2 with other methods
+too (printed; the ratio is against the first).
 
 Needs Brian2 (bench/install-peers.sh) and /usr/bin/python3 with numpy.
 """
@@ -47,10 +54,14 @@ ROOT = os.path.dirname(HERE)
 PY = '/usr/bin/python3'
 
 
-def vogels_model(path, p_ie=0.02, plastic=True, extra=''):
+def vogels_model(path, p_ie=0.02, plastic=True, extra='', method=None):
     """examples/vogels2011.ei at full size (as models_full.sh), optionally
-    with another I -> E probability, I -> E static, and extra lines."""
+    with another I -> E probability, I -> E static, extra lines, and an
+    integration method named in `simulate` (default: eic's choice)."""
     src = open(os.path.join(ROOT, 'examples', 'vogels2011.ei')).read()
+    if method:
+        src, n = re.subn(r'(simulate Vogels2011 .*seed 1)$', r'\1 method ' + method, src, flags=re.M)
+        assert n == 1, 'examples/vogels2011.ei changed: update plastic_compare.py'
     src = src.replace('1600 of', '8000 of').replace('400 of', '2000 of')
     src = src.replace('probability 0.1', 'probability 0.02').replace('eta = 300 pS', 'eta = 10 pS')
     ie = re.compile(r'connect I -> E via GABA_A probability 0.02 weight 0 nS( with VogelsISTDP\(eta = 10 pS\))')
@@ -92,7 +103,7 @@ def run_eic(eic, model, work, threads, duration=None):
 
 def run_brian(script, args, work, repeat):
     d = tempfile.mkdtemp(prefix='brian', dir=work)
-    p = subprocess.run([PY, os.path.join(HERE, script)] + [str(a) for a in args[:2]] + [d, str(repeat)]
+    p = subprocess.run([PY, os.path.join(HERE, script)] + [str(x) for x in args[:2]] + [d, str(repeat)]
                        + [str(a) for a in args[2:]], check=True, stdout=subprocess.PIPE,
                        stderr=subprocess.DEVNULL, text=True)
     shutil.rmtree(d)
@@ -113,29 +124,36 @@ def eic_best(eic, model, work, threads, repeat, duration=None):
     return best
 
 
-def vogels_row(a, eic, work):
-    mf = os.path.join(work, 'vogels.ei')
-    vogels_model(mf)
+def vogels_rows(a, eic, work):
+    """One row per eic method in --vogels-methods; Brian2 once per method of
+    --brian-methods (the first is the reference of the ratio)."""
     dur = '%gs' % a.vogels_duration
-    row = {'model': 'vogels', 'duration_s': a.vogels_duration, 'eic': {}}
-    for t in a.threads:
-        man, out = eic_best(eic, mf, work, t, a.repeat, dur)
-        r = np.load(os.path.join(out, 'E_rate.npy'))
-        row['eic'][t] = dict(sim_s=man['timings']['simulate_s'], threads=man['threads'],
-                             rate_E=man['populations']['E']['rate_hz'],
-                             rate_I=man['populations']['I']['rate_hz'],
-                             rate_E_last2s=float(r[-20:].mean()), timings=man['timings'])
-        shutil.rmtree(out)
-    row['brian'] = run_brian('brian2_vogels.py', [a.vogels_duration, a.seed], work, a.repeat)
-    return row
+    brian = {m: run_brian('brian2_vogels.py', [a.vogels_duration, a.seed, m], work, a.repeat)
+             for m in a.brian_methods}
+    rows = []
+    for method in a.vogels_methods:
+        mf = os.path.join(work, 'vogels.ei')
+        vogels_model(mf, method=None if method == 'default' else method)
+        row = {'model': 'vogels', 'method': method, 'duration_s': a.vogels_duration, 'eic': {},
+               'brian': brian[a.brian_methods[0]], 'brian_all': brian}
+        for t in a.threads:
+            man, out = eic_best(eic, mf, work, t, a.repeat, dur)
+            r = np.load(os.path.join(out, 'E_rate.npy'))
+            row['eic'][t] = dict(sim_s=man['timings']['simulate_s'], threads=man['threads'],
+                                 rate_E=man['populations']['E']['rate_hz'],
+                                 rate_I=man['populations']['I']['rate_hz'],
+                                 rate_E_last2s=float(r[-20:].mean()), timings=man['timings'])
+            shutil.rmtree(out)
+        rows.append(row)
+    return rows
 
 
-def song_row(a, eic, work):
+def song_rows(a, eic, work):
     mf = os.path.join(work, 'song.ei')
     song_model(mf)
     dur = '%gs' % a.song_duration
-    row = {'model': 'song', 'duration_s': a.song_duration, 'eic': {}}
-    for t in a.threads:
+    row = {'model': 'song', 'method': 'default', 'duration_s': a.song_duration, 'eic': {}}
+    for t in a.song_threads:
         man, out = eic_best(eic, mf, work, t, a.repeat, dur)
         row['eic'][t] = dict(sim_s=man['timings']['simulate_s'], threads=man['threads'],
                              rate_in=man['populations']['In']['rate_hz'],
@@ -143,7 +161,7 @@ def song_row(a, eic, work):
                              timings=man['timings'])
         shutil.rmtree(out)
     row['brian'] = run_brian('brian2_song.py', [a.song_duration, a.seed], work, a.repeat)
-    return row
+    return [row]
 
 
 def rss_during(cmd, env):
@@ -192,11 +210,33 @@ def memory(eic, work):
     return res
 
 
+def print_row(m, row):
+    """The lines of one model row, one per eic thread count."""
+    b = row['brian']
+    for e in row['eic'].values():
+        if m == 'vogels':
+            rates = 'E %.2f I %.2f, E last 2 s %.2f | E %.2f I %.2f, E last 2 s %.2f' % (
+                e['rate_E'], e['rate_I'], e['rate_E_last2s'], b['rate_E'], b['rate_I'],
+                b['rate_E_last2s'])
+        else:
+            rates = 'in %.2f post %.2f | in %.2f post %.2f' % (
+                e['rate_in'], e['rate_post'], b['rate_in'], b['rate_post'])
+        print('%-7s %-7s %5g | %3d %8.3f %8.3f %6.3f | %s' % (
+            m, row['method'][:7], row['duration_s'], e['threads'], e['sim_s'], b['sim_s'],
+            e['sim_s'] / b['sim_s'], rates))
+    sys.stdout.flush()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--eic', default=os.path.join(ROOT, 'build', 'eic'))
     ap.add_argument('--models', default='vogels,song')
-    ap.add_argument('--threads', default='1,2', help='eic thread counts, comma separated')
+    ap.add_argument('--threads', default='1,2', help='eic thread counts (vogels), comma separated')
+    ap.add_argument('--song-threads', default='1', help='eic thread counts (song)')
+    ap.add_argument('--vogels-methods', default='default,euler',
+                    help="eic integration methods for vogels ('default': eic's choice)")
+    ap.add_argument('--brian-methods', default='euler',
+                    help='Brian2 methods for vogels; the first is the ratio reference')
     ap.add_argument('--repeat', type=int, default=1)
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--vogels-duration', type=float, default=10.0)
@@ -205,29 +245,24 @@ def main():
     ap.add_argument('--json')
     a = ap.parse_args()
     a.threads = [int(x) for x in a.threads.split(',')]
+    a.song_threads = [int(x) for x in a.song_threads.split(',')]
+    a.vogels_methods = a.vogels_methods.split(',')
+    a.brian_methods = a.brian_methods.split(',')
     eic = os.path.abspath(a.eic)
     rows = []
     with tempfile.TemporaryDirectory(prefix='eic_plbench_') as work:
-        hdr = '%-7s %5s | %3s %8s %8s %6s | %s' % ('model', 'T', 'thr', 'eic_sim', 'b2_sim', 'ratio',
-                                                  'rates (eic | Brian2), Hz')
+        hdr = '%-7s %-7s %5s | %3s %8s %8s %6s | %s' % ('model', 'method', 'T', 'thr', 'eic_sim',
+                                                        'b2_sim', 'ratio', 'rates (eic | Brian2), Hz')
         print(hdr)
-        print('-' * 100)
+        print('-' * 110)
         for m in a.models.split(','):
-            row = (vogels_row if m == 'vogels' else song_row)(a, eic, work)
-            rows.append(row)
-            b = row['brian']
-            for t, e in row['eic'].items():
-                if m == 'vogels':
-                    rates = 'E %.2f I %.2f, E last 2 s %.2f | E %.2f I %.2f, E last 2 s %.2f' % (
-                        e['rate_E'], e['rate_I'], e['rate_E_last2s'], b['rate_E'], b['rate_I'],
-                        b['rate_E_last2s'])
-                else:
-                    rates = 'in %.2f post %.2f | in %.2f post %.2f' % (
-                        e['rate_in'], e['rate_post'], b['rate_in'], b['rate_post'])
-                print('%-7s %5g | %3d %8.3f %8.3f %6.3f | %s' % (m, row['duration_s'], e['threads'],
-                                                               e['sim_s'], b['sim_s'],
-                                                               e['sim_s'] / b['sim_s'], rates))
-            sys.stdout.flush()
+            for row in (vogels_rows if m == 'vogels' else song_rows)(a, eic, work):
+                rows.append(row)
+                print_row(m, row)
+            if m == 'vogels':
+                for bm, b in rows[-1]['brian_all'].items():
+                    print('Brian2 vogels, method %s: %.3f s (E %.2f Hz, I %.2f Hz, E last 2 s '
+                          '%.2f Hz)' % (bm, b['sim_s'], b['rate_E'], b['rate_I'], b['rate_E_last2s']))
         print('eic_sim: manifest simulate_s; b2_sim: Brian2 Network::_last_run_time (1 thread); '
               'ratio = eic / Brian2; minimum of %d' % a.repeat)
         if a.memory:

@@ -3,6 +3,7 @@
 #include "rt_rng.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "rt_abi.h"
 
@@ -222,10 +223,10 @@ const RtAbiSymbol rt_abi_symbols[] = {
 
 #define RNG_LANES 16
 
-/* The first two words of block 0 of the sequences element0 + k, k < 16,
- * as the 53-bit integer rt_rng_uniform scales: rt_rng_philox with the
- * counter {0, element lo, element hi, stream}, lane by lane (portable C). */
-static void philox_lanes_c(uint64_t seed, uint32_t stream, uint64_t element0, uint64_t *out) {
+/* The first uniform (rt_rng_uniform) of the sequences element0 + k,
+ * k < 16: rt_rng_philox with the counter {0, element lo, element hi,
+ * stream}, lane by lane (portable C). */
+static void uniform_lanes_c(uint64_t seed, uint32_t stream, uint64_t element0, double *u) {
     uint32_t c0[RNG_LANES], c1[RNG_LANES], c2[RNG_LANES], c3[RNG_LANES];
     for (int k = 0; k < RNG_LANES; k++) {
         uint64_t e = element0 + (uint64_t)k;
@@ -249,67 +250,75 @@ static void philox_lanes_c(uint64_t seed, uint32_t stream, uint64_t element0, ui
         k1 += PHILOX_W1;
     }
     for (int k = 0; k < RNG_LANES; k++)
-        out[k] = ((uint64_t)c0[k] << 32 | c1[k]) >> 11;
+        u[k] = (double)(((uint64_t)c0[k] << 32 | c1[k]) >> 11) * 0x1.0p-53;
 }
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 
-/* philox_lanes_c with AVX-512: each 32-bit counter word sits in the low
+/* uniform_lanes_c with AVX-512: each 32-bit counter word sits in the low
  * half of a 64-bit lane, so one vpmuludq is a round's 32x32->64 multiply
  * for 8 elements (the upper halves carry garbage that no multiply reads
- * and the end masks off). About 7x fewer instructions than GCC's
- * vectorization of the C loop, which widens and narrows every round. */
-__attribute__((target("avx512f")))
-static void philox_lanes_avx512(uint64_t seed, uint32_t stream, uint64_t element0, uint64_t *out) {
+ * and the end masks off). The two halves of the 16 lanes are two
+ * independent chains, interleaved to hide the multiplies' latency. The
+ * 53-bit integers convert to double exactly (vcvtuqq2pd, AVX-512DQ). */
+__attribute__((target("avx512f,avx512dq")))
+static void uniform_lanes_avx512(uint64_t seed, uint32_t stream, uint64_t element0, double *u) {
     const __m512i m0 = _mm512_set1_epi64(PHILOX_M0), m1 = _mm512_set1_epi64(PHILOX_M1);
     const __m512i lo32 = _mm512_set1_epi64(0xffffffffll);
-    for (int h = 0; h < RNG_LANES; h += 8) {
-        __m512i e = _mm512_add_epi64(_mm512_set1_epi64((long long)(element0 + (uint64_t)h)),
-                                     _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
-        __m512i c0 = _mm512_setzero_si512(), c1 = e, c2 = _mm512_srli_epi64(e, 32);
-        __m512i c3 = _mm512_set1_epi64(stream);
-        uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
-        for (int r = 0; r < 10; r++) {
-            __m512i p0 = _mm512_mul_epu32(c0, m0), p1 = _mm512_mul_epu32(c2, m1);
-            __m512i n0 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p1, 32), c1),
-                                          _mm512_set1_epi64(k0));
-            __m512i n2 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p0, 32), c3),
-                                          _mm512_set1_epi64(k1));
-            c1 = p1;
-            c3 = p0;
-            c0 = n0;
-            c2 = n2;
-            k0 += PHILOX_W0;
-            k1 += PHILOX_W1;
-        }
-        __m512i bits = _mm512_or_si512(_mm512_slli_epi64(c0, 32), _mm512_and_si512(c1, lo32));
-        _mm512_storeu_si512((void *)(out + h), _mm512_srli_epi64(bits, 11));
+    __m512i e = _mm512_add_epi64(_mm512_set1_epi64((long long)element0),
+                                 _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
+    __m512i f = _mm512_add_epi64(e, _mm512_set1_epi64(8));
+    __m512i a0 = _mm512_setzero_si512(), a1 = e, a2 = _mm512_srli_epi64(e, 32);
+    __m512i b0 = a0, b1 = f, b2 = _mm512_srli_epi64(f, 32);
+    __m512i a3 = _mm512_set1_epi64(stream), b3 = a3;
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    for (int r = 0; r < 10; r++) {
+        __m512i key0 = _mm512_set1_epi64(k0), key1 = _mm512_set1_epi64(k1);
+        __m512i p0 = _mm512_mul_epu32(a0, m0), p1 = _mm512_mul_epu32(a2, m1);
+        __m512i q0 = _mm512_mul_epu32(b0, m0), q1 = _mm512_mul_epu32(b2, m1);
+        a0 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p1, 32), a1), key0);
+        a2 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p0, 32), a3), key1);
+        b0 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(q1, 32), b1), key0);
+        b2 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(q0, 32), b3), key1);
+        a1 = p1;
+        a3 = p0;
+        b1 = q1;
+        b3 = q0;
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
     }
+    const __m512d scale = _mm512_set1_pd(0x1.0p-53);
+    __m512i x = _mm512_or_si512(_mm512_slli_epi64(a0, 32), _mm512_and_si512(a1, lo32));
+    __m512i y = _mm512_or_si512(_mm512_slli_epi64(b0, 32), _mm512_and_si512(b1, lo32));
+    _mm512_storeu_pd(u, _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(x, 11)), scale));
+    _mm512_storeu_pd(u + 8, _mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(y, 11)), scale));
 }
 #endif
 
-/* philox_lanes_avx512 where the CPU has AVX-512F, else philox_lanes_c. */
-static void philox_lanes(uint64_t seed, uint32_t stream, uint64_t element0, uint64_t *out) {
+/* uniform_lanes_avx512 where the CPU has AVX-512F and DQ, else uniform_lanes_c. */
+static void uniform_lanes(uint64_t seed, uint32_t stream, uint64_t element0, double *u) {
 #if defined(__GNUC__) && defined(__x86_64__)
     static int avx512 = -1;   /* a benign race: every thread stores the same value */
     if (avx512 < 0)
-        avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
+        avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
     if (avx512) {
-        philox_lanes_avx512(seed, stream, element0, out);
+        uniform_lanes_avx512(seed, stream, element0, u);
         return;
     }
 #endif
-    philox_lanes_c(seed, stream, element0, out);
+    uniform_lanes_c(seed, stream, element0, u);
 }
 
 void rt_rng_uniform_elements(uint64_t seed, uint32_t stream, uint64_t element0, int64_t n,
                              double *u) {
-    uint64_t bits[RNG_LANES];
-    for (int64_t k = 0; k < n; k += RNG_LANES) {
-        philox_lanes(seed, stream, element0 + (uint64_t)k, bits);
-        for (int64_t m = 0; m < RNG_LANES && k + m < n; m++)
-            u[k + m] = (double)bits[m] * 0x1.0p-53;
+    int64_t k = 0;
+    for (; k + RNG_LANES <= n; k += RNG_LANES)
+        uniform_lanes(seed, stream, element0 + (uint64_t)k, u + k);
+    if (k < n) {
+        double rest[RNG_LANES];
+        uniform_lanes(seed, stream, element0 + (uint64_t)k, rest);
+        memcpy(u + k, rest, (size_t)(n - k) * sizeof(double));
     }
 }
 

@@ -144,7 +144,9 @@ static void c_plastic(FILE *f, const Lowered *l) {
                 k, pd->nsynvars, k, pd->per_pre, pd->syn_clock, pd->ntraces_pre, k, pd->ntraces_post, k,
                 pd->npre_vars, k);
         for (int kind = 0; kind < 4; kind++) fprintf(f, ", %s = %s", fields[kind], names[kind]);
-        fprintf(f, ", .every_s = %a};\n", pd->every_s);
+        fprintf(f, ", .every_s = %a, .accel = %a, .rule = ", pd->every_s, pd->accel);
+        c_string(f, pd->rule);
+        fputs("};\n", f);
     }
 }
 

@@ -60,8 +60,12 @@ typedef struct PopLow {
 
 /* A network-wide value: one state of a modulator (RtGlobalDesc). */
 typedef struct GlobalLow {
-    AstNode *mod;           /* the modulator declaration */
-    Sym *state;
+    AstNode *mod;           /* the modulator declaration (NULL for a rule parameter) */
+    Sym *state;             /* the modulator state, or the rule parameter */
+    AstNode *rule;          /* a synapse model or plasticity rule whose parameter `state`
+                               a context scales ([S-ctx-3]): one RT_GLOBAL_LEVEL per
+                               projection `proj` using it; NULL for modulator states */
+    int proj;
     RtGlobalDesc desc;
 } GlobalLow;
 
@@ -160,6 +164,11 @@ int64_t lower_input_shift(Lower *L, Scope *scope, AstNode *input);
 /* ---- lower_protocol.c: modulators, contexts, protocol ---- */
 AstNode *lower_modulator_named(Lower *L, const char *name);
 int lower_global_index(Lower *L, AstNode *mod, Sym *state);
+/* Rule parameter `s` of the synapse model or plasticity rule `rule` on
+ * projection `proj`, whose value is `value`: when a context the network
+ * enters scales `Rule.param`, the global slot that carries it (registered on
+ * first use, initial value `value`); else -1 (the value stays a constant). */
+int lower_rule_param_global(Lower *L, AstNode *rule, Sym *s, int proj, const char *proj_name, double value);
 MirExpr *lower_modulator_read(LCtx *c, AstNode *e);
 void lower_collect_dynamic(Lower *L);
 void lower_protocol(Lower *L, DescBuild *b);

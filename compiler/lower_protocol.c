@@ -39,6 +39,44 @@ int lower_global_index(Lower *L, AstNode *mod, Sym *state) {
     return found;
 }
 
+static AstNode *context_named(Lower *L, const char *name);
+
+/* Is `sc` a scale item `Rule.param` (resolved in `scope`) naming parameter
+ * `s` of declaration `rule`? */
+static bool scales_rule_param(Lower *L, Scope *scope, AstNode *sc, AstNode *rule, Sym *s) {
+    if (sc->kind != AST_SCALE || !sc->a || sc->a->kind != AST_MEMBER || !sc->a->a || sc->a->a->kind != AST_NAME)
+        return false;
+    Sym *owner = sema_lookup(scope, sc->a->a->name);
+    return owner && owner->kind == SYM_DECL && owner->decl == rule && !strcmp(sc->a->name, s->name) && L;
+}
+
+/* Does some `enter CTX` of the network enter a context that scales `s`? */
+static bool rule_param_scaled(Lower *L, AstNode *rule, Sym *s) {
+    for (int i = 0; i < L->net->nitems; i++) {
+        NetItem *ni = &L->net->items[i];
+        AstNode *act = ni->node->kind == AST_AT ? ni->node->c : NULL;
+        AstNode *ctx = act && act->op == ACT_ENTER && act->a ? context_named(L, act->a->name) : NULL;
+        for (int k = 0; ctx && k < ctx->items.n; k++)
+            if (scales_rule_param(L, ni->scope, ctx->items.v[k], rule, s)) return true;
+    }
+    return false;
+}
+
+int lower_rule_param_global(Lower *L, AstNode *rule, Sym *s, int proj, const char *proj_name, double value) {
+    for (int i = 0; i < L->nglobals; i++)
+        if (L->globals[i].rule == rule && L->globals[i].state == s && L->globals[i].proj == proj) return i;
+    if (!rule_param_scaled(L, rule, s)) return -1;
+    GROW(L, L->globals, L->nglobals, L->cap_globals);
+    GlobalLow *g = &L->globals[L->nglobals];
+    memset(g, 0, sizeof *g);
+    g->state = s;
+    g->rule = rule;
+    g->proj = proj;
+    g->desc = (RtGlobalDesc){arena_printf(L->a, "%s %s.%s", proj_name, rule->name, s->name), lower_sym_unit(L, s),
+                             RT_GLOBAL_LEVEL, value, 0, 0};
+    return L->nglobals++;
+}
+
 AstNode *lower_modulator_named(Lower *L, const char *name) {
     Sym *s = sema_lookup(&L->p->global, name);
     return s && s->kind == SYM_DECL && s->decl->kind == AST_MODULATOR ? s->decl : NULL;
@@ -145,6 +183,7 @@ typedef struct Protocol {
     double **setv;           /* [pop][dyn]: the value `set` last gave (base at start) */
     double **emitted;        /* [pop][dyn]: the value in the constant block */
     double *gain;            /* [proj] */
+    double *gval;            /* [global]: value of a scaled rule parameter in effect */
     double *rate;            /* [input]: rate (Poisson) or amplitude (current) in effect */
     double *prev;            /* [action]: what a `set` replaced, for its undo */
     int key;                 /* silence keys */
@@ -233,6 +272,25 @@ static bool selects(Lower *L, Scope *scope, AstNode *sel, int pop) {
     return p && lower_pop_index(L, p) == pop;
 }
 
+/* Rule parameters scaled by contexts ([S-ctx-3]): each projection's value
+ * is its start value times the factors of the entered contexts scaling
+ * `Rule.param`; a change becomes RT_EV_SET_GLOBAL on its slot. */
+static void protocol_apply_rules(Protocol *pr, double t) {
+    Lower *L = pr->L;
+    for (int q = 0; q < L->nglobals; q++) {
+        GlobalLow *g = &L->globals[q];
+        if (!g->rule) continue;
+        double v = g->desc.init;
+        for (int e = 0; e < pr->nin; e++)
+            for (int k = 0; k < pr->in[e].ctx->items.n; k++) {
+                AstNode *sc = pr->in[e].ctx->items.v[k];
+                if (scales_rule_param(L, pr->in[e].scope, sc, g->rule, g->state)) v *= scale_factor(L, &pr->in[e], sc);
+            }
+        if (v != pr->gval[q]) emit_event(pr, t, RT_EV_SET_GLOBAL, q, 0, v);
+        pr->gval[q] = v;
+    }
+}
+
 /* Recomputes every changeable parameter and gain; emits what changed. */
 static void protocol_apply(Protocol *pr, double t) {
     Lower *L = pr->L;
@@ -263,6 +321,7 @@ static void protocol_apply(Protocol *pr, double t) {
         if (g != pr->gain[q]) emit_event(pr, t, RT_EV_SET_GAIN, q, 0, g);
         pr->gain[q] = g;
     }
+    protocol_apply_rules(pr, t);
 }
 
 /* enter CTX(level = v, ...): the levels are the defaults overridden by the
@@ -448,6 +507,8 @@ void lower_protocol(Lower *L, DescBuild *b) {
     }
     pr.gain = ARENA_ARRAY(L->a, double, b->nprojs + 1);
     for (int q = 0; q < b->nprojs; q++) pr.gain[q] = 1;
+    pr.gval = ARENA_ARRAY(L->a, double, L->nglobals + 1);
+    for (int q = 0; q < L->nglobals; q++) pr.gval[q] = L->globals[q].desc.init;
     pr.ninputs = b->ninputs;
     pr.rate = ARENA_ARRAY(L->a, double, b->ninputs + 1);
     pr.seg_t = ARENA_ARRAY(L->a, double, b->ninputs + 1);

@@ -60,23 +60,33 @@ static AstNode *call_override(AstNode *call, const char *name) {
 }
 
 /* A parameter of a synapse model or rule: the connection's override or the
- * declared value, folded to a constant. */
+ * declared value, folded to a constant; a parameter that an entered context
+ * scales ([S-ctx-3]) is read from its global slot instead, so that the
+ * protocol can change it without recompiling. */
 MirExpr *lower_syn_param(LCtx *c, Sym *s, SrcSpan at) {
     AstNode *ov = call_override(syn_call_of(c->syn, s), s->name);
     if (ov && lower_is_dist_call(ov->a)) {
         lower_unsupported(c->L, ov->span, "a synapse parameter drawn per synapse");
         return mir_const(c->L->a, 0);
     }
-    if (ov) return mir_const(c->L->a, lower_net_value(c->L, c->L->net->scope, ov->a));
-    if (++c->syn->depth > 64) {
-        lower_unsupported(c->L, at, "a parameter chain this deep");
-        return mir_const(c->L->a, 0);
+    MirExpr *v;
+    if (ov) {
+        v = mir_const(c->L->a, lower_net_value(c->L, c->L->net->scope, ov->a));
+    } else {
+        if (++c->syn->depth > 64) {
+            lower_unsupported(c->L, at, "a parameter chain this deep");
+            return mir_const(c->L->a, 0);
+        }
+        LCtx home = *c;
+        home.scope = s->home;
+        v = lower_fold(c, lower_expr(&home, s->decl->a));
+        c->syn->depth--;
     }
-    LCtx home = *c;
-    home.scope = s->home;
-    MirExpr *v = lower_fold(c, lower_expr(&home, s->decl->a));
-    c->syn->depth--;
-    return v;
+    AstNode *owner = s->home ? s->home->owner : NULL;
+    if (!owner || v->op != MX_CONST) return v;
+    MirSyn *ms = c->syn->ms;
+    int g = lower_rule_param_global(c->L, owner, s, ms->proj, ms->name, v->value);
+    return g < 0 ? v : mir_leaf(c->L->a, MX_GLOBAL, g);
 }
 
 static int syn_slot_of(SynLow *sl, Sym *s) {
@@ -163,6 +173,7 @@ static void syn_collect(LCtx *c, AstNode *decl) {
         Sym *s = sema_lookup_local(c->scope, it->name);
         MirTrace tr = {it->name, it->op == EV_POST, (it->flags & AST_F_SET) != 0, it->kind == AST_RATE, 0, 0};
         tr.tau = syn_const(c, it->a, "a trace time constant that differs per synapse");
+        if (it->kind == AST_RATE) tr.tau /= sl->ms->accel;   /* [S-net-2b]: rate estimates only */
         tr.inc = it->kind == AST_RATE ? 1.0 / tr.tau : syn_const(c, it->b, "a trace increment that differs per synapse");
         MirSyn *ms = sl->ms;
         ms->traces = arena_grow(c->L->a, ms->traces, (size_t)ms->ntraces, (size_t)ms->ntraces + 1, sizeof *ms->traces);
@@ -254,6 +265,7 @@ static AstNode *syn_body_items(LCtx *c, AstNode *decl) {
             if (every) lower_unsupported(c->L, it->span, "a second 'every' block in one rule");
             every = it;
             ms->every_s = syn_const(c, it->a, "an 'every' period that differs per synapse");
+            if (decl->kind == AST_PLASTICITY) ms->every_s /= ms->accel;
         }
     }
     return every;
@@ -304,6 +316,17 @@ static void syn_check_per_pre(Lower *L, const MirSyn *ms, AstNode *sc, AstNode *
         lower_unsupported(L, sc->span, "a per-presynaptic-neuron state updated from 'w' or from what is delivered");
 }
 
+/* The factor of `with R accelerated by F` (a network-level constant, > 0
+ * after sema). The slow time constants of R are divided by it. */
+static double syn_accel(Lower *L, AstNode *e) {
+    RtDist d = lower_net_dist(L, L->net->scope, e);
+    if (d.kind != RT_DIST_CONST || !(d.a > 0)) {
+        lower_unsupported(L, e->span, "an acceleration factor that is not a constant > 0");
+        return 1;
+    }
+    return d.a;
+}
+
 /* Lowers the synapse model and plasticity rule of connection `ni` (if any)
  * into a new MirSyn for projection `proj`. */
 MirSyn *lower_syn(Lower *L, NetItem *ni, int proj, Population *src, Population *dst) {
@@ -320,6 +343,7 @@ MirSyn *lower_syn(Lower *L, NetItem *ni, int proj, Population *src, Population *
     ms->proj = proj;
     ms->synapse = decls[0] ? decls[0]->name : NULL;
     ms->rule = decls[1] ? decls[1]->name : NULL;
+    ms->accel = wc && wc->b ? syn_accel(L, wc->b) : 1;
     LCtx cx[2] = {{0}, {0}};
     const char *wunit = "1";
     for (int k = 0; k < 2; k++) {
@@ -372,6 +396,8 @@ static void fill_plastic_desc(Lower *L, const MirSyn *ms, RtPlasticDesc *pd) {
     pd->ntraces_pre = n[0], pd->traces_pre = tr[0];
     pd->ntraces_post = n[1], pd->traces_post = tr[1];
     pd->every_s = ms->has_every ? ms->every_s : 0;
+    pd->rule = ms->rule;
+    pd->accel = ms->accel != 1 ? ms->accel : 0;
     pd->per_pre = ms->per_pre;
     pd->syn_clock = ms->syn_clock;
 }

@@ -89,7 +89,8 @@ typedef struct MirSyn {
     MirBlock decay;           /* filled by ode_plan_elapsed() */
     MirBlock on_pre, on_post, every;  /* bounds and Dale's law already appended */
     bool has_on_post, has_every;
-    double every_s;           /* period of `every` */
+    double every_s;           /* period of `every` (already divided by accel) */
+    double accel;             /* `with R accelerated by F`: F, else 1 ([S-net-2b]) */
     bool has_deliver;         /* the synapse model delivers (else w is delivered) */
     bool syn_clock;           /* ODE states and 'on post' or 'every': each synapse keeps the
                                  step of its last event (RtSynArgs.syn_last), the elapsed

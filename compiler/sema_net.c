@@ -427,6 +427,26 @@ static void check_connectivity_rule(NetCtx *nc, AstNode *it, Selected src, Selec
     }
 }
 
+/* `with R(...) accelerated by F` ([S-net-2b]): F is a constant number > 0,
+ * and R must have something slow to accelerate (an `every` block or a rate
+ * estimate), so a factor that would change nothing is an error, not a no-op. */
+static void check_acceleration(NetCtx *nc, AstNode *with, AstNode *rule) {
+    Program *p = nc->c.p;
+    double f;
+    if (sema_const_value(&nc->c, with->b, DIM_NONE, "an acceleration factor", &f) && !(f > 0 && isfinite(f)))
+        diag_report(p->d, with->b->span, DIAG_INVALID_VALUE, "an acceleration factor must be a finite number > 0");
+    bool slow = false;
+    for (int i = 0; rule && i < rule->items.n; i++)
+        slow |= rule->items.v[i]->kind == AST_EVERY || rule->items.v[i]->kind == AST_RATE;
+    if (rule && !slow) {
+        Diagnostic *g = diag_report(p->d, with->b->span, DIAG_BAD_OPTION,
+                                    "plasticity rule '%s' has no 'every' block and no rate estimate to accelerate",
+                                    rule->name);
+        diag_note(p->d, g, rule->name_span,
+                  "'accelerated by' divides the periods of 'every' and the time constants of 'rate'");
+    }
+}
+
 static void check_connect(NetCtx *nc, AstNode *it) {
     Program *p = nc->c.p;
     allow_clauses(p, it, connect_clauses, sizeof connect_clauses / sizeof connect_clauses[0], "a connection");
@@ -451,6 +471,7 @@ static void check_connect(NetCtx *nc, AstNode *it) {
     }
     if (with) {
         AstNode *d = check_rule_call(nc, with, AST_PLASTICITY);
+        if (with->b) check_acceleration(nc, with, d);
         if (d && !ty_bad(w)) {
             Ty pw = receptor_weight(p, d);
             if (!sema_unify(p, &w, &pw))

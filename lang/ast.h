@@ -61,6 +61,7 @@
  *
  *   clauses
  *   AST_CLAUSE        -               op: AstClauseKind    a: value (expression, AST_CALL, AST_STRING, AST_NAME)
+ *                                                         b: CL_WITH: `accelerated by` factor or NULL
  *
  *   expressions
  *   AST_NUM           unit text/NULL  -                    num: value; unit_span: span of the unit

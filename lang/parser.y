@@ -547,15 +547,23 @@ clauses
     | clauses clause        { $$ = list_add(ctx, $1, $2); }
     ;
 
-/* clause -> 'via' NAME | 'onto' NAME | 'synapse' call | 'with' call | 'all_to_all'
+/* clause -> 'via' NAME | 'onto' NAME | 'synapse' call | 'with' call [ 'accelerated' 'by' expr ] | 'all_to_all'
  *         | 'one_to_one' | 'probability' expr | 'indegree' expr | 'outdegree' expr
  *         | 'from' STRING | 'weight' expr | 'delay' expr | [ 'no' ] 'autapses'
- *         | 'rate' expr | 'every' expr | 'window' expr */
+ *         | 'rate' expr | 'every' expr | 'window' expr
+ * 'with' call may end in 'accelerated' 'by' expr (b: the factor; `accelerated`
+ * is a contextual word, like `per` and `tau`) */
 clause
     : KW_VIA IDENT          { $$ = mk_clause(ctx, CL_VIA, @$, mk_named(ctx, AST_NAME, @2, $2, @2)); }
     | KW_ONTO IDENT         { $$ = mk_clause(ctx, CL_ONTO, @$, mk_named(ctx, AST_NAME, @2, $2, @2)); }
     | KW_SYNAPSE call       { $$ = mk_clause(ctx, CL_SYNAPSE, @$, $2); }
     | KW_WITH call          { $$ = mk_clause(ctx, CL_WITH, @$, $2); }
+    | KW_WITH call IDENT KW_BY expr
+        {
+            expect_word(ctx, $3, @3, "accelerated", "after the plasticity rule");
+            $$ = mk_clause(ctx, CL_WITH, @$, $2);
+            $$->b = $5;
+        }
     | KW_ALL_TO_ALL         { $$ = mk_clause(ctx, CL_ALL_TO_ALL, @$, NULL); }
     | KW_ONE_TO_ONE         { $$ = mk_clause(ctx, CL_ONE_TO_ONE, @$, NULL); }
     | KW_PROBABILITY expr   { $$ = mk_clause(ctx, CL_PROBABILITY, @$, $2); }

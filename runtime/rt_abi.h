@@ -344,6 +344,11 @@ typedef struct RtPlasticDesc {
     RtSynFn on_post;          /* NULL: none */
     RtSynFn every;            /* NULL: none */
     double every_s;           /* period of `every`, seconds (> 0 when every != NULL) */
+    /* Appended after v4 (zero = none; the runtime only reports them): */
+    const char *rule;         /* plasticity rule name, or NULL */
+    double accel;             /* `with R accelerated by F`: F, by which every_s and the
+                                 rate estimates' tau were already divided; 0 = none.
+                                 Stated in manifest.json "acceleration" */
 } RtPlasticDesc;
 
 typedef struct RtProjDesc {

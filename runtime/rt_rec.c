@@ -199,6 +199,25 @@ static void manifest_pops(FILE *f, const RtSim *s) {
     fprintf(f, "\n  },\n");
 }
 
+/* "acceleration": the declared factor of every projection whose plasticity
+ * rule runs accelerated (`with R accelerated by F`), keyed "PROJ RULE", so a
+ * reader of the results sees that its slow time constants were divided by F.
+ * Always present ({} when nothing is accelerated). */
+static void manifest_accel(FILE *f, const RtSim *s) {
+    fprintf(f, "  \"acceleration\": {");
+    int n = 0;
+    for (int k = 0; k < s->m->nprojs; k++) {
+        const RtProjDesc *pj = &s->m->projs[k];
+        if (!pj->plastic || !(pj->plastic->accel > 0)) continue;
+        char key[256];
+        snprintf(key, sizeof key, "%s %s", pj->name ? pj->name : "?", pj->plastic->rule ? pj->plastic->rule : "?");
+        fprintf(f, "%s", n++ ? ", " : "");
+        json_str(f, key);
+        fprintf(f, ": %.17g", pj->plastic->accel);
+    }
+    fprintf(f, "},\n");
+}
+
 static void manifest_recs(FILE *f, const RtSim *s) {
     fprintf(f, "  \"recordings\": [");
     for (int k = 0; k < s->m->nrecs; k++) {
@@ -250,6 +269,7 @@ static void manifest_body(FILE *f, const RtSim *s, const RtTimings *t, int compl
     fprintf(f, ",\n  \"timings\": {\"parse_s\": %.6f, \"compile_s\": %.6f, \"build_s\": %.6f, "
                "\"simulate_s\": %.6f, \"total_s\": %.6f},\n",
             t->parse_s, t->compile_s, t->build_s, t->simulate_s, t->total_s);
+    manifest_accel(f, s);
     manifest_pops(f, s);
     manifest_recs(f, s);
     fprintf(f, "}\n");

@@ -296,13 +296,18 @@ static void uniform_lanes_avx512(uint64_t seed, uint32_t stream, uint64_t elemen
 }
 #endif
 
+/* -1: not yet known; 0: portable C; 1: AVX-512 (a benign race: every
+ * thread stores the same value). rt_rng_set_simd changes it for tests. */
+static int use_avx512 = -1;
+
+void rt_rng_set_simd(int enable) { use_avx512 = enable ? -1 : 0; }
+
 /* uniform_lanes_avx512 where the CPU has AVX-512F and DQ, else uniform_lanes_c. */
 static void uniform_lanes(uint64_t seed, uint32_t stream, uint64_t element0, double *u) {
 #if defined(__GNUC__) && defined(__x86_64__)
-    static int avx512 = -1;   /* a benign race: every thread stores the same value */
-    if (avx512 < 0)
-        avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-    if (avx512) {
+    if (use_avx512 < 0)
+        use_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+    if (use_avx512) {
         uniform_lanes_avx512(seed, stream, element0, u);
         return;
     }

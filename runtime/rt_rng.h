@@ -67,5 +67,8 @@ void rt_rng_uniform_elements(uint64_t seed, uint32_t stream, uint64_t element0, 
                              double *u);
 void rt_rng_poisson_elements(uint64_t seed, uint32_t stream, uint64_t element0, int64_t n,
                              double lambda, int64_t *c);
+/* For tests: 0 makes the *_elements functions use their portable C code
+ * even where the CPU has AVX-512; 1 (the default) lets them choose. */
+void rt_rng_set_simd(int enable);
 
 #endif

@@ -3,7 +3,8 @@
  * same bits as rt_rng_init + rt_rng_uniform / rt_rng_poisson one element at
  * a time: for seeds with both key words set, element ranges that cross a
  * 2^32 boundary, lengths that are not multiples of the 16 lanes, and lambda
- * on both sides of the inversion / PTRS switch. Issue 5 performance work. */
+ * on both sides of the inversion / PTRS switch; with the portable code and
+ * with the CPU's vector code (AVX-512). Issue 5 performance work. */
 #include <check.h>
 #include <stdint.h>
 
@@ -13,6 +14,7 @@ static const uint64_t seeds[] = {0, 1, 42, 0x123456789abcdefull, UINT64_MAX};
 
 START_TEST(test_uniform_elements_bits) {
     double u[100];
+    rt_rng_set_simd(_i);   /* loop 0: the portable code, loop 1: the CPU's best */
     for (int s = 0; s < 5; s++)
         for (int64_t n = 1; n <= 100; n += 33) {
             uint64_t e0[] = {0, (uint64_t)7 << 32 | 9, ((uint64_t)3 << 32) - 20};   /* the last crosses 2^32 */
@@ -35,6 +37,7 @@ START_TEST(test_poisson_elements_bits) {
     const double lambdas[] = {0, 0.0015, 0.3, 2.5, 11.9, 12, 40};
     int64_t c[300];
     int64_t total = 0;
+    rt_rng_set_simd(_i);
     for (int s = 0; s < 5; s++)
         for (int l = 0; l < 7; l++) {
             uint64_t e0 = (uint64_t)(1000 + l) << 32 | 5;
@@ -55,8 +58,8 @@ END_TEST
 Suite *rt_rngbatch_suite(void) {
     Suite *s = suite_create("rt_rngbatch");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_uniform_elements_bits);
-    tcase_add_test(tc, test_poisson_elements_bits);
+    tcase_add_loop_test(tc, test_uniform_elements_bits, 0, 2);
+    tcase_add_loop_test(tc, test_poisson_elements_bits, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

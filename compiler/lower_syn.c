@@ -149,6 +149,8 @@ void lower_syn_deliver(LCtx *c, AstNode *st, MirBlock *out) {
 
 static double syn_const(LCtx *c, AstNode *e, const char *what) {
     MirExpr *v = lower_fold(c, lower_expr(c, e));
+    if (v->op == MX_GLOBAL)   /* [S-ctx-3]: only values read by handlers may change */
+        what = "a rule parameter that a context scales, used as a time constant, bound or 'every' period";
     if (v->op != MX_CONST) lower_unsupported(c->L, e->span, what);
     return v->op == MX_CONST ? v->value : 0;
 }

@@ -349,7 +349,8 @@ void rt_plastic_deliver(RtSim *s, int k, RtStep step, int64_t lo, int64_t hi) {
  * q lies in [blk_row[b], blk_row[b+1]] for q's block b, and, the CSC list
  * being ascending, at or after the row found for the previous entry; a
  * binary search between those bounds takes 0-1 steps for rows longer than
- * a block and at most RT_PL_BLK_SHIFT + 1 otherwise. The weights of the
+ * a block, and otherwise about log2 of the rows the block spans (at most
+ * RT_PL_BLK_SHIFT + 1 without empty rows). The weights of the
  * column, which the on_post kernel reads next, are prefetched on the way.
  * Returns the list's length. */
 static int64_t column_pres(const RtPlastic *pl, int64_t j, uint32_t *out) {

@@ -296,18 +296,28 @@ static void uniform_lanes_avx512(uint64_t seed, uint32_t stream, uint64_t elemen
 }
 #endif
 
-/* -1: not yet known; 0: portable C; 1: AVX-512 (a benign race: every
- * thread stores the same value). rt_rng_set_simd changes it for tests. */
+/* -1: not yet known; 0: portable C; 1: AVX-512. Threads may find it
+ * unknown together and all store the same value (relaxed atomics, so this
+ * is not a data race). rt_rng_set_simd changes it for tests. */
 static int use_avx512 = -1;
 
-void rt_rng_set_simd(int enable) { use_avx512 = enable ? -1 : 0; }
+void rt_rng_set_simd(int enable) {
+#if defined(__GNUC__)
+    __atomic_store_n(&use_avx512, enable ? -1 : 0, __ATOMIC_RELAXED);
+#else
+    use_avx512 = enable ? -1 : 0;
+#endif
+}
 
 /* uniform_lanes_avx512 where the CPU has AVX-512F and DQ, else uniform_lanes_c. */
 static void uniform_lanes(uint64_t seed, uint32_t stream, uint64_t element0, double *u) {
 #if defined(__GNUC__) && defined(__x86_64__)
-    if (use_avx512 < 0)
-        use_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-    if (use_avx512) {
+    int simd = __atomic_load_n(&use_avx512, __ATOMIC_RELAXED);
+    if (simd < 0) {
+        simd = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+        __atomic_store_n(&use_avx512, simd, __ATOMIC_RELAXED);
+    }
+    if (simd) {
         uniform_lanes_avx512(seed, stream, element0, u);
         return;
     }

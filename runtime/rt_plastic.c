@@ -90,29 +90,6 @@ RtErrorCode rt_plastic_validate(const RtModelDesc *m, RtError *err) {
 
 /* ---- building ---- */
 
-/* n arrays of len doubles each (rt_alloc: zeroed, aligned). */
-static double **alloc_arrays(int n, int64_t len) {
-    double **a = rt_alloc((size_t)(n + 1) * sizeof *a);
-    for (int k = 0; a && k < n; k++)
-        if (!(a[k] = rt_alloc((size_t)(len + 1) * sizeof(double))))
-            return a;   /* caller checks every entry */
-    return a;
-}
-
-static int arrays_ok(double **a, int n) {
-    if (!a)
-        return 0;
-    for (int k = 0; k < n; k++)
-        if (!a[k])
-            return 0;
-    return 1;
-}
-
-static void free_arrays(double **a, int n) {
-    for (int k = 0; a && k < n; k++)
-        rt_free(a[k]);
-    rt_free(a);
-}
 
 /* The CSC index: for each post neuron, its synapse indices in ascending
  * order (a counting sort of the CSR by post). */
@@ -188,11 +165,11 @@ static void init_synvars(RtPlastic *pl, const RtCsr *c, uint64_t seed) {
 /* Allocates the per-neuron and per-synapse arrays. Returns 0 when out of memory. */
 static int alloc_state(RtPlastic *pl, int nthreads) {
     const RtPlasticDesc *d = pl->d;
-    pl->syn = alloc_arrays(d->nsynvars, d->per_pre ? pl->npre : pl->nsyn);
-    pl->pre_tr = alloc_arrays(d->ntraces_pre, pl->npre);
-    pl->pre_before = alloc_arrays(d->ntraces_pre, pl->npre);
-    pl->post_tr = alloc_arrays(d->ntraces_post, pl->npost);
-    pl->pre_snap = alloc_arrays(d->npre_vars, pl->npre);
+    pl->syn = rt_arrays_alloc(d->nsynvars, (d->per_pre ? pl->npre : pl->nsyn) + 1, sizeof(double));
+    pl->pre_tr = rt_arrays_alloc(d->ntraces_pre, pl->npre + 1, sizeof(double));
+    pl->pre_before = rt_arrays_alloc(d->ntraces_pre, pl->npre + 1, sizeof(double));
+    pl->post_tr = rt_arrays_alloc(d->ntraces_post, pl->npost + 1, sizeof(double));
+    pl->pre_snap = rt_arrays_alloc(d->npre_vars, pl->npre + 1, sizeof(double));
     pl->pre_f = rt_alloc((size_t)(d->ntraces_pre + 1) * sizeof(double));
     pl->post_f = rt_alloc((size_t)(d->ntraces_post + 1) * sizeof(double));
     pl->last_arr = rt_alloc((size_t)(pl->npre + 1) * sizeof(RtStep));
@@ -204,9 +181,9 @@ static int alloc_state(RtPlastic *pl, int nthreads) {
     for (int t = 0; pl->scratch && t < nthreads; t++)
         if (!(pl->scratch[t] = rt_alloc((size_t)(pl->max_in + 1) * sizeof(uint32_t))))
             return 0;
-    return arrays_ok(pl->syn, d->nsynvars) && arrays_ok(pl->pre_tr, d->ntraces_pre)
-           && arrays_ok(pl->pre_before, d->ntraces_pre) && arrays_ok(pl->post_tr, d->ntraces_post)
-           && arrays_ok(pl->pre_snap, d->npre_vars) && pl->pre_f && pl->post_f && pl->last_arr
+    return rt_arrays_ok(pl->syn, d->nsynvars) && rt_arrays_ok(pl->pre_tr, d->ntraces_pre)
+           && rt_arrays_ok(pl->pre_before, d->ntraces_pre) && rt_arrays_ok(pl->post_tr, d->ntraces_post)
+           && rt_arrays_ok(pl->pre_snap, d->npre_vars) && pl->pre_f && pl->post_f && pl->last_arr
            && pl->last_post && pl->consts && pl->scratch && (pl->syn_last || !d->syn_clock);
 }
 
@@ -288,11 +265,11 @@ void rt_plastic_free(RtPlastic *pl, int nthreads) {
     for (int t = 0; pl->scratch && t < nthreads; t++)
         rt_free(pl->scratch[t]);
     rt_free(pl->scratch);
-    free_arrays(pl->syn, d->nsynvars);
-    free_arrays(pl->pre_tr, d->ntraces_pre);
-    free_arrays(pl->pre_before, d->ntraces_pre);
-    free_arrays(pl->post_tr, d->ntraces_post);
-    free_arrays(pl->pre_snap, d->npre_vars);
+    rt_arrays_free(pl->syn, d->nsynvars);
+    rt_arrays_free(pl->pre_tr, d->ntraces_pre);
+    rt_arrays_free(pl->pre_before, d->ntraces_pre);
+    rt_arrays_free(pl->post_tr, d->ntraces_post);
+    rt_arrays_free(pl->pre_snap, d->npre_vars);
     rt_free(pl->syn_last);
     rt_free(pl->pre_f);
     rt_free(pl->post_f);

@@ -20,31 +20,6 @@ static RtErrorCode pop_nomem(const RtPop *pop, RtError *err) {
                   pop->d->name, (long long)pop->size);
 }
 
-/* n arrays of `size` elements of `elem` bytes (8: double, 4: float);
- * NULL on failure (partial arrays freed later). */
-static double **alloc_arrays(int n, int64_t size, size_t elem) {
-    double **a = rt_alloc((size_t)(n + 1) * sizeof *a);
-    for (int k = 0; a && k < n; k++)
-        if (!(a[k] = rt_alloc((size_t)size * elem)))
-            return a;   /* caller sees the NULL entry */
-    return a;
-}
-
-static int arrays_ok(double **a, int n) {
-    if (!a)
-        return 0;
-    for (int k = 0; k < n; k++)
-        if (!a[k])
-            return 0;
-    return 1;
-}
-
-static void free_arrays(double **a, int n) {
-    for (int k = 0; a && k < n; k++)
-        rt_free(a[k]);
-    rt_free(a);
-}
-
 /* Loads RT_POP_SPIKE_TIMES spikes: sorted by (step, neuron), duplicates and
  * negative steps dropped. */
 static int cmp_src(const void *a, const void *b) {
@@ -105,14 +80,14 @@ RtErrorCode rt_pop_create(RtSim *s, int p, RtError *err) {
     pop->size = d->size;
     pop->f32 = d->precision == RT_PREC_F32;
     size_t elem = pop->f32 ? sizeof(float) : sizeof(double);
-    pop->state = alloc_arrays(d->nstates, d->size, elem);
-    pop->param = alloc_arrays(d->nparams, d->size, elem);
-    pop->input = alloc_arrays(d->ninputs, d->size, elem);
+    pop->state = rt_arrays_alloc(d->nstates, d->size, elem);
+    pop->param = rt_arrays_alloc(d->nparams, d->size, elem);
+    pop->input = rt_arrays_alloc(d->ninputs, d->size, elem);
     pop->consts = rt_alloc((size_t)(d->nconsts + 1) * sizeof(double));
     pop->ref_until = rt_alloc((size_t)d->size * sizeof(RtStep));
     pop->spiked = rt_alloc((size_t)d->size);
-    if (!arrays_ok(pop->state, d->nstates) || !arrays_ok(pop->param, d->nparams)
-        || !arrays_ok(pop->input, d->ninputs) || !pop->consts || !pop->ref_until || !pop->spiked)
+    if (!rt_arrays_ok(pop->state, d->nstates) || !rt_arrays_ok(pop->param, d->nparams)
+        || !rt_arrays_ok(pop->input, d->ninputs) || !pop->consts || !pop->ref_until || !pop->spiked)
         return pop_nomem(pop, err);
     if (d->nconsts)
         memcpy(pop->consts, d->consts, (size_t)d->nconsts * sizeof(double));
@@ -210,9 +185,9 @@ RtErrorCode rt_pop_init_values(RtSim *s, int p, RtError *err) {
 void rt_pop_free(RtPop *pop) {
     if (!pop->d)
         return;
-    free_arrays(pop->state, pop->d->nstates);
-    free_arrays(pop->param, pop->d->nparams);
-    free_arrays(pop->input, pop->d->ninputs);
+    rt_arrays_free(pop->state, pop->d->nstates);
+    rt_arrays_free(pop->param, pop->d->nparams);
+    rt_arrays_free(pop->input, pop->d->ninputs);
     rt_free(pop->consts);
     rt_free(pop->ref_until);
     rt_free(pop->spiked);

@@ -63,3 +63,26 @@ double rt_now_s(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+double **rt_arrays_alloc(int n, int64_t len, size_t elem) {
+    double **a = rt_alloc((size_t)(n + 1) * sizeof *a);
+    for (int k = 0; a && k < n; k++)
+        if (!(a[k] = rt_alloc((size_t)len * elem)))
+            return a;   /* the caller sees the NULL entry */
+    return a;
+}
+
+int rt_arrays_ok(double **a, int n) {
+    if (!a)
+        return 0;
+    for (int k = 0; k < n; k++)
+        if (!a[k])
+            return 0;
+    return 1;
+}
+
+void rt_arrays_free(double **a, int n) {
+    for (int k = 0; a && k < n; k++)
+        rt_free(a[k]);
+    rt_free(a);
+}

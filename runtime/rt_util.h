@@ -8,6 +8,7 @@
 #define EIC_RT_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rt_abi.h"
 
@@ -22,6 +23,13 @@ void rt_free(void *p);
 void rt_alloc_fail_after(long n);
 /* Number of allocations attempted since the process started. */
 long rt_alloc_count(void);
+
+/* `n` arrays of `len` elements of `elem` bytes each (zeroed, aligned), one
+ * extra NULL slot at the end. On failure an entry (or the result) is NULL:
+ * check with rt_arrays_ok, free with rt_arrays_free in every case. */
+double **rt_arrays_alloc(int n, int64_t len, size_t elem);
+int rt_arrays_ok(double **a, int n);
+void rt_arrays_free(double **a, int n);
 
 /* Formats a message into *e (if e is not NULL), sets its code, returns code. */
 RtErrorCode rt_err(RtError *e, RtErrorCode code, const char *fmt, ...)

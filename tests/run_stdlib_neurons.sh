@@ -30,5 +30,6 @@ Izhikevich 10 pA
 IzhikevichR 10 pA
 DeltaLIF 300 pA
 PerfectIF 300 pA
+AdaptiveThresholdLIF 400 pA
 LIST
 exit $((fails > 0))

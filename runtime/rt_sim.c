@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <time.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -871,7 +872,22 @@ static int auto_threads(const RtModelDesc *m, int cores) {
     return nt < 1 ? 1 : (int)nt;
 }
 
-/* Creates the output directory (one level) and remembers its path. */
+/* mkdir -p: creates `path` and any missing parents. Returns 0 or -1 (errno). */
+static int make_dirs(char *path) {
+    struct stat st;
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int bad = stat(path, &st) != 0 && mkdir(path, 0777) != 0 && errno != EEXIST;
+        *p = '/';
+        if (bad)
+            return -1;
+    }
+    return stat(path, &st) != 0 && mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Creates the output directory (with its parents) and remembers its path. */
 static RtErrorCode setup_out_dir(RtSim *s, RtError *err) {
     if (!s->opt.out_dir)
         return RT_OK;
@@ -879,9 +895,8 @@ static RtErrorCode setup_out_dir(RtSim *s, RtError *err) {
     if (!(s->out_dir = rt_realloc(NULL, n)))
         return rt_err(err, RT_E_NOMEM, "out of memory");
     memcpy(s->out_dir, s->opt.out_dir, n);
-    struct stat st;
-    if (stat(s->out_dir, &st) != 0 && mkdir(s->out_dir, 0777) != 0)
-        return rt_err(err, RT_E_IO, "cannot create directory '%s'", s->out_dir);
+    if (make_dirs(s->out_dir) != 0)
+        return rt_err(err, RT_E_IO, "cannot create directory '%s': %s", s->out_dir, strerror(errno));
     return RT_OK;
 }
 

@@ -103,6 +103,10 @@ for r in m["recordings"]:
     assert len(x) > 0, r["file"]
 PY
 
+# --- output directories are created with their parents (make run writes out/coba) ------
+"$eic" run tests/run/tiny.ei -o "$work/deep/er/dir" --quiet
+check "outputs: -o creates missing parent directories" test -f "$work/deep/er/dir/manifest.json"
+
 # --- -D overrides -------------------------------------------------------------
 "$eic" run examples/cuba.ei -o "$work/cuba_d" --threads 1 --quiet -D E.tau_m=10ms -D I.tau_m=20ms || fail "define: run"
 read -r dE dI < <(rates "$work/cuba_d")

@@ -13,17 +13,7 @@
 #     change of each pair is 2x the change of the same pair in
 #     tests/run/stdp_pairs.ei (no context) inside the window and 1x outside
 #     (rtol 1e-9; 1e-6 for the -10 ms pairs, whose neighbours add e^-15 terms); 1 == 2 threads; JIT == AOT
-set -u
-eic=$(readlink -f "${1:?usage: run_accel.sh EIC_BINARY SOURCE_DIR}")
-src=$(readlink -f "${2:?}")
-py=/usr/bin/python3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export XDG_CACHE_HOME=$work/cache
-fails=0
-pass() { echo "ok   - $1"; }
-fail() { echo "FAIL - $1"; fails=$((fails + 1)); }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+. "$(dirname "$0")/lib/e2e.sh" "$@"
 
 cd "$src"
 

@@ -6,17 +6,7 @@
 #   - recordings bit-identical for 1, 2 and 3 threads, and between JIT and AOT
 #   - an interrupted run leaves loadable files and an incomplete manifest
 #   - exit codes: 3 for a blown-up state, 2 for usage errors, 1 for model errors
-set -u
-eic=$(readlink -f "${1:?usage: run_e2e.sh EIC_BINARY SOURCE_DIR}")
-src=$(readlink -f "${2:?}")
-py=/usr/bin/python3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export XDG_CACHE_HOME=$work/cache
-fails=0
-pass() { echo "ok   - $1"; }
-fail() { echo "FAIL - $1"; fails=$((fails + 1)); }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+. "$(dirname "$0")/lib/e2e.sh" "$@"
 
 cd "$src"
 

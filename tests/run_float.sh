@@ -9,17 +9,7 @@
 #     threads and between JIT and AOT
 #   - the optimised IR of the update loop works on <16 x float> or <8 x float>
 #   - a plastic projection with precision float is an [unsupported] error
-set -u
-eic=$(readlink -f "${1:?usage: run_float.sh EIC_BINARY SOURCE_DIR}")
-src=$(readlink -f "${2:?}")
-py=/usr/bin/python3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export XDG_CACHE_HOME=$work/cache
-fails=0
-pass() { echo "ok   - $1"; }
-fail() { echo "FAIL - $1"; fails=$((fails + 1)); }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+. "$(dirname "$0")/lib/e2e.sh" "$@"
 
 cd "$src"
 

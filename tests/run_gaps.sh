@@ -13,17 +13,7 @@
 #   - Poisson input delays [S-net-3b]: no input before the delay, the rate
 #     event acts `delay` later, per-step counts match the rates
 #   - JIT and AOT give bit-identical files for all of the above
-set -u
-eic=$(readlink -f "${1:?usage: run_gaps.sh EIC_BINARY SOURCE_DIR}")
-src=$(readlink -f "${2:?}")
-py=/usr/bin/python3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export XDG_CACHE_HOME=$work/cache
-fails=0
-pass() { echo "ok   - $1"; }
-fail() { echo "FAIL - $1"; fails=$((fails + 1)); }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+. "$(dirname "$0")/lib/e2e.sh" "$@"
 
 cd "$src"
 

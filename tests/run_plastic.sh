@@ -10,17 +10,7 @@
 #   - a network with every kind of plastic projection: recordings
 #     bit-identical for 1, 2 and 3 threads and between JIT and AOT
 #   - unsupported constructs are model errors (exit 1, [unsupported])
-set -u
-eic=$(readlink -f "${1:?usage: run_plastic.sh EIC_BINARY SOURCE_DIR}")
-src=$(readlink -f "${2:?}")
-py=/usr/bin/python3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export XDG_CACHE_HOME=$work/cache
-fails=0
-pass() { echo "ok   - $1"; }
-fail() { echo "FAIL - $1"; fails=$((fails + 1)); }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+. "$(dirname "$0")/lib/e2e.sh" "$@"
 
 cd "$src"
 

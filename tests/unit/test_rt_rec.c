@@ -16,61 +16,8 @@
 #include "rt_npy.h"
 #include "rt_tiny_model.h"
 
-static char dir[64];
-
-static void make_dir(void) {
-    snprintf(dir, sizeof dir, "/tmp/rt_rec_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void remove_dir(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-/* Reads `name` in dir: header fields, and checks that the data fill the
- * file exactly as the header says. Returns the data (malloc'd). */
-static void *read_npy(const char *name, char *descr, int64_t *rows, int64_t *cols, size_t rowbytes) {
-    char path[128];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "%s", path);
-    long hl;
-    RtError err;
-    ck_assert_int_eq(rt_npy_parse_header(f, descr, 64, rows, cols, &hl, &err), RT_OK);
-    ck_assert_int_eq(hl % 64, 0);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    ck_assert_int_eq(size, hl + (long)(*rows * (int64_t)rowbytes));
-    void *data = malloc((size_t)(size - hl) + 1);
-    fseek(f, hl, SEEK_SET);
-    ck_assert_int_eq(fread(data, 1, (size_t)(size - hl), f), (size_t)(size - hl));
-    fclose(f);
-    return data;
-}
-
-static char *read_text(const char *name) {
-    char path[128];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    static char buf[8192];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
-}
-
-/* Runs python3 with numpy on `code` (dir is in the variable d); returns 0 on
- * success, 1 on failure, -1 if python3 or numpy is not available. */
-static int python(const char *code) {
-    if (system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0)
-        return -1;
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 -c \"import numpy as np, json; d='%s'; %s\"", dir, code);
-    return system(cmd) == 0 ? 0 : 1;
-}
+#define RT_TEST_DIR_PREFIX "/tmp/rt_rec_"
+#include "rt_test_files.h"
 
 /* The tiny raster network with all three recording kinds. */
 static const double times[] = {0.0, 0.5e-3};

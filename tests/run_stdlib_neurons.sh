@@ -31,5 +31,6 @@ IzhikevichR 10 pA
 DeltaLIF 300 pA
 PerfectIF 300 pA
 AdaptiveThresholdLIF 400 pA
+AdaptiveGainLIF 300 pA
 LIST
 exit $((fails > 0))

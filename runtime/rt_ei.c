@@ -6,8 +6,7 @@
  *              (rt_sim.c and rt_plastic.c multiply; this file sets them);
  *   silence    neurons chosen by Philox priorities keyed by (seed, pop, key)
  *              whose spike flags are cleared after their update;
- *   balance    online window statistics of two state arrays per neuron
- *              (Welford), written as structured .npy rows;
+ *   balance    delegated to rt_balance.c;
  *   weights    a projection's weights every `every` steps or at the end.
  * The thread-phase work (silence, balance accumulation) touches only the
  * calling thread's neurons; everything else runs in the serial phase, so
@@ -19,13 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rt_balance.h"
 #include "rt_npy.h"
 #include "rt_rng.h"
 #include "rt_sim.h"
 #include "rt_util.h"
 
 #define EI_FLUSH_STEPS 10000   /* flush the files at least this often */
-#define EI_BALANCE_DESCR "[('I_E','<f8'),('I_I','<f8'),('ratio','<f8'),('corr','<f8')]"
 
 /* Silencing state of one population (NULL arrays: never silenced). */
 typedef struct EiPop {
@@ -33,16 +32,6 @@ typedef struct EiPop {
     uint32_t *list;           /* the neurons with count > 0, ascending */
     int64_t nlist;
 } EiPop;
-
-/* One balance recording: Welford accumulators per recorded neuron. */
-typedef struct EiBal {
-    const RtRecDesc *d;
-    int64_t begin, end, window;
-    double *me, *mi;          /* running means of I_E, I_I */
-    double *m2e, *m2i, *cei;  /* sums of squared deviations, co-moment */
-    double *row;              /* 4 doubles per neuron: the window's output */
-    RtNpy npy;
-} EiBal;
 
 /* One weight recording. */
 typedef struct EiW {
@@ -60,9 +49,8 @@ struct RtEi {
     int64_t *nchosen;
     int *active;              /* event indices of the active silences, in order */
     int nactive;
-    int *rec_of;              /* per recording: index into bal or w, or -1 */
-    EiBal *bal;
-    int nbal;
+    int *rec_of;              /* per recording: index into w, or -1 */
+    RtBalSet *bal;            /* the balance recordings (rt_balance.c) */
     EiW *w;
     int nw;
 };
@@ -127,16 +115,11 @@ static RtErrorCode validate_event(const RtModelDesc *m, int k, RtError *err) {
 
 static RtErrorCode validate_rec(const RtModelDesc *m, int k, RtError *err) {
     const RtRecDesc *d = &m->recs[k];
-    if (d->kind == RT_REC_BALANCE) {
-        if (d->pop < 0 || d->pop >= m->npops || m->pops[d->pop].kind != RT_POP_NEURON || !d->file
-            || d->every < 1 || d->var < 0 || d->var >= m->pops[d->pop].nstates || d->var2 < 0
-            || d->var2 >= m->pops[d->pop].nstates)
-            return bad(err, "recording", k, "balance needs a neuron population, two state "
-                       "indices, a window >= 1 and a file");
-    } else if (d->kind == RT_REC_WEIGHTS) {
-        if (d->proj < 0 || d->proj >= m->nprojs || d->every < 0 || !d->file)
-            return bad(err, "recording", k, "weights need a projection, every >= 0 and a file");
-    }
+    if (d->kind == RT_REC_BALANCE)
+        return rt_bal_validate(m, k, err);
+    if (d->kind == RT_REC_WEIGHTS
+        && (d->proj < 0 || d->proj >= m->nprojs || d->every < 0 || !d->file))
+        return bad(err, "recording", k, "weights need a projection, every >= 0 and a file");
     return RT_OK;
 }
 
@@ -314,28 +297,6 @@ static RtErrorCode path_of(const RtSim *s, const char *file, const char *suffix,
     return RT_OK;
 }
 
-static RtErrorCode open_balance(RtSim *s, EiBal *b, const RtRecDesc *d, RtError *err) {
-    int64_t size = s->pops[d->pop].size;
-    b->d = d;
-    b->begin = d->begin < 0 ? 0 : d->begin > size ? size : d->begin;
-    b->end = d->end < 0 || d->end > size ? size : d->end;
-    if (b->end < b->begin)
-        b->end = b->begin;
-    b->window = d->every;
-    size_t n = (size_t)(b->end - b->begin + 1);
-    double **a[] = {&b->me, &b->mi, &b->m2e, &b->m2i, &b->cei};
-    for (int k = 0; k < 5; k++)
-        if (!(*a[k] = rt_alloc(n * sizeof(double))))
-            return ei_nomem(err);
-    if (!(b->row = rt_alloc(4 * n * sizeof(double))))
-        return ei_nomem(err);
-    char path[800];
-    RtErrorCode rc = path_of(s, d->file, NULL, path, sizeof path, err);
-    int64_t cols = b->end - b->begin;
-    return rc ? rc : rt_npy_open(&b->npy, path, EI_BALANCE_DESCR, cols ? cols : 1,
-                                 (size_t)(cols ? cols : 1) * 32, err);
-}
-
 /* One row of NAME_syn.npy. */
 typedef struct SynPair {
     uint32_t pre, post;
@@ -375,19 +336,15 @@ static RtErrorCode open_weights(RtSim *s, EiW *w, const RtRecDesc *d, RtError *e
 
 static RtErrorCode open_recs(RtSim *s, RtEi *ei, RtError *err) {
     const RtModelDesc *m = s->m;
-    ei->bal = rt_alloc((size_t)(m->nrecs + 1) * sizeof *ei->bal);
     ei->w = rt_alloc((size_t)(m->nrecs + 1) * sizeof *ei->w);
-    if (!ei->bal || !ei->w)
+    if (!ei->w)
         return ei_nomem(err);
-    RtErrorCode rc = RT_OK;
+    RtErrorCode rc = rt_bal_open(s, &ei->bal, err);
     for (int k = 0; rc == RT_OK && k < m->nrecs; k++) {
         ei->rec_of[k] = -1;
         if (!s->out_dir)
             continue;
-        if (m->recs[k].kind == RT_REC_BALANCE) {
-            ei->rec_of[k] = ei->nbal;
-            rc = open_balance(s, &ei->bal[ei->nbal++], &m->recs[k], err);
-        } else if (m->recs[k].kind == RT_REC_WEIGHTS) {
+        if (m->recs[k].kind == RT_REC_WEIGHTS) {
             ei->rec_of[k] = ei->nw;
             rc = open_weights(s, &ei->w[ei->nw++], &m->recs[k], err);
         }
@@ -423,60 +380,18 @@ static void silence_range(const EiPop *ep, uint8_t *spiked, int64_t lo, int64_t 
         spiked[ep->list[k]] = 0;
 }
 
-/* Window statistics of neuron slot j into row[4j..4j+3]. */
-static void balance_output(const EiBal *b, int64_t j) {
-    double *o = b->row + 4 * j;
-    o[0] = b->me[j];
-    o[1] = b->mi[j];
-    o[2] = -b->mi[j] / b->me[j];
-    double sd = sqrt(b->m2e[j]) * sqrt(b->m2i[j]);
-    o[3] = sd > 0 ? -b->cei[j] / sd : NAN;   /* corr(I_E, -I_I) = -cov(I_E, I_I)/sd */
-}
-
-/* Welford's update of the recorded neurons of [lo, hi) with the samples of
- * `step`; at the window's last step, the window's outputs. */
-static void balance_step(RtSim *s, EiBal *b, RtStep step, int64_t lo, int64_t hi) {
-    if (lo < b->begin) lo = b->begin;
-    if (hi > b->end) hi = b->end;
-    const RtPop *pop = &s->pops[b->d->pop];
-    const double *xe = pop->state[b->d->var], *xi = pop->state[b->d->var2];
-    const float *fe = pop->f32 ? (const float *)(const void *)xe : NULL;   /* RT_PREC_F32 */
-    const float *fi = pop->f32 ? (const float *)(const void *)xi : NULL;
-    int64_t n = step % b->window + 1;   /* samples in the window, this one included */
-    double dn = (double)n;
-    for (int64_t i = lo; i < hi; i++) {
-        int64_t j = i - b->begin;
-        double e = fe ? (double)fe[i] : xe[i], x = fi ? (double)fi[i] : xi[i];
-        if (n == 1) {   /* a new window: exact first values, no rounding via the old mean */
-            b->me[j] = e, b->mi[j] = x;
-            b->m2e[j] = b->m2i[j] = b->cei[j] = 0;
-        } else {
-            double de = e - b->me[j], di = x - b->mi[j];
-            b->me[j] += de / dn;
-            b->mi[j] += di / dn;
-            b->m2e[j] += de * (e - b->me[j]);
-            b->m2i[j] += di * (x - b->mi[j]);
-            b->cei[j] += de * (x - b->mi[j]);
-        }
-        if (n == b->window)
-            balance_output(b, j);
-    }
-}
-
 void rt_ei_after_update(RtSim *s, int p, RtStep step, int64_t lo, int64_t hi) {
     RtEi *ei = s->ei;
     if (ei->pops[p].nlist)
         silence_range(&ei->pops[p], s->pops[p].spiked, lo, hi);
-    for (int k = 0; k < ei->nbal; k++)
-        if (ei->bal[k].d->pop == p)
-            balance_step(s, &ei->bal[k], step, lo, hi);
+    if (ei->bal)
+        rt_bal_after_update(ei->bal, s, p, step, lo, hi);
 }
 
 int rt_ei_holds(const RtSim *s, RtStep step) {
     const RtEi *ei = s->ei;
-    for (int k = 0; k < ei->nbal; k++)
-        if ((step + 1) % ei->bal[k].window == 0)
-            return 1;
+    if (ei->bal && rt_bal_holds(ei->bal, step))
+        return 1;
     for (int k = 0; k < ei->nw; k++)
         if (ei->w[k].d->every >= 1 && (step + 1) % ei->w[k].d->every == 0)
             return 1;
@@ -501,19 +416,12 @@ static void advance_globals(RtSim *s, RtStep step) {
 
 static RtErrorCode write_samples(RtSim *s, RtStep step, RtError *err) {
     RtEi *ei = s->ei;
-    RtErrorCode rc = RT_OK;
-    for (int k = 0; rc == RT_OK && k < ei->nbal; k++) {
-        EiBal *b = &ei->bal[k];
-        if ((step + 1) % b->window == 0 && b->end > b->begin)
-            rc = rt_npy_append(&b->npy, b->row, 1, err);
-    }
+    RtErrorCode rc = ei->bal ? rt_bal_write(ei->bal, step, EI_FLUSH_STEPS, err) : RT_OK;
     for (int k = 0; rc == RT_OK && k < ei->nw; k++) {
         EiW *w = &ei->w[k];
         if (w->d->every >= 1 && (step + 1) % w->d->every == 0 && w->nsyn)
             rc = rt_npy_append(&w->npy, s->projs[w->d->proj].csr.weight, 1, err);
     }
-    for (int k = 0; rc == RT_OK && (step + 1) % EI_FLUSH_STEPS == 0 && k < ei->nbal; k++)
-        rc = rt_npy_flush(&ei->bal[k].npy, err);
     for (int k = 0; rc == RT_OK && (step + 1) % EI_FLUSH_STEPS == 0 && k < ei->nw; k++)
         rc = rt_npy_flush(&ei->w[k].npy, err);
     return rc;
@@ -603,25 +511,12 @@ static void json_name(FILE *f, const char *s) {
 
 void rt_ei_manifest_rec(FILE *f, const RtSim *s, int k) {
     const RtRecDesc *d = &s->m->recs[k];
-    int i = s->ei ? s->ei->rec_of[k] : -1;
-    fprintf(f, "{\"file\": ");
-    json_name(f, d->file);
     if (d->kind == RT_REC_BALANCE) {
-        const RtPopDesc *pd = &s->m->pops[d->pop];
-        const EiBal *b = i >= 0 && s->ei->bal ? &s->ei->bal[i] : NULL;
-        fprintf(f, ", \"kind\": \"balance\", \"population\": ");
-        json_name(f, pd->name);
-        fprintf(f, ", \"neurons\": [%lld, %lld], \"window_s\": %.17g, \"windows\": %lld, "
-                "\"variables\": [\"I_E\", \"I_I\", \"ratio\", \"corr\"], \"units\": [",
-                (long long)(b ? b->begin : 0), (long long)(b ? b->end : 0),
-                (double)d->every * s->dt, (long long)(s->now / d->every));
-        json_name(f, pd->states[d->var].unit);
-        fprintf(f, ", ");
-        json_name(f, pd->states[d->var2].unit);
-        fprintf(f, ", \"1\", \"1\"], \"dtype\": \"%s\", \"shape\": \"[windows, neurons]\"}",
-                EI_BALANCE_DESCR);
+        rt_bal_manifest(f, s, s->ei ? s->ei->bal : NULL, k);
         return;
     }
+    fprintf(f, "{\"file\": ");
+    json_name(f, d->file);
     fprintf(f, ", \"kind\": \"weights\", \"projection\": ");
     json_name(f, s->m->projs[d->proj].name);
     char syn[600];
@@ -642,10 +537,8 @@ RtErrorCode rt_ei_finish(RtSim *s, RtError *err) {
     for (int k = 0; rc == RT_OK && k < ei->nw; k++)
         if (ei->w[k].d->every == 0 && ei->w[k].nsyn)
             rc = rt_npy_append(&ei->w[k].npy, s->projs[ei->w[k].d->proj].csr.weight, 1, err);
-    for (int k = 0; k < ei->nbal; k++) {
-        RtErrorCode r = rt_npy_close(&ei->bal[k].npy, rc ? NULL : err);
-        rc = rc ? rc : r;
-    }
+    RtErrorCode rb = rt_bal_close(ei->bal, rc ? NULL : err);
+    rc = rc ? rc : rb;
     for (int k = 0; k < ei->nw; k++) {
         RtErrorCode r = rt_npy_close(&ei->w[k].npy, rc ? NULL : err);
         rc = rc ? rc : r;
@@ -657,12 +550,7 @@ void rt_ei_free(RtSim *s) {
     RtEi *ei = s->ei;
     if (!ei)
         return;
-    for (int k = 0; ei->bal && k < ei->nbal; k++) {
-        EiBal *b = &ei->bal[k];
-        rt_npy_close(&b->npy, NULL);
-        rt_free(b->me); rt_free(b->mi); rt_free(b->m2e); rt_free(b->m2i); rt_free(b->cei);
-        rt_free(b->row);
-    }
+    rt_bal_free(ei->bal);
     for (int k = 0; ei->w && k < ei->nw; k++)
         rt_npy_close(&ei->w[k].npy, NULL);
     for (int p = 0; ei->pops && p < s->m->npops; p++) {
@@ -672,8 +560,7 @@ void rt_ei_free(RtSim *s) {
     for (int k = 0; ei->chosen && k < s->m->nevents; k++)
         rt_free(ei->chosen[k]);
     rt_free(ei->globals); rt_free(ei->decay_f); rt_free(ei->pops); rt_free(ei->chosen);
-    rt_free(ei->nchosen); rt_free(ei->active); rt_free(ei->rec_of); rt_free(ei->bal);
-    rt_free(ei->w);
+    rt_free(ei->nchosen); rt_free(ei->active); rt_free(ei->rec_of); rt_free(ei->w);
     rt_free(ei);
     s->ei = NULL;
 }

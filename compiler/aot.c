@@ -198,7 +198,7 @@ static void c_inputs_recs_events(FILE *f, const RtModelDesc *m) {
     fputs("    {0}\n};\nstatic const RtEventDesc events[] = {\n", f);
     static const char *ek[] = {"RT_EV_SET_CONST",  "RT_EV_SET_INPUT_RATE", "RT_EV_SILENCE",    "RT_EV_SET_PROJ_CONST",
                                "RT_EV_UNSILENCE",  "RT_EV_LESION",         "RT_EV_SET_GLOBAL", "RT_EV_ADD_GLOBAL",
-                               "RT_EV_SET_GAIN"};
+                               "RT_EV_SET_GAIN",   "RT_EV_SET_POP_RATE"};
     for (int k = 0; k < m->nevents; k++) {
         const RtEventDesc *e = &m->events[k];
         fprintf(f, "    {%a, %s, %d, %d, %a},\n", e->time_s, ek[e->kind], e->target, e->index, e->value);

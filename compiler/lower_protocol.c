@@ -185,6 +185,7 @@ typedef struct Protocol {
     double *gain;            /* [proj] */
     double *gval;            /* [global]: value of a scaled rule parameter in effect */
     double *rate;            /* [input]: rate (Poisson) or amplitude (current) in effect */
+    double *pop_rate;        /* [pop]: rate of a Poisson population in effect */
     double *prev;            /* [action]: what a `set` replaced, for its undo */
     int key;                 /* silence keys */
     int ninputs;             /* inputs of the network (b->inputs beyond: current segments) */
@@ -257,7 +258,7 @@ void lower_collect_dynamic(Lower *L) {
 static void emit_event(Protocol *pr, double t, RtEventKind kind, int target, int index, double value) {
     DescBuild *b = pr->b;
     GROW(pr->L, b->events, b->nevents, b->cap_events);
-    b->events[b->nevents++] = (RtEventDesc){t, kind, target, index, value};
+    b->events[b->nevents++] = (RtEventDesc){.time_s = t, .kind = kind, .target = target, .index = index, .value = value};
 }
 
 /* The factor of scale item `sc` of an entered context. */
@@ -374,6 +375,16 @@ static void current_change(Protocol *pr, int input, double t, double v) {
     pr->seg_t[input] = t;
 }
 
+/* `set P.rate = R` of a Poisson population ([S-net-1a]): RT_EV_SET_POP_RATE
+ * from the update of step round(T/dt) on; the undo restores the rate it
+ * replaced. Its draws stay those of the run without the event. */
+static void protocol_pop_rate(Protocol *pr, PopLow *pl, bool undo, int ai, double t, double v) {
+    double *cur = &pr->pop_rate[pl - pr->L->pl];
+    if (!undo) pr->prev[ai] = *cur;
+    if (v != *cur) emit_event(pr, t, RT_EV_SET_POP_RATE, pl->index, 0, v);
+    *cur = v;
+}
+
 /* set INPUT.rate = R, set INPUT.amplitude = I or set POP.param = v (undo:
  * the value it replaced). */
 static void protocol_set(Protocol *pr, NetItem *ni, AstNode *act, bool undo, int ai, double t) {
@@ -402,7 +413,7 @@ static void protocol_set(Protocol *pr, NetItem *ni, AstNode *act, bool undo, int
     PopLow *pl = owner && owner->kind == SYM_POPULATION ? lower_pop_low(L, owner->data) : NULL;
     DynParam *dp = pl ? lower_dyn_find(pl, neuron_param(pl, act->a->name)) : NULL;
     if (pl && pl->pop->poisson) {
-        lower_unsupported(L, act->span, "changing the rate of a Poisson population during the run");
+        protocol_pop_rate(pr, pl, undo, ai, t, v);
         return;
     }
     if (!dp) {
@@ -516,6 +527,8 @@ void lower_protocol(Lower *L, DescBuild *b) {
     for (int k = 0; k < b->ninputs; k++)
         pr.rate[k] = b->inputs[k].kind == RT_INPUT_CURRENT ? b->inputs[k].weight : b->inputs[k].rate_hz;
     pr.prev = ARENA_ARRAY(L->a, double, 2 * L->net->nitems + 1);
+    pr.pop_rate = ARENA_ARRAY(L->a, double, L->npl + 1);
+    for (int i = 0; i < L->npl; i++) pr.pop_rate[i] = L->pl[i].pop->rate_hz;
     for (int k = 0; k < n; k++) protocol_run_action(&pr, &acts[k], acts[k].order / 2);
     for (int k = 0; k < pr.ninputs; k++)   /* the last piece of each changed current input */
         if (pr.changed[k]) current_segment(&pr, k, pr.seg_t[k], -1, pr.rate[k]);

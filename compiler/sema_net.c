@@ -677,12 +677,14 @@ static void check_set_input(Ctx *k, AstNode *act, AstNode *in, Ty v) {
         return;
     }
     Ty want = current ? sema_expr(k, in->a) : ty_num(DIM_RATE, "Hz");
-    if (!ty_bad(want) && !ty_bad(v))
-        sema_expect_dim(k, v, want, act->b->span, DIAG_UNIT_MISMATCH, current ? "the new amplitude" : "the new rate");
+    if (!ty_bad(want) && !ty_bad(v)
+        && sema_expect_dim(k, v, want, act->b->span, DIAG_UNIT_MISMATCH, current ? "the new amplitude" : "the new rate")
+        && !current && v.is_const && v.value < 0)
+        diag_report(k->p->d, act->b->span, DIAG_INVALID_VALUE, "a rate cannot be negative");
 }
 
 /* `set POP.param = v` (a parameter of the neuron type) or `set P.rate = R`
- * of a Poisson population ([S-net-1a]; lowering reports it unsupported). */
+ * of a Poisson population ([S-net-1a], R >= 0). */
 static void check_set_population(Ctx *k, AstNode *act, Population *pop, Ty v) {
     Program *p = k->p;
     AstNode *t = act->a;
@@ -690,8 +692,9 @@ static void check_set_population(Ctx *k, AstNode *act, Population *pop, Ty v) {
         if (strcmp(t->name, "rate"))
             diag_report(p->d, t->name_span, DIAG_UNDEFINED, "Poisson population '%s' has no '%s'; it has 'rate'",
                         pop->name, t->name);
-        else if (!ty_bad(v))
-            sema_expect_dim(k, v, ty_num(DIM_RATE, "Hz"), act->b->span, DIAG_UNIT_MISMATCH, "the new rate");
+        else if (!ty_bad(v) && sema_expect_dim(k, v, ty_num(DIM_RATE, "Hz"), act->b->span, DIAG_UNIT_MISMATCH, "the new rate")
+                 && v.is_const && v.value < 0)
+            diag_report(p->d, act->b->span, DIAG_INVALID_VALUE, "a rate cannot be negative");
         return;
     }
     if (!pop->type_scope) return;

@@ -51,11 +51,12 @@ extern "C" {
  * rt_sim_create accepts RtModelDesc.abi_version 1 (then every projection has
  * plastic == NULL), 2 (v2: plastic projections, RT_EV_SET_PROJ_CONST) or 3
  * (v3: globals, gains, silencing, lesions, balance and weight recordings)
- * or 4 (v4: neuron ranges of projections, RtProjDesc.pre_begin..post_end).
- * v3 and v4 only APPEND fields to structs (zero = the earlier meaning) and
- * values to enums, so a v1/v2/v3 descriptor compiled against this header
+ * or 4 (v4: neuron ranges of projections, RtProjDesc.pre_begin..post_end)
+ * or 5 (v5: RT_EV_SET_POP_RATE).
+ * v3, v4 and v5 only APPEND fields to structs (zero = the earlier meaning)
+ * and values to enums, so a v1..v4 descriptor compiled against this header
  * still works. */
-#define RT_ABI_VERSION 4
+#define RT_ABI_VERSION 5
 
 /* Alignment in bytes of every state, parameter and input array. */
 #define RT_ALIGN 64
@@ -431,6 +432,9 @@ typedef enum RtEventKind {
     RT_EV_ADD_GLOBAL,     /* v3: globals[target] += value (`release MOD amount`) */
     RT_EV_SET_GAIN,       /* v3: gain of projs[target] = value (contexts' `scale
                              SRC -> DST weight by F`: the product of the factors) */
+    RT_EV_SET_POP_RATE,   /* v5: rate (Hz, >= 0) of pops[target], an RT_POP_POISSON
+                             population, = value: its draws of step s compare the
+                             same uniforms with rate*dt from the event's step on */
 } RtEventKind;
 
 typedef struct RtEventDesc {

@@ -79,6 +79,7 @@ RtErrorCode rt_pop_create(RtSim *s, int p, RtError *err) {
     pop->d = d;
     pop->size = d->size;
     pop->f32 = d->precision == RT_PREC_F32;
+    pop->rate_hz = d->rate_hz;
     size_t elem = pop->f32 ? sizeof(float) : sizeof(double);
     pop->state = rt_arrays_alloc(d->nstates, d->size, elem);
     pop->param = rt_arrays_alloc(d->nparams, d->size, elem);

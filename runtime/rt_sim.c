@@ -222,9 +222,10 @@ static void apply_input(RtSim *s, int idx, RtStep step, int64_t lo, int64_t hi) 
     }
 }
 
-/* Poisson source population: a spike with probability rate*dt per step. */
+/* Poisson source population: a spike with probability rate*dt per step, the
+ * rate in effect (RT_EV_SET_POP_RATE changes it, never the draws). */
 static void update_poisson_pop(RtSim *s, RtPop *pop, RtStep step, int64_t lo, int64_t hi) {
-    double p = pop->d->rate_hz * s->dt;
+    double p = pop->rate_hz * s->dt;
     uint32_t stream = rt_stream(RT_STREAM_POISSON_POP, pop->args.pop, 0);
     double u[RT_SIM_RNG_CHUNK];   /* uniforms of a chunk, drawn side by side (same bits) */
     for (int64_t c = lo; c < hi; c += RT_SIM_RNG_CHUNK) {
@@ -539,6 +540,8 @@ static void apply_events(RtSim *s, RtStep step) {
             s->pops[e->target].consts[e->index] = e->value;
         else if (e->kind == RT_EV_SET_INPUT_RATE)
             s->inputs[e->target].rate_hz = e->value;
+        else if (e->kind == RT_EV_SET_POP_RATE)
+            s->pops[e->target].rate_hz = e->value;
         else if (e->kind == RT_EV_SET_PROJ_CONST)
             rt_plastic_set_const(s, e->target, e->index, e->value);
         else
@@ -714,6 +717,10 @@ static RtErrorCode validate_rest(const RtModelDesc *m, RtError *err) {
                                             || d->index < 0 || d->index >= m->pops[d->target].nconsts))
             || (d->kind == RT_EV_SET_INPUT_RATE && (d->target < 0 || d->target >= m->ninputs)))
             return invalid(err, "event", k, "bad target");
+        if (d->kind == RT_EV_SET_POP_RATE
+            && (m->abi_version < 5 || d->target < 0 || d->target >= m->npops
+                || m->pops[d->target].kind != RT_POP_POISSON || !(d->value >= 0 && isfinite(d->value))))
+            return invalid(err, "event", k, "a rate event needs ABI v5, a Poisson population and a finite rate >= 0");
     }
     return RT_OK;
 }

@@ -39,6 +39,8 @@ typedef struct RtPop {
     int64_t *src_step;                  /* RT_POP_SPIKE_TIMES: sorted (step, neuron) */
     uint32_t *src_neuron;
     int64_t src_n, src_pos;
+    double rate_hz;                     /* RT_POP_POISSON: the rate in effect (d->rate_hz
+                                           at the start, RT_EV_SET_POP_RATE changes it) */
     int *in_projs, nin_projs;           /* projections into this population, in order */
     int *in_inputs, nin_inputs;         /* inputs into this population, in order */
 } RtPop;

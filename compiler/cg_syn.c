@@ -8,7 +8,11 @@
  * pre_trace[k][i], post_trace[k][j], post_state[v][j], pre_state[k][i], the
  * event's elapsed time; the efficacy starts at 0), the blocks run as
  * straight-line if-converted code (cg_int.h), and w and the synapse states
- * that changed are stored; on pre input[j] += efficacy. The base pointers
+ * that changed are stored; on pre input[j] += efficacy. With MirSyn.post_f32
+ * (`precision float`, [S-cg-7]) post_state and input hold floats: a post
+ * state is read and widened to double (exact), and the input add is
+ * input[j] = (float)((double)input[j] + gain*efficacy), one rounding, as the
+ * runtime's float delivery; all other state and arithmetic stay double. The base pointers
  * are loaded once, before the loop. Synapse events are few per step, so the
  * loop is scalar; the arithmetic is the same IR as the neuron kernels' (no
  * fast-math), so results equal the reference interpreter's up to the inline
@@ -38,6 +42,8 @@ typedef struct SynEmit {
     LLVMValueRef w_base, post, input, ev_syn, ev_pre, elapsed, neuron;
     LLVMValueRef syn_last, step;   /* syn_clock: per-synapse last event step; current step */
     LLVMValueRef gain;             /* v3: the projection's gain this step (on pre) */
+    LLVMTypeRef post_ty;           /* element type of post states and input: float when
+                                      MirSyn.post_f32 ([S-cg-7]), else double */
 } SynEmit;
 
 void cg_syn_kernel_name(char *buf, size_t len, CgSynKernel kind, int index) {
@@ -144,7 +150,10 @@ static void gather(SynEmit *se, LLVMValueRef q, LLVMValueRef i, LLVMValueRef j) 
         LLVMValueRef x;
         if (s->vars[v].kind == MSV_ELAPSED) x = elapsed;
         else if (s->vars[v].kind == MSV_DELIVER) x = LLVMConstReal(e->f64, 0.0);
-        else x = LLVMBuildLoad2(e->b, e->f64, at(se, e->f64, se->base[v], index_of(s, &s->vars[v], q, i, j)), s->vars[v].name);
+        else if (s->vars[v].kind == MSV_POST_STATE && s->post_f32) {   /* float, exact in double */
+            x = LLVMBuildLoad2(e->b, se->post_ty, at(se, se->post_ty, se->base[v], j), s->vars[v].name);
+            x = LLVMBuildFPExt(e->b, x, e->f64, "");
+        } else x = LLVMBuildLoad2(e->b, e->f64, at(se, e->f64, se->base[v], index_of(s, &s->vars[v], q, i, j)), s->vars[v].name);
         e->state[v] = e->state0[v] = x;
     }
     for (int k = 0; k < s->ntemps; k++) e->temp[k] = LLVMConstReal(e->f64, 0.0);
@@ -163,10 +172,14 @@ static void scatter(SynEmit *se, LLVMValueRef q, LLVMValueRef i, LLVMValueRef j)
             LLVMBuildStore(e->b, e->state[v], at(se, e->f64, se->base[v], index_of(s, &s->vars[v], q, i, j)));
     }
     if (se->kind == CG_SYN_PRE) {
-        LLVMValueRef p = at(se, e->f64, se->input, j);
+        LLVMValueRef p = at(se, se->post_ty, se->input, j);
         /* gain * efficacy (rt_abi.h v3): 1.0 * x == x, so gain 1 changes no bit */
         LLVMValueRef eff = LLVMBuildFMul(e->b, se->gain, e->state[s->deliver_slot], "");
-        LLVMValueRef sum = LLVMBuildFAdd(e->b, LLVMBuildLoad2(e->b, e->f64, p, "in"), eff, "");
+        LLVMValueRef in = LLVMBuildLoad2(e->b, se->post_ty, p, "in");
+        if (s->post_f32) in = LLVMBuildFPExt(e->b, in, e->f64, "");
+        LLVMValueRef sum = LLVMBuildFAdd(e->b, in, eff, "");
+        /* a float buffer: the sum in double, rounded once, as the runtime's float delivery */
+        if (s->post_f32) sum = LLVMBuildFPTrunc(e->b, sum, se->post_ty, "");
         LLVMBuildStore(e->b, sum, p);
     }
 }
@@ -240,6 +253,7 @@ static int emit_kernel(LLVMModuleRef m, const CgTarget *t, const MirSyn *s, int 
     e->err = err;
     e->errlen = errlen;
     se.i32 = LLVMInt32TypeInContext(e->cx);
+    se.post_ty = s->post_f32 ? LLVMFloatTypeInContext(e->cx) : e->f64;
     se.args_ty = args_type(&se);
     se.ev_ty = event_type(&se);
     LLVMValueRef *mem = calloc((size_t)(3 * s->nvars + s->ntemps + s->shape.nglobals + 1), sizeof *mem);

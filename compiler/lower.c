@@ -375,14 +375,14 @@ static void init_pops(Lower *L, Lowered *out) {
 
 /* `simulate ... precision float`: neuron populations get float arrays
  * (RT_PREC_F32, see rt_abi.h) to match their float kernels. Synapse kernels
- * read post states and write inputs as doubles, so plastic projections are
- * [unsupported] with float ([S-cg-7]). */
-static void set_precision(Lower *L, Lowered *out, AstNode *pcl) {
+ * stay double; the ones whose post population is float read its states and
+ * add to its input buffer as floats (MirSyn.post_f32, [S-cg-7]). */
+static void set_precision(Lowered *out) {
     if (!out->use_float) return;
     for (int i = 0; i < out->desc.npops; i++)
         if (out->pops[i].kind == RT_POP_NEURON) out->pops[i].precision = RT_PREC_F32;
-    if (out->nsyns > 0)
-        lower_unsupported(L, pcl->span, "'precision float' with a plastic projection or synapse model");
+    for (int k = 0; k < out->nsyns; k++)
+        out->syns[k].post_f32 = out->pops[out->desc.projs[out->syns[k].proj].post].precision == RT_PREC_F32;
 }
 
 static AstNode *simulate_clause(Program *p, int k) { return p->simulate ? lower_clause(p->simulate, k) : NULL; }
@@ -420,7 +420,7 @@ Lowered *lower_program(Program *p) {
     m->pops = out->pops;
     lower_build_desc(&L, out, p->sim_dt);
     fill_ei(&L, out);
-    set_precision(&L, out, pcl);
+    set_precision(out);
     diag_flush(p->d);
     return L.failed ? NULL : out;
 }

@@ -100,6 +100,11 @@ typedef struct MirSyn {
     bool plastic_w;           /* some handler writes w */
     bool has_bounds, soft;
     double lo, hi;            /* weight bounds, SI */
+    bool post_f32;            /* the post population is RT_PREC_F32 (`precision float`):
+                                 post.X states and the input buffer are floats, read
+                                 exactly into double and added to as
+                                 buf = (float)((double)buf + gain*efficacy); everything
+                                 else of the kernel stays double ([S-cg-7]) */
     MirPop shape;             /* slot counts for ode.c and the emitter: states = vars */
 } MirSyn;
 

@@ -165,8 +165,14 @@ typedef enum RtPopKind {
  *     values exactly; the manifest's "dtype" says "float32"); balance
  *     monitors read the float states and keep double statistics.
  *   - A plastic projection (RtProjDesc.plastic) whose pre or post population
- *     is RT_PREC_F32 is rejected with RT_E_UNSUPPORTED (synapse kernels
- *     read post states and write inputs as doubles).
+ *     is RT_PREC_F32 keeps its synapse state double (w, syn, traces,
+ *     consts). RtSynArgs.pre_state is a double snapshot of the float
+ *     states (exact); RtSynArgs.post_state and .input point at the post
+ *     population's FLOAT arrays (behind the double * types): a kernel
+ *     compiled for a float post reads a state widened to double and adds
+ *     input[j] = (float)((double)input[j] + gain*efficacy), one rounding,
+ *     as the runtime does when it delivers w itself (on_pre == NULL).
+ *     (Runtimes before this one rejected it with RT_E_UNSUPPORTED.)
  *   - rt_sim_state / rt_sim_param return the float array's address typed
  *     double *: use rt_sim_precision and rt_sim_state_f32.
  * RT_PREC_F32 needs no new ABI version: no layout changed, and earlier

@@ -187,11 +187,21 @@ static int alloc_state(RtPlastic *pl, int nthreads) {
            && pl->last_post && pl->consts && pl->scratch && (pl->syn_last || !d->syn_clock);
 }
 
-/* Copies the pre population's states named by pre_vars (start of a step). */
+/* Copies the pre population's states named by pre_vars (start of a step);
+ * a float (RT_PREC_F32) population's states are widened to double, exactly,
+ * so the kernels' pre_state is double in either precision. */
 static void snapshot_pre(RtSim *s, RtPlastic *pl) {
     const RtPop *pre = &s->pops[s->m->projs[pl->proj].pre];
-    for (int k = 0; k < pl->d->npre_vars; k++)
-        memcpy(pl->pre_snap[k], pre->state[pl->d->pre_vars[k]], (size_t)pl->npre * sizeof(double));
+    for (int k = 0; k < pl->d->npre_vars; k++) {
+        const double *x = pre->state[pl->d->pre_vars[k]];
+        if (!pre->f32) {
+            memcpy(pl->pre_snap[k], x, (size_t)pl->npre * sizeof(double));
+            continue;
+        }
+        const float *f = (const float *)(const void *)x;
+        for (int64_t i = 0; i < pl->npre; i++)
+            pl->pre_snap[k][i] = f[i];
+    }
 }
 
 /* The two kernel argument blocks (they differ only in pre_trace). */
@@ -311,6 +321,7 @@ void rt_plastic_deliver(RtSim *s, int k, RtStep step, int64_t lo, int64_t hi) {
         }
         if (a >= b)
             continue;
+    int f32 = s->pops[s->m->projs[k].post].f32;   /* input holds floats ([S-cg-7]) */
         if (!pl->d->on_pre) {   /* plain plastic projection: deliver w (times the v3 gain) */
             double g = pl->args_pre.gain;
             for (int64_t q = a; q < b; q++)
@@ -322,6 +333,13 @@ void rt_plastic_deliver(RtSim *s, int k, RtStep step, int64_t lo, int64_t hi) {
     }
 }
 
+            if (f32) {   /* float buffer: add in double, round once, as rt_sim.c's add_row_f32 */
+                float *in = (float *)(void *)pl->args_pre.input;
+                for (int64_t q = a; q < b; q++)
+                    in[post[q]] = (float)((double)in[post[q]] + (g == 1.0 ? pl->args_pre.w[q]
+                                                                          : g * pl->args_pre.w[q]));
+                continue;
+            }
 /* Fills out[k] with the pre neuron of each synapse of column j. The row of
  * q lies in [blk_row[b], blk_row[b+1]] for q's block b, and, the CSC list
  * being ascending, at or after the row found for the previous entry; a

@@ -193,8 +193,9 @@ static void manifest_pops(FILE *f, const RtSim *s) {
         double rate = simulated > 0 ? (double)pop->spikes_total / ((double)pop->size * simulated) : 0;
         fprintf(f, "%s\n    ", p ? "," : "");
         json_str(f, pop->d->name);
-        fprintf(f, ": {\"size\": %lld, \"spikes\": %lld, \"rate_hz\": %.17g}",
-                (long long)pop->size, (long long)pop->spikes_total, rate);
+        /* "precision": the population's state arrays (rt_abi.h RT_PREC_*) */
+        fprintf(f, ": {\"size\": %lld, \"spikes\": %lld, \"rate_hz\": %.17g, \"precision\": \"%s\"}",
+                (long long)pop->size, (long long)pop->spikes_total, rate, pop->f32 ? "float32" : "float64");
     }
     fprintf(f, "\n  },\n");
 }

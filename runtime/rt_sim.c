@@ -691,10 +691,6 @@ static RtErrorCode validate_rest(const RtModelDesc *m, RtError *err) {
         if (d->pre < 0 || d->pre >= m->npops || d->post < 0 || d->post >= m->npops
             || d->receptor < 0 || d->receptor >= m->pops[d->post].ninputs || !d->name)
             return invalid(err, "projection", k, "bad name, population or receptor index");
-        if (d->plastic && (m->pops[d->pre].precision == RT_PREC_F32
-                           || m->pops[d->post].precision == RT_PREC_F32))   /* see rt_abi.h */
-            return rt_err(err, RT_E_UNSUPPORTED, "projection '%s': plastic projections between "
-                          "float (RT_PREC_F32) populations are not supported", d->name);
     }
     for (int k = 0; k < m->ninputs; k++) {
         const RtInputDesc *d = &m->inputs[k];

@@ -8,7 +8,8 @@
  *     buffer with one rounding per add, in the global order;
  *   - state recordings are '<f4' with the stored values, manifest "float32";
  *   - the non-finite check reads floats; balance monitors read floats;
- *   - plastic projections touching float populations are RT_E_UNSUPPORTED. */
+ *   - plastic projections may touch float populations (their synapse state
+ *     stays double; tests/run_float.sh runs the plastic models). */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -425,7 +426,8 @@ START_TEST(test_float_nonfinite) {
 END_TEST
 
 /* Descriptor checks: an unknown precision is invalid; a plastic
- * projection from or to a float population is unsupported. */
+ * projection from or to a float population is accepted ([S-cg-7]: until
+ * then it was RT_E_UNSUPPORTED). */
 START_TEST(test_float_descriptor_checks) {
     RtModelDesc m;
     RtPopDesc pops[2];
@@ -438,15 +440,41 @@ START_TEST(test_float_descriptor_checks) {
     pops[1].precision = RT_PREC_F64;
     RtPlasticDesc pl = {0};
     projs[1].plastic = &pl;   /* E (float) -> I (double) */
-    ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
-    ck_assert_int_eq(err.code, RT_E_UNSUPPORTED);
-    ck_assert_msg(strstr(err.msg, "'E->I'") != NULL, "%s", err.msg);
+    RtSim *sf = rt_sim_create(&m, NULL, &err);
+    ck_assert_msg(sf != NULL, "%s", err.msg);
+    rt_sim_free(sf);
     pops[0].precision = RT_PREC_F64;
     pops[0].update = coba_update;
     pops[1].update = coba_update;
     RtSim *s = rt_sim_create(&m, NULL, &err);   /* both double: accepted */
     ck_assert_msg(s != NULL, "%s", err.msg);
     rt_sim_free(s);
+}
+END_TEST
+
+/* A plastic projection without an on_pre kernel delivers w itself
+ * (rt_plastic.c): into a float buffer that is one rounding per add, in the
+ * same order as the static float delivery, so COBA in float with all four
+ * projections plastic gives the static run's raster and final V bit for bit
+ * (E -> E, E -> I, I -> E, I -> I: float post buffers), for 1 and 2 threads. */
+START_TEST(test_float_plastic_plain_delivery) {
+    RtModelDesc m, mp;
+    RtPopDesc pops[2], popsp[2];
+    RtProjDesc projs[4], projsp[4];
+    coba_float_model(&m, pops, projs);
+    coba_float_model(&mp, popsp, projsp);
+    static RtPlasticDesc pl = {0};
+    for (int k = 0; k < 4; k++)
+        projsp[k].plastic = &pl;
+    static Result rs, r1, r2;
+    run(&m, 1, 2000, &rs);
+    run(&mp, 1, 2000, &r1);
+    run(&mp, 2, 2000, &r2);
+    ck_assert_int_gt(rs.spikes[0], 100);
+    ck_assert_msg(r1.hash == rs.hash, "plastic float raster differs from the static one");
+    ck_assert(memcmp(r1.v, rs.v, sizeof rs.v) == 0);
+    ck_assert_msg(r2.hash == r1.hash, "raster differs with 2 threads");
+    ck_assert(memcmp(r2.v, r1.v, sizeof r1.v) == 0);
 }
 END_TEST
 
@@ -461,6 +489,7 @@ Suite *rt_float_suite(void) {
     tcase_add_test(tc, test_float_recording_and_balance);
     tcase_add_test(tc, test_float_nonfinite);
     tcase_add_test(tc, test_float_descriptor_checks);
+    tcase_add_test(tc, test_float_plastic_plain_delivery);
     suite_add_tcase(s, tc);
     return s;
 }

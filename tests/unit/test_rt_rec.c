@@ -96,7 +96,7 @@ START_TEST(test_recordings) {
     free(rate);
     const char *man = read_text("manifest.json");
     ck_assert(strstr(man, "\"complete\": true") != NULL);
-    ck_assert(strstr(man, "\"N\": {\"size\": 2, \"spikes\": 1, \"rate_hz\": 125}") != NULL);
+    ck_assert(strstr(man, "\"N\": {\"size\": 2, \"spikes\": 1, \"rate_hz\": 125, \"precision\": \"float64\"}") != NULL);
     ck_assert(strstr(man, "\"file\": \"N_x.npy\", \"kind\": \"state\"") != NULL);
     ck_assert_int_ne(python("a=np.load(d+'/N_spikes.npy'); x=np.load(d+'/N_x.npy'); "
                             "m=json.load(open(d+'/manifest.json')); "

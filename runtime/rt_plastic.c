@@ -312,6 +312,7 @@ void rt_plastic_deliver(RtSim *s, int k, RtStep step, int64_t lo, int64_t hi) {
     const int64_t *row = pl->args_pre.row;
     const uint32_t *post = pl->args_pre.post;
     int whole = lo == 0 && hi == pl->npost;
+    int f32 = s->pops[s->m->projs[k].post].f32;   /* input holds floats ([S-cg-7]) */
     for (int64_t m = 0; m < n; m++) {
         uint32_t i = spk[m];
         int64_t a = row[i], b = row[i + 1];
@@ -321,9 +322,15 @@ void rt_plastic_deliver(RtSim *s, int k, RtStep step, int64_t lo, int64_t hi) {
         }
         if (a >= b)
             continue;
-    int f32 = s->pops[s->m->projs[k].post].f32;   /* input holds floats ([S-cg-7]) */
         if (!pl->d->on_pre) {   /* plain plastic projection: deliver w (times the v3 gain) */
             double g = pl->args_pre.gain;
+            if (f32) {   /* float buffer: add in double, round once, as rt_sim.c's add_row_f32 */
+                float *in = (float *)(void *)pl->args_pre.input;
+                for (int64_t q = a; q < b; q++)
+                    in[post[q]] = (float)((double)in[post[q]] + (g == 1.0 ? pl->args_pre.w[q]
+                                                                          : g * pl->args_pre.w[q]));
+                continue;
+            }
             for (int64_t q = a; q < b; q++)
                 pl->args_pre.input[post[q]] += g == 1.0 ? pl->args_pre.w[q] : g * pl->args_pre.w[q];
             continue;
@@ -333,13 +340,6 @@ void rt_plastic_deliver(RtSim *s, int k, RtStep step, int64_t lo, int64_t hi) {
     }
 }
 
-            if (f32) {   /* float buffer: add in double, round once, as rt_sim.c's add_row_f32 */
-                float *in = (float *)(void *)pl->args_pre.input;
-                for (int64_t q = a; q < b; q++)
-                    in[post[q]] = (float)((double)in[post[q]] + (g == 1.0 ? pl->args_pre.w[q]
-                                                                          : g * pl->args_pre.w[q]));
-                continue;
-            }
 /* Fills out[k] with the pre neuron of each synapse of column j. The row of
  * q lies in [blk_row[b], blk_row[b+1]] for q's block b, and, the CSC list
  * being ascending, at or after the row found for the previous entry; a

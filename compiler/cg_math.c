@@ -19,6 +19,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const double EXP_D_POLY[] = {
@@ -133,7 +134,196 @@ float cg_expf_ref(float x, bool f)
     return u * s2;
 }
 
+/* ---- phi1 for exponential Euler: C reference ------------------------------ */
+
+/* Q with phi1(z) = 1 + z Q(z) on |z| <= 0.35, highest degree first: the
+ * Chebyshev interpolant of degree 10 (float: 6) of phi1 on [-0.35, 0.35]
+ * without its constant term, which is 1 exactly so that phi1(0) = 1 and
+ * exp(0) = 1. Interpolation error (mpmath, 60 digits, after rounding the
+ * coefficients): 0.32 * 2^-53 (float: 0.043 * 2^-24). 0.35 > ln(2)/2, so the
+ * same Q serves the reduced argument of the slow path. */
+static const double PHI1_D_POLY[] = {
+    2.5106262550879078e-08, 2.762773069846965e-07,  2.755725286336732e-06,
+    2.4801501014878055e-05, 0.00019841269876840357, 0.001388888893514123,
+    0.008333333333325551,   0.04166666666656548,    0.1666666666666667,
+    0.5000000000000007,
+};
+static const float PHI1_F_POLY[] = {
+    1.990042801e-04f, 1.394214807e-03f, 8.333297446e-03f,
+    4.166634008e-02f, 1.666666716e-01f, 5.000000000e-01f,
+};
+#define NPHI1_D ((int)(sizeof PHI1_D_POLY / sizeof PHI1_D_POLY[0]))
+#define NPHI1_F ((int)(sizeof PHI1_F_POLY / sizeof PHI1_F_POLY[0]))
+/* z beyond +-PHI1_HI gives expm1(z) = -1 or an overflow; the clamp keeps
+ * 2^n1, 2^n2 and 2^-n1 normal numbers. */
+#define PHI1_D_HI 800.0
+#define PHI1_F_HI 150.0f
+
+/* 2^e for an integer e that keeps the result normal (e + bias in 1..2046). */
+static double pow2_d(int64_t e)
+{
+    uint64_t b = ((uint64_t)e + (uint64_t)EXP_D.bias) << EXP_D.mant_bits;
+    double d;
+    memcpy(&d, &b, sizeof d);
+    return d;
+}
+
+static float pow2_f(int32_t e)
+{
+    uint32_t b = ((uint32_t)e + (uint32_t)EXP_F.bias) << EXP_F.mant_bits;
+    float d;
+    memcpy(&d, &b, sizeof d);
+    return d;
+}
+
+static double phi1_q_d(double z, bool f)
+{
+    double q = PHI1_D_POLY[0];
+    for (int i = 1; i < NPHI1_D; i++)
+        q = mla_d(q, z, PHI1_D_POLY[i], f);
+    return q;
+}
+
+static float phi1_q_f(float z, bool f)
+{
+    float q = PHI1_F_POLY[0];
+    for (int i = 1; i < NPHI1_F; i++)
+        q = mla_f(q, z, PHI1_F_POLY[i], f);
+    return q;
+}
+
+/* |z| > R: z = n ln2 + r as in exp, u = expm1(r) = r + r (r Q(r)), and with
+ * n = n1 + n2 (n1 = n >> 1)
+ *   phi1(z) = (2^n2 u + (2^n2 - 2^-n1)) / z * 2^n1.
+ * 2^n2 u is exact and 2^n2 - 2^-n1 is exact for n <= 53, so the sum rounds
+ * once; the divisor is z itself below -HI (phi1 = -1/z there) and HI above
+ * (phi1 has overflowed by then). NaN propagates through r. */
+static double phi1_slow_d(double z, bool f)
+{
+    const ExpConsts *k = &EXP_D;
+    double zh = z > PHI1_D_HI ? PHI1_D_HI : z;
+    double zc = zh < -PHI1_D_HI ? -PHI1_D_HI : zh;
+    double kd = zc * k->log2e;
+    kd = kd + k->shift;
+    int64_t ki;
+    memcpy(&ki, &kd, sizeof ki);
+    double n = kd - k->shift;
+    double t = n * k->ln2_hi;
+    double r = zc - t;
+    t = n * k->ln2_lo;
+    r = r - t;
+    double rq = r * phi1_q_d(r, f);
+    double u = mla_d(r, rq, r, f);
+    int64_t ni = ki - k->shift_bits, n1 = ni >> 1, n2 = ni - n1;
+    double s2 = pow2_d(n2);
+    double a = s2 - pow2_d(-n1);
+    double num = s2 * u;
+    num = num + a;
+    double q = num / zh;
+    return q * pow2_d(n1);
+}
+
+static float phi1_slow_f(float z, bool f)
+{
+    const ExpConsts *k = &EXP_F;
+    float zh = z > PHI1_F_HI ? PHI1_F_HI : z;
+    float zc = zh < -PHI1_F_HI ? -PHI1_F_HI : zh;
+    float kd = zc * (float)k->log2e;
+    kd = kd + (float)k->shift;
+    int32_t ki;
+    memcpy(&ki, &kd, sizeof ki);
+    float n = kd - (float)k->shift;
+    float t = n * (float)k->ln2_hi;
+    float r = zc - t;
+    t = n * (float)k->ln2_lo;
+    r = r - t;
+    float rq = r * phi1_q_f(r, f);
+    float u = mla_f(r, rq, r, f);
+    int32_t ni = ki - (int32_t)k->shift_bits, n1 = ni >> 1, n2 = ni - n1;
+    float s2 = pow2_f(n2);
+    float a = s2 - pow2_f(-n1);
+    float num = s2 * u;
+    num = num + a;
+    float q = num / zh;
+    return q * pow2_f(n1);
+}
+
+double cg_phi1_ref(double z, bool f)
+{
+    if (fabs(z) > CG_PHI1_R)
+        return phi1_slow_d(z, f);
+    return mla_d(z, phi1_q_d(z, f), 1.0, f);
+}
+
+float cg_phi1f_ref(float z, bool f)
+{
+    if (fabsf(z) > (float)CG_PHI1_R)
+        return phi1_slow_f(z, f);
+    return mla_f(z, phi1_q_f(z, f), 1.0f, f);
+}
+
+double cg_exp_phi1_ref(double z, double p, bool f)
+{
+    if (fabs(z) > CG_PHI1_R)
+        return cg_exp_ref(z, f);
+    return mla_d(z, p, 1.0, f);
+}
+
+float cg_exp_phi1f_ref(float z, float p, bool f)
+{
+    if (fabsf(z) > (float)CG_PHI1_R)
+        return cg_expf_ref(z, f);
+    return mla_f(z, p, 1.0f, f);
+}
+
 /* ---- IR emitter ------------------------------------------------------------ */
+
+/* The emitters below work on scalars and on vectors alike (the vector
+ * variants of phi1 reuse them): constants are splats of the operand type. */
+
+/* The element type of `ty` (ty itself for a scalar). */
+static LLVMTypeRef elem_type(LLVMTypeRef ty)
+{
+    return LLVMGetTypeKind(ty) == LLVMVectorTypeKind ? LLVMGetElementType(ty) : ty;
+}
+
+/* `c`, a constant of element type, splat to the shape of `ty`. */
+static LLVMValueRef splat(LLVMTypeRef ty, LLVMValueRef c)
+{
+    if (LLVMGetTypeKind(ty) != LLVMVectorTypeKind)
+        return c;
+    unsigned n = LLVMGetVectorSize(ty);
+    LLVMValueRef v[64];
+    for (unsigned i = 0; i < n && i < 64; i++)
+        v[i] = c;
+    return LLVMConstVector(v, n);
+}
+
+/* A floating constant of type `ty` (float or double, scalar or vector). */
+static LLVMValueRef fconst(LLVMTypeRef ty, double v)
+{
+    return splat(ty, LLVMConstReal(elem_type(ty), v));
+}
+
+/* An integer constant of type `ty` (scalar or vector). */
+static LLVMValueRef iconst(LLVMTypeRef ty, unsigned long long v)
+{
+    return splat(ty, LLVMConstInt(elem_type(ty), v, 0));
+}
+
+/* The integer type as wide as the floating type `fty`, of the same shape. */
+static LLVMTypeRef int_type_for(LLVMTypeRef fty)
+{
+    LLVMContextRef cx = LLVMGetTypeContext(fty);
+    bool dbl = LLVMGetTypeKind(elem_type(fty)) == LLVMDoubleTypeKind;
+    LLVMTypeRef it = dbl ? LLVMInt64TypeInContext(cx) : LLVMInt32TypeInContext(cx);
+    return LLVMGetTypeKind(fty) == LLVMVectorTypeKind ? LLVMVectorType(it, LLVMGetVectorSize(fty)) : it;
+}
+
+static bool is_double(LLVMTypeRef ty)
+{
+    return LLVMGetTypeKind(elem_type(ty)) == LLVMDoubleTypeKind;
+}
 
 LLVMValueRef cg_math_intrinsic(const CgMath *m, const char *name, LLVMValueRef *args, unsigned n)
 {
@@ -167,8 +357,8 @@ static LLVMValueRef emit_clamp(const CgMath *m, LLVMValueRef x, LLVMValueRef lo,
 static LLVMValueRef emit_pow2(const CgMath *m, const ExpConsts *k, LLVMTypeRef fty,
                               LLVMTypeRef ity, LLVMValueRef e)
 {
-    LLVMValueRef bits = LLVMBuildAdd(m->b, e, LLVMConstInt(ity, (unsigned long long)k->bias, 0), "");
-    bits = LLVMBuildShl(m->b, bits, LLVMConstInt(ity, (unsigned long long)k->mant_bits, 0), "");
+    LLVMValueRef bits = LLVMBuildAdd(m->b, e, iconst(ity, (unsigned long long)k->bias), "");
+    bits = LLVMBuildShl(m->b, bits, iconst(ity, (unsigned long long)k->mant_bits), "");
     return LLVMBuildBitCast(m->b, bits, fty, "");
 }
 
@@ -176,23 +366,22 @@ static LLVMValueRef emit_pow2(const CgMath *m, const ExpConsts *k, LLVMTypeRef f
 static LLVMValueRef emit_exp_poly(const CgMath *m, const ExpConsts *k, LLVMTypeRef fty, LLVMValueRef r)
 {
     bool dbl = k->poly_d != NULL;
-    LLVMValueRef u = LLVMConstReal(fty, dbl ? k->poly_d[0] : (double)k->poly_f[0]);
+    LLVMValueRef u = fconst(fty, dbl ? k->poly_d[0] : (double)k->poly_f[0]);
     for (int i = 1; i < k->npoly; i++)
-        u = emit_mla(m, u, r, LLVMConstReal(fty, dbl ? k->poly_d[i] : (double)k->poly_f[i]));
+        u = emit_mla(m, u, r, fconst(fty, dbl ? k->poly_d[i] : (double)k->poly_f[i]));
     LLVMValueRef z = LLVMBuildFMul(m->b, r, r, "");
     u = emit_mla(m, z, u, r);
-    return LLVMBuildFAdd(m->b, u, LLVMConstReal(fty, 1.0), "");
+    return LLVMBuildFAdd(m->b, u, fconst(fty, 1.0), "");
 }
 
 LLVMValueRef cg_math_exp(const CgMath *m, LLVMValueRef x)
 {
     LLVMBuilderRef b = m->b;
     LLVMTypeRef fty = LLVMTypeOf(x);
-    LLVMContextRef cx = LLVMGetTypeContext(fty);
-    bool dbl = LLVMGetTypeKind(fty) == LLVMDoubleTypeKind;
+    bool dbl = is_double(fty);
     const ExpConsts *k = dbl ? &EXP_D : &EXP_F;
-    LLVMTypeRef ity = dbl ? LLVMInt64TypeInContext(cx) : LLVMInt32TypeInContext(cx);
-#define C(v) LLVMConstReal(fty, dbl ? (v) : (double)(float)(v))
+    LLVMTypeRef ity = int_type_for(fty);
+#define C(v) fconst(fty, dbl ? (v) : (double)(float)(v))
     x = emit_clamp(m, x, C(k->lo), C(k->hi));
     LLVMValueRef kd = LLVMBuildFAdd(b, LLVMBuildFMul(b, x, C(k->log2e), ""), C(k->shift), "");
     LLVMValueRef n = LLVMBuildFSub(b, kd, C(k->shift), "");
@@ -201,8 +390,8 @@ LLVMValueRef cg_math_exp(const CgMath *m, LLVMValueRef x)
 #undef C
     LLVMValueRef y = emit_exp_poly(m, k, fty, r);
     LLVMValueRef ni = LLVMBuildSub(b, LLVMBuildBitCast(b, kd, ity, ""),
-                                   LLVMConstInt(ity, (unsigned long long)k->shift_bits, 0), "");
-    LLVMValueRef n1 = LLVMBuildAShr(b, ni, LLVMConstInt(ity, 1, 0), "");
+                                   iconst(ity, (unsigned long long)k->shift_bits), "");
+    LLVMValueRef n1 = LLVMBuildAShr(b, ni, iconst(ity, 1), "");
     LLVMValueRef n2 = LLVMBuildSub(b, ni, n1, "");
     y = LLVMBuildFMul(b, y, emit_pow2(m, k, fty, ity, n1), "");
     return LLVMBuildFMul(b, y, emit_pow2(m, k, fty, ity, n2), "exp");
@@ -235,4 +424,291 @@ LLVMValueRef cg_math_libm(const CgMath *m, const char *name, LLVMValueRef *args,
     LLVMTypeRef fty = LLVMTypeOf(args[0]);
     LLVMValueRef fn = declare_libm(m, name, fty, n);
     return LLVMBuildCall2(m->b, LLVMGlobalGetValueType(fn), fn, args, n, "");
+}
+
+/* ---- phi1 for exponential Euler: IR ------------------------------------------ *
+ *
+ * Where the cost goes: a vectorized loop executes both sides of every
+ * select, so a select between the polynomial and the closed form would make
+ * every neuron pay for the slow path. Instead the kernel calls two internal
+ * helper functions, eic_phi1_<ty>(z) and eic_exp_phi1_<ty>(z, phi1), whose
+ * call sites carry the attribute "vector-function-abi-variant" naming masked
+ * (M) and unmasked (N) vector variants of 2, 4, 8 and 16 lanes. The loop
+ * vectorizer then widens the calls into calls of those variants, which are
+ * only declared (kept alive through @llvm.compiler.used). After the pipeline,
+ * cg_math_finish gives the variants that were used their bodies:
+ *   fast = the polynomial for every lane
+ *   if (any active lane has |z| > R)          branch, not a select
+ *       result = select(|z| > R, slow, fast)  per lane
+ * and marks all helpers always-inline for a short late pipeline. A lane's
+ * result depends on its own z only (the branch changes which code runs,
+ * never a value), and the scalar helper computes the same operations, so
+ * results do not depend on which lanes share a vector, i.e. on the thread
+ * partition. The scalar helper is defined when declared, so that the module
+ * (hence the object cache key) contains the algorithm and its constants. */
+
+enum { H_PHI1, H_EXP_PHI1, H__COUNT };
+static const char *const HELPER_BASE[H__COUNT] = {"eic_phi1", "eic_exp_phi1"};
+static const unsigned VARIANT_WIDTHS[] = {2, 4, 8, 16};
+#define NWIDTHS ((int)(sizeof VARIANT_WIDTHS / sizeof VARIANT_WIDTHS[0]))
+
+/* Which helper `fn` is (by its name), or -1 for other functions. */
+static int helper_kind(LLVMValueRef fn)
+{
+    size_t len;
+    const char *name = LLVMGetValueName2(fn, &len);
+    for (int k = 0; k < H__COUNT; k++) {
+        size_t n = strlen(HELPER_BASE[k]);
+        if (len > n + 1 && strncmp(name, HELPER_BASE[k], n) == 0 && name[n] == '_' &&
+            (name[n + 1] == 'f'))
+            return k;
+    }
+    return -1;
+}
+
+/* "<base>_f64" or, for a variant, "<base>_f64_M8". */
+static void helper_name(char *buf, size_t len, int kind, bool dbl, char mask, unsigned width)
+{
+    int n = snprintf(buf, len, "%s_%s", HELPER_BASE[kind], dbl ? "f64" : "f32");
+    if (mask)
+        snprintf(buf + n, len - (size_t)n, "_%c%u", mask, width);
+}
+
+/* |z| > R as an i1 (vector of i1); NaN compares false and takes the fast
+ * path, where it propagates. */
+static LLVMValueRef emit_is_big(const CgMath *m, LLVMValueRef z)
+{
+    LLVMTypeRef ty = LLVMTypeOf(z);
+    double r = is_double(ty) ? CG_PHI1_R : (double)(float)CG_PHI1_R;
+    LLVMValueRef a = cg_math_intrinsic(m, "llvm.fabs", &z, 1);
+    return LLVMBuildFCmp(m->b, LLVMRealOGT, a, fconst(ty, r), "big");
+}
+
+/* Q(z) by Horner (see PHI1_D_POLY). */
+static LLVMValueRef emit_phi1_q(const CgMath *m, LLVMValueRef z)
+{
+    LLVMTypeRef ty = LLVMTypeOf(z);
+    bool dbl = is_double(ty);
+    int n = dbl ? NPHI1_D : NPHI1_F;
+    LLVMValueRef q = fconst(ty, dbl ? PHI1_D_POLY[0] : (double)PHI1_F_POLY[0]);
+    for (int i = 1; i < n; i++)
+        q = emit_mla(m, q, z, fconst(ty, dbl ? PHI1_D_POLY[i] : (double)PHI1_F_POLY[i]));
+    return q;
+}
+
+/* phi1_slow_d / phi1_slow_f as IR, operation for operation. */
+static LLVMValueRef emit_phi1_slow(const CgMath *m, LLVMValueRef z)
+{
+    LLVMBuilderRef b = m->b;
+    LLVMTypeRef fty = LLVMTypeOf(z), ity = int_type_for(fty);
+    bool dbl = is_double(fty);
+    const ExpConsts *k = dbl ? &EXP_D : &EXP_F;
+    double hi = dbl ? PHI1_D_HI : (double)PHI1_F_HI;
+#define C(v) fconst(fty, dbl ? (v) : (double)(float)(v))
+    LLVMValueRef c = LLVMBuildFCmp(b, LLVMRealOGT, z, C(hi), "");
+    LLVMValueRef zh = LLVMBuildSelect(b, c, C(hi), z, "");
+    c = LLVMBuildFCmp(b, LLVMRealOLT, zh, C(-hi), "");
+    LLVMValueRef zc = LLVMBuildSelect(b, c, C(-hi), zh, "");
+    LLVMValueRef kd = LLVMBuildFAdd(b, LLVMBuildFMul(b, zc, C(k->log2e), ""), C(k->shift), "");
+    LLVMValueRef n = LLVMBuildFSub(b, kd, C(k->shift), "");
+    LLVMValueRef r = LLVMBuildFSub(b, zc, LLVMBuildFMul(b, n, C(k->ln2_hi), ""), "");
+    r = LLVMBuildFSub(b, r, LLVMBuildFMul(b, n, C(k->ln2_lo), ""), "");
+#undef C
+    LLVMValueRef rq = LLVMBuildFMul(b, r, emit_phi1_q(m, r), "");
+    LLVMValueRef u = emit_mla(m, r, rq, r);
+    LLVMValueRef ni = LLVMBuildSub(b, LLVMBuildBitCast(b, kd, ity, ""),
+                                   iconst(ity, (unsigned long long)k->shift_bits), "");
+    LLVMValueRef n1 = LLVMBuildAShr(b, ni, iconst(ity, 1), "");
+    LLVMValueRef n2 = LLVMBuildSub(b, ni, n1, "");
+    LLVMValueRef s2 = emit_pow2(m, k, fty, ity, n2);
+    LLVMValueRef a = LLVMBuildFSub(b, s2, emit_pow2(m, k, fty, ity, LLVMBuildNeg(b, n1, "")), "");
+    LLVMValueRef num = LLVMBuildFAdd(b, LLVMBuildFMul(b, s2, u, ""), a, "");
+    LLVMValueRef q = LLVMBuildFDiv(b, num, zh, "");
+    return LLVMBuildFMul(b, q, emit_pow2(m, k, fty, ity, n1), "phi1");
+}
+
+/* Marks the next branch as rarely taken (the slow path). */
+static void set_unlikely(LLVMContextRef cx, LLVMValueRef br)
+{
+    LLVMTypeRef i32 = LLVMInt32TypeInContext(cx);
+    LLVMMetadataRef ops[3] = {LLVMMDStringInContext2(cx, "branch_weights", 14),
+                              LLVMValueAsMetadata(LLVMConstInt(i32, 1, 0)),
+                              LLVMValueAsMetadata(LLVMConstInt(i32, 1000, 0))};
+    LLVMSetMetadata(br, LLVMGetMDKindIDInContext(cx, "prof", 4),
+                    LLVMMetadataAsValue(cx, LLVMMDNodeInContext2(cx, ops, 3)));
+}
+
+static void add_fn_attr(LLVMValueRef fn, const char *name, uint64_t val)
+{
+    LLVMContextRef cx = LLVMGetTypeContext(LLVMTypeOf(fn));
+    unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(cx, kind, val));
+}
+
+/* Pure: no memory, no unwinding, always returns (so calls can be hoisted
+ * and widened). memory(none) is the enum attribute "memory" with value 0. */
+static void set_pure(LLVMValueRef fn)
+{
+    static const char *const attrs[] = {"memory", "nounwind", "willreturn", "nosync"};
+    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
+        add_fn_attr(fn, attrs[i], 0);
+}
+
+/* The body of helper `fn` (scalar or vector variant) of kind `kind`:
+ * fast path, then a branch to the slow path when any (active) lane needs
+ * it. Parameters: z[, phi1][, mask]. */
+static void build_helper(LLVMModuleRef mod, bool fma, LLVMValueRef fn, int kind)
+{
+    LLVMContextRef cx = LLVMGetModuleContext(mod);
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(cx);
+    CgMath m = {mod, b, fma};
+    LLVMValueRef z = LLVMGetParam(fn, 0);
+    LLVMTypeRef ty = LLVMTypeOf(z);
+    bool vec = LLVMGetTypeKind(ty) == LLVMVectorTypeKind;
+    unsigned np = LLVMCountParams(fn), nargs = kind == H_PHI1 ? 1 : 2;
+    LLVMValueRef mask = np > nargs ? LLVMGetParam(fn, np - 1) : NULL;
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(cx, fn, "entry");
+    LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(cx, fn, "slow");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(cx, fn, "done");
+    LLVMPositionBuilderAtEnd(b, entry);
+    LLVMValueRef fast = kind == H_PHI1 ? emit_mla(&m, z, emit_phi1_q(&m, z), fconst(ty, 1.0))
+                                       : emit_mla(&m, z, LLVMGetParam(fn, 1), fconst(ty, 1.0));
+    LLVMValueRef big = emit_is_big(&m, z), any = big;
+    if (vec) {
+        if (mask)   /* select, not and: inactive lanes may hold poison */
+            any = LLVMBuildSelect(b, mask, big, LLVMConstNull(LLVMTypeOf(big)), "");
+        any = cg_math_intrinsic(&m, "llvm.vector.reduce.or", &any, 1);
+    }
+    set_unlikely(cx, LLVMBuildCondBr(b, any, slow, done));
+    LLVMPositionBuilderAtEnd(b, slow);
+    LLVMValueRef s = kind == H_PHI1 ? emit_phi1_slow(&m, z) : cg_math_exp(&m, z);
+    if (vec)
+        s = LLVMBuildSelect(b, big, s, fast, "");
+    LLVMBuildBr(b, done);
+    LLVMPositionBuilderAtEnd(b, done);
+    LLVMValueRef phi = LLVMBuildPhi(b, ty, "");
+    LLVMValueRef in_v[2] = {fast, s};
+    LLVMBasicBlockRef in_b[2] = {entry, slow};
+    LLVMAddIncoming(phi, in_v, in_b, 2);
+    LLVMBuildRet(b, phi);
+    LLVMDisposeBuilder(b);
+}
+
+/* Rewrites @llvm.compiler.used as its old elements (without the helpers
+ * when drop_helpers) followed by add[0..nadd). */
+static void update_used(LLVMModuleRef mod, LLVMValueRef *add, unsigned nadd, bool drop_helpers)
+{
+    LLVMValueRef old = LLVMGetNamedGlobal(mod, "llvm.compiler.used");
+    unsigned nold = old ? (unsigned)LLVMGetNumOperands(LLVMGetInitializer(old)) : 0, n = 0;
+    LLVMValueRef *el = malloc((nold + nadd + 1) * sizeof *el);
+    for (unsigned i = 0; i < nold; i++) {
+        LLVMValueRef v = LLVMGetOperand(LLVMGetInitializer(old), i);
+        if (!(drop_helpers && helper_kind(v) >= 0))
+            el[n++] = v;
+    }
+    for (unsigned i = 0; i < nadd; i++)
+        el[n++] = add[i];
+    if (old)
+        LLVMDeleteGlobal(old);
+    if (n) {
+        LLVMTypeRef ptr = LLVMPointerTypeInContext(LLVMGetModuleContext(mod), 0);
+        LLVMValueRef g = LLVMAddGlobal(mod, LLVMArrayType2(ptr, n), "llvm.compiler.used");
+        LLVMSetInitializer(g, LLVMConstArray2(ptr, el, n));
+        LLVMSetLinkage(g, LLVMAppendingLinkage);
+        LLVMSetSection(g, "llvm.metadata");
+    }
+    free(el);
+}
+
+/* The scalar helper `kind` for values of type `ty`, created with its body
+ * and its variants' declarations on first use. */
+static LLVMValueRef get_helper(const CgMath *m, int kind, LLVMTypeRef ty)
+{
+    char name[64];
+    bool dbl = is_double(ty);
+    helper_name(name, sizeof name, kind, dbl, 0, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(m->mod, name);
+    if (fn)
+        return fn;
+    LLVMContextRef cx = LLVMGetModuleContext(m->mod);
+    unsigned nargs = kind == H_PHI1 ? 1 : 2;
+    LLVMTypeRef ps[3] = {ty, ty, ty};
+    fn = LLVMAddFunction(m->mod, name, LLVMFunctionType(ty, ps, nargs, 0));
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    set_pure(fn);
+    build_helper(m->mod, m->fma, fn, kind);
+    LLVMValueRef vars[2 * NWIDTHS];
+    int nv = 0;
+    for (int w = 0; w < NWIDTHS; w++)
+        for (int masked = 0; masked < 2; masked++) {
+            LLVMTypeRef vt = LLVMVectorType(ty, VARIANT_WIDTHS[w]);
+            LLVMTypeRef vp[3] = {vt, vt, LLVMVectorType(LLVMInt1TypeInContext(cx), VARIANT_WIDTHS[w])};
+            if (masked)
+                vp[nargs] = vp[2];
+            helper_name(name, sizeof name, kind, dbl, masked ? 'M' : 'N', VARIANT_WIDTHS[w]);
+            vars[nv] = LLVMAddFunction(m->mod, name, LLVMFunctionType(vt, vp, nargs + (unsigned)masked, 0));
+            set_pure(vars[nv++]);
+        }
+    update_used(m->mod, vars, (unsigned)nv, false);
+    return fn;
+}
+
+/* Calls helper `kind` with the attribute that lists its vector variants:
+ * "_ZGV_LLVM_M8v_eic_phi1_f64(eic_phi1_f64_M8),..." (LLVM's vector function
+ * ABI: M/N masked or not, lanes, one 'v' per vector parameter). */
+static LLVMValueRef call_helper(const CgMath *m, int kind, LLVMValueRef *args)
+{
+    LLVMTypeRef ty = LLVMTypeOf(args[0]);
+    LLVMValueRef fn = get_helper(m, kind, ty);
+    unsigned nargs = kind == H_PHI1 ? 1 : 2;
+    LLVMValueRef call = LLVMBuildCall2(m->b, LLVMGlobalGetValueType(fn), fn, args, nargs, "");
+    char scalar[64], var[64], list[1024] = "";
+    helper_name(scalar, sizeof scalar, kind, is_double(ty), 0, 0);
+    size_t len = 0;
+    for (int w = 0; w < NWIDTHS; w++)
+        for (int masked = 0; masked < 2; masked++) {
+            helper_name(var, sizeof var, kind, is_double(ty), masked ? 'M' : 'N', VARIANT_WIDTHS[w]);
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s_ZGV_LLVM_%c%u%s_%s(%s)", len ? "," : "",
+                                    masked ? 'M' : 'N', VARIANT_WIDTHS[w], nargs == 1 ? "v" : "vv", scalar, var);
+        }
+    LLVMContextRef cx = LLVMGetModuleContext(m->mod);
+    static const char key[] = "vector-function-abi-variant";
+    LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
+                             LLVMCreateStringAttribute(cx, key, sizeof key - 1, list, (unsigned)len));
+    return call;
+}
+
+LLVMValueRef cg_math_phi1(const CgMath *m, LLVMValueRef z)
+{
+    return call_helper(m, H_PHI1, &z);
+}
+
+LLVMValueRef cg_math_exp_phi1(const CgMath *m, LLVMValueRef z, LLVMValueRef phi1)
+{
+    LLVMValueRef a[2] = {z, phi1};
+    return call_helper(m, H_EXP_PHI1, a);
+}
+
+bool cg_math_finish(LLVMModuleRef mod, bool fma)
+{
+    bool any = false;
+    LLVMValueRef next;
+    update_used(mod, NULL, 0, true);
+    for (LLVMValueRef fn = LLVMGetFirstFunction(mod); fn; fn = next) {
+        next = LLVMGetNextFunction(fn);
+        int kind = helper_kind(fn);
+        if (kind < 0)
+            continue;
+        if (LLVMIsDeclaration(fn) && !LLVMGetFirstUse(fn)) {   /* a width not chosen */
+            LLVMDeleteFunction(fn);
+            continue;
+        }
+        if (LLVMIsDeclaration(fn)) {
+            LLVMSetLinkage(fn, LLVMInternalLinkage);
+            build_helper(mod, fma, fn, kind);
+        }
+        add_fn_attr(fn, "alwaysinline", 0);
+        any = true;
+    }
+    return any;
 }

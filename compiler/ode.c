@@ -475,36 +475,31 @@ static MirExpr *state_ref(Plan *p, int ode) {
     return mir_leaf(p->a, MX_STATE, p->pop->odes[ode].state);
 }
 
-/* phi1(z) = (exp(z) - 1) / z, with phi1(0) = 1, given E = exp(z). A
- * constant z is evaluated now (expm1 keeps full accuracy); otherwise a select
- * between a Taylor series near 0 (truncation < 1e-18 for |z| < 1e-3) and the
- * closed form, so that a coefficient that is zero at run time gives a plain
- * Euler step instead of 0/0. */
-static MirExpr *emit_phi1(Plan *p, MirExpr *z, MirExpr *E) {
-    if (z->op == MX_CONST)
-        return k_const(p, z->value == 0 ? 1.0 : expm1(z->value) / z->value);
-    MirExpr *series = k_const(p, 1.0 / 120);
-    static const double c[] = {1.0 / 24, 1.0 / 6, 1.0 / 2, 1.0};
-    for (int i = 0; i < 4; i++) series = k_add(p, k_mul(p, series, z), k_const(p, c[i]));
-    MirExpr *abs_z = mir_call(p->a, MF_ABS, 1, &z);
-    MirExpr *closed = mir_binary(p->a, MX_DIV, mir_binary(p->a, MX_SUB, E, k_const(p, 1)), z);
-    MirExpr *small = mir_binary(p->a, MX_LT, abs_z, k_const(p, 1e-3));
-    return emit_let(p, mir_select(p->a, small, series, closed));
-}
-
 /* One step of dx/dt = c x + r with c, r frozen at their start-of-step values:
- *   x' = exp(c dt) x + dt phi1(c dt) r.
+ *   x' = E x + dt phi1(z) r,  z = c dt,  E = exp(z),  phi1(z) = (exp(z) - 1)/z.
  * Exact when c and r are constant over the step (a linear uncoupled ODE);
- * exponential Euler otherwise. One exp per neuron unless c is a constant.
+ * exponential Euler otherwise. A constant z is evaluated now (expm1 keeps
+ * full accuracy). Otherwise phi1 and E are the functions MF_PHI1 and
+ * MF_EXP_PHI1 (cg_math.c): for |z| <= 0.35 a polynomial and E = 1 + z phi1,
+ * no exp and no division; beyond, the closed form, which vectorized loops
+ * run only when a lane needs it. phi1(0) = 1, so a coefficient that is zero
+ * at run time gives the Euler step. Without r, E = exp(z) alone.
  * c == NULL (x absent from its rhs) gives the Euler step x + dt r. */
 static MirExpr *emit_expeuler(Plan *p, int i, MirExpr *c, MirExpr *r) {
     MirExpr *x = state_ref(p, i), *dt = k_const(p, p->dt);
     if (c) c = mir_fold(p->a, c, p->dt);
     if (r) r = mir_fold(p->a, r, p->dt);
     if (!c) return emit_let(p, k_add(p, x, k_mul(p, dt, r)));
-    MirExpr *z = emit_let(p, k_mul(p, c, dt));
-    MirExpr *E = z->op == MX_CONST ? k_const(p, exp(z->value)) : emit_let(p, mir_call(p->a, MF_EXP, 1, &z));
-    MirExpr *phi = r ? emit_phi1(p, z, E) : NULL;
+    MirExpr *z = emit_let(p, k_mul(p, c, dt)), *E, *phi = NULL;
+    if (z->op == MX_CONST) {
+        E = k_const(p, exp(z->value));
+        if (r) phi = k_const(p, z->value == 0 ? 1.0 : expm1(z->value) / z->value);
+    } else if (!r) {
+        E = emit_let(p, mir_call(p->a, MF_EXP, 1, &z));
+    } else {
+        phi = emit_let(p, mir_call(p->a, MF_PHI1, 1, &z));
+        E = emit_let(p, mir_call(p->a, MF_EXP_PHI1, 2, (MirExpr *[]){z, phi}));
+    }
     return emit_let(p, k_add(p, k_mul(p, E, x), k_mul(p, k_mul(p, dt, phi), r)));
 }
 

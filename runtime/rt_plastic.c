@@ -1,8 +1,9 @@
 /* rt_plastic.c - plastic and short-term-plasticity projections (ABI v2).
  *
  * Builds, per plastic projection, a CSC index (for every post neuron the
- * ascending list of its synapse indices), per-synapse or per-pre state with
- * initial values, pre and post traces; and runs the kernels at the points of
+ * ascending list of its synapses, each packed with its pre neuron),
+ * per-synapse or per-pre state with initial values, pre and post traces;
+ * and runs the kernels at the points of
  * the step that rt_abi.h ("ABI v2") lists:
  *   deliver (threads, own post neurons): on_pre per arriving row segment;
  *   after update (threads, own neurons): on_post per spiking post neuron,
@@ -91,12 +92,34 @@ RtErrorCode rt_plastic_validate(const RtModelDesc *m, RtError *err) {
 /* ---- building ---- */
 
 
-/* The CSC index: for each post neuron, its synapse indices in ascending
- * order (a counting sort of the CSR by post). */
+/* Bits that hold the values 0 .. n-1 (0 when n <= 1). */
+static int bits_for(int64_t n) {
+    int b = 0;
+    while (b < 62 && ((int64_t)1 << b) < n)
+        b++;
+    return b;
+}
+
+/* The CSC index: for each post neuron, its synapses in ascending order (a
+ * counting sort of the CSR by post). on_post and every need each synapse q
+ * and its pre neuron i. When the bits of i (npre) and of q's offset in its
+ * row (the longest row) fit in 32 together (Vogels et al. 2011: 11 + 8), an
+ * entry packs both, (i << off_bits) | (q - row[i]): 4 bytes per synapse
+ * give i without a search and q = row[i] + offset, and entries still
+ * ascend with q. Otherwise csc holds q and csc_pre holds i (4 more bytes
+ * per synapse). Returns 0 when out of memory. */
 static int build_csc(RtPlastic *pl, const RtCsr *c) {
+    int64_t longest = 0;
+    for (int64_t i = 0; i < pl->npre; i++)
+        if (c->row[i + 1] - c->row[i] > longest)
+            longest = c->row[i + 1] - c->row[i];
+    int pre_bits = bits_for(pl->npre);
+    pl->off_bits = 32 - pre_bits;
     pl->col = rt_alloc((size_t)(pl->npost + 1) * sizeof(int64_t));
     pl->csc = rt_alloc((size_t)(pl->nsyn + 1) * sizeof(uint32_t));
-    if (!pl->col || !pl->csc)
+    if (pre_bits + bits_for(longest) > 32)
+        pl->csc_pre = rt_alloc((size_t)(pl->nsyn + 1) * sizeof(uint32_t));
+    if (!pl->col || !pl->csc || (pre_bits + bits_for(longest) > 32 && !pl->csc_pre))
         return 0;
     for (int64_t q = 0; q < pl->nsyn; q++)
         pl->col[c->post[q] + 1]++;
@@ -107,30 +130,17 @@ static int build_csc(RtPlastic *pl, const RtCsr *c) {
         pl->col[j + 1] += pl->col[j];
     }
     /* col[j] serves as the cursor of column j, then is shifted back */
-    for (int64_t q = 0; q < pl->nsyn; q++)
-        pl->csc[pl->col[c->post[q]]++] = (uint32_t)q;
+    for (int64_t i = 0; i < pl->npre; i++)
+        for (int64_t q = c->row[i]; q < c->row[i + 1]; q++) {
+            int64_t at = pl->col[c->post[q]]++;
+            if (pl->csc_pre) {
+                pl->csc[at] = (uint32_t)q;
+                pl->csc_pre[at] = (uint32_t)i;
+            } else   /* off_bits is 32 only when npre <= 1, i.e. i == 0 */
+                pl->csc[at] = (uint32_t)((uint64_t)i << pl->off_bits | (uint64_t)(q - c->row[i]));
+        }
     memmove(pl->col + 1, pl->col, (size_t)pl->npost * sizeof(int64_t));
     pl->col[0] = 0;
-    return 1;
-}
-
-/* The block index: blk_row[b] = the row holding synapse b << RT_PL_BLK_SHIFT
- * (the row i with row[i] <= q < row[i+1]; empty rows are skipped), and after
- * the last block npre - 1, so the row of any q in block b lies in
- * [blk_row[b], blk_row[b+1]]. */
-static int build_blocks(RtPlastic *pl, const RtCsr *c) {
-    int64_t nblk = (pl->nsyn + (1 << RT_PL_BLK_SHIFT) - 1) >> RT_PL_BLK_SHIFT;
-    pl->blk_row = rt_alloc((size_t)(nblk + 1) * sizeof(uint32_t));
-    if (!pl->blk_row)
-        return 0;
-    int64_t i = 0;
-    for (int64_t b = 0; b < nblk; b++) {
-        int64_t q = b << RT_PL_BLK_SHIFT;
-        while (c->row[i + 1] <= q)
-            i++;
-        pl->blk_row[b] = (uint32_t)i;
-    }
-    pl->blk_row[nblk] = pl->npre > 0 ? (uint32_t)(pl->npre - 1) : 0;
     return 1;
 }
 
@@ -179,7 +189,7 @@ static int alloc_state(RtPlastic *pl, int nthreads) {
     if (d->syn_clock)
         pl->syn_last = rt_alloc((size_t)(pl->nsyn + 1) * sizeof(RtStep));
     for (int t = 0; pl->scratch && t < nthreads; t++)
-        if (!(pl->scratch[t] = rt_alloc((size_t)(pl->max_in + 1) * sizeof(uint32_t))))
+        if (!(pl->scratch[t] = rt_alloc((size_t)(pl->max_in + 1) * 2 * sizeof(uint32_t))))
             return 0;
     return rt_arrays_ok(pl->syn, d->nsynvars) && rt_arrays_ok(pl->pre_tr, d->ntraces_pre)
            && rt_arrays_ok(pl->pre_before, d->ntraces_pre) && rt_arrays_ok(pl->post_tr, d->ntraces_post)
@@ -236,7 +246,7 @@ static RtErrorCode build_one(RtSim *s, int k, RtError *err) {
     pr->pl = pl;
     *pl = (RtPlastic){.d = pd->plastic, .proj = k, .npre = c->npre, .npost = c->npost,
                       .nsyn = c->nsyn, .delay = c->delay0};
-    if (!build_csc(pl, c) || !build_blocks(pl, c) || !alloc_state(pl, s->nthreads))
+    if (!build_csc(pl, c) || !alloc_state(pl, s->nthreads))
         return rt_err(err, RT_E_NOMEM, "out of memory for the plastic state of '%s'", pd->name);
     const RtPlasticDesc *d = pl->d;
     for (int q = 0; q < d->ntraces_pre; q++)
@@ -271,7 +281,7 @@ void rt_plastic_free(RtPlastic *pl, int nthreads) {
     const RtPlasticDesc *d = pl->d;
     rt_free(pl->col);
     rt_free(pl->csc);
-    rt_free(pl->blk_row);
+    rt_free(pl->csc_pre);
     for (int t = 0; pl->scratch && t < nthreads; t++)
         rt_free(pl->scratch[t]);
     rt_free(pl->scratch);
@@ -340,35 +350,37 @@ void rt_plastic_deliver(RtSim *s, int k, RtStep step, int64_t lo, int64_t hi) {
     }
 }
 
-/* Fills out[k] with the pre neuron of each synapse of column j. The row of
- * q lies in [blk_row[b], blk_row[b+1]] for q's block b, and, the CSC list
- * being ascending, at or after the row found for the previous entry; a
- * binary search between those bounds takes 0-1 steps for rows longer than
- * a block, and otherwise about log2 of the rows the block spans (at most
- * RT_PL_BLK_SHIFT + 1 without empty rows). The weights of the
- * column, which the on_post kernel reads next, are prefetched on the way.
- * Returns the list's length. */
-static int64_t column_pres(const RtPlastic *pl, int64_t j, uint32_t *out) {
+/* The synapses of column j and their pre neurons: *syn and *pre receive
+ * arrays of the column's length (returned), decoded from the packed CSC
+ * into thread t's scratch, or csc and csc_pre themselves. The weights of
+ * the column, which the kernel reads next at scattered places, are
+ * prefetched on the way. */
+static int64_t column(const RtPlastic *pl, int t, int64_t j, const uint32_t **syn,
+                      const uint32_t **pre) {
     const int64_t *row = pl->args_post.row;
-    const uint32_t *blk = pl->blk_row, *csc = pl->csc;
     const double *w = pl->args_post.w;
-    int64_t c0 = pl->col[j], n = pl->col[j + 1] - c0, i = 0;
+    int64_t c0 = pl->col[j], n = pl->col[j + 1] - c0;
+    const uint32_t *e = pl->csc + c0;
     for (int64_t k = 0; k < n; k += 16)   /* the column's cache lines at once */
-        __builtin_prefetch(csc + c0 + k);
-    for (int64_t k = 0; k < n; k++) {
-        int64_t q = csc[c0 + k], b = q >> RT_PL_BLK_SHIFT, hi = blk[b + 1];
-        __builtin_prefetch(w + q, 1);   /* the kernel's w[q] (scattered), in flight */
-        if (i < blk[b])
-            i = blk[b];
-        while (i < hi) {   /* the row i with row[i] <= q < row[i+1] */
-            int64_t mid = i + (hi - i) / 2;
-            if (row[mid + 1] <= q)
-                i = mid + 1;
-            else
-                hi = mid;
-        }
-        out[k] = (uint32_t)i;
+        __builtin_prefetch(e + k);
+    if (pl->csc_pre) {
+        for (int64_t k = 0; k < n; k++)
+            __builtin_prefetch(w + e[k], 1);
+        *syn = e;
+        *pre = pl->csc_pre + c0;
+        return n;
     }
+    uint32_t *qs = pl->scratch[t], *is = qs + pl->max_in + 1;
+    uint32_t mask = (uint32_t)(((uint64_t)1 << pl->off_bits) - 1);
+    for (int64_t k = 0; k < n; k++) {
+        uint32_t i = (uint32_t)((uint64_t)e[k] >> pl->off_bits);
+        uint32_t q = (uint32_t)(row[i] + (e[k] & mask));
+        __builtin_prefetch(w + q, 1);   /* the kernel's w[q], in flight */
+        qs[k] = q;
+        is[k] = i;
+    }
+    *syn = qs;
+    *pre = is;
     return n;
 }
 
@@ -376,9 +388,9 @@ static int64_t column_pres(const RtPlastic *pl, int64_t j, uint32_t *out) {
 static void post_event(RtSim *s, RtPlastic *pl, int t, RtStep step, int64_t j) {
     const RtPlasticDesc *d = pl->d;
     if (d->on_post && pl->col[j] < pl->col[j + 1]) {
-        int64_t n = column_pres(pl, j, pl->scratch[t]);
-        RtSynEvent ev = {pl->csc + pl->col[j], pl->scratch[t], 0, n, (uint32_t)j, 0,
-                         (double)(step - pl->last_post[j]) * s->dt};
+        const uint32_t *syn, *pre;
+        int64_t n = column(pl, t, j, &syn, &pre);
+        RtSynEvent ev = {syn, pre, 0, n, (uint32_t)j, 0, (double)(step - pl->last_post[j]) * s->dt};
         d->on_post(&pl->args_post, &ev);
     }
     for (int q = 0; q < d->ntraces_post; q++) {
@@ -394,9 +406,9 @@ static void every_calls(RtSim *s, RtPlastic *pl, int t, int64_t lo, int64_t hi) 
     for (int64_t j = lo; j < hi; j++) {
         if (pl->col[j] == pl->col[j + 1])
             continue;
-        int64_t n = column_pres(pl, j, pl->scratch[t]);
-        RtSynEvent ev = {pl->csc + pl->col[j], pl->scratch[t], 0, n, (uint32_t)j, 0,
-                         (double)pl->n_every * s->dt};
+        const uint32_t *syn, *pre;
+        int64_t n = column(pl, t, j, &syn, &pre);
+        RtSynEvent ev = {syn, pre, 0, n, (uint32_t)j, 0, (double)pl->n_every * s->dt};
         pl->d->every(&pl->args_post, &ev);
     }
 }
@@ -561,13 +573,12 @@ int64_t rt_sim_synapse_bytes(const RtSim *s, int proj) {
     if (!pl)
         return b;
     const RtPlasticDesc *d = pl->d;
-    b += (pl->npost + 1) * 8 + pl->nsyn * 4;                          /* CSC */
-    b += ((pl->nsyn >> RT_PL_BLK_SHIFT) + 2) * 4;                       /* blk_row */
+    b += (pl->npost + 1) * 8 + pl->nsyn * (pl->csc_pre ? 8 : 4);     /* CSC */
     b += (int64_t)d->nsynvars * 8 * (d->per_pre ? pl->npre : pl->nsyn);
     b += d->syn_clock ? pl->nsyn * 8 : 0;
     b += pl->npre * 8 * (2 * (int64_t)d->ntraces_pre + d->npre_vars + 1);  /* + last_arr */
     b += pl->npost * 8 * ((int64_t)d->ntraces_post + 1);               /* + last_post */
-    b += (int64_t)s->nthreads * (pl->max_in + 1) * 4;                  /* scratch */
+    b += (int64_t)s->nthreads * (pl->max_in + 1) * 8;                  /* scratch */
     return b;
 }
 

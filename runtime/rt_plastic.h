@@ -13,23 +13,21 @@
 
 typedef struct RtSim RtSim;
 
-/* One row-start entry per 2^RT_PL_BLK_SHIFT synapses (0.125 bytes per
- * synapse): the pre neuron of synapse q is then searched among the rows
- * that begin in q's block, not among all npre rows. */
-#define RT_PL_BLK_SHIFT 5
-
 typedef struct RtPlastic {
     const RtPlasticDesc *d;
     int proj;
     int64_t npre, npost, nsyn;
     int delay;                /* homogeneous delay in steps */
     int64_t *col;             /* npost + 1 offsets into csc */
-    uint32_t *csc;            /* synapse indices grouped by post, ascending */
-    uint32_t *blk_row;        /* row (pre neuron) of synapse b << RT_PL_BLK_SHIFT,
-                                 b = 0..nblk-1, then npre-1: bounds the search
-                                 for the pre neuron of a CSC entry */
+    uint32_t *csc;            /* the synapses of each post neuron, ascending:
+                                 off_bits < 32: packed (pre i << off_bits) | (q -
+                                 row[i]); off_bits == 32: the synapse index q */
+    uint32_t *csc_pre;        /* off_bits == 32: the pre neuron of each entry;
+                                 otherwise NULL */
+    int off_bits;             /* bits of a packed entry's offset in its row */
     int64_t max_in;           /* largest in-degree (scratch size) */
-    uint32_t **scratch;       /* per thread: pre neurons of one CSC list */
+    uint32_t **scratch;       /* per thread, packed: the synapse indices of one
+                                 column, then (at max_in + 1) their pre neurons */
     double **syn;             /* nsynvars arrays (nsyn, or npre when per_pre) */
     RtStep *syn_last;         /* nsyn, or NULL */
     double **pre_tr;          /* current pre traces, npre each */

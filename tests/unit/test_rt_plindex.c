@@ -1,12 +1,17 @@
-/* test_rt_plindex.c - the pre neuron of each synapse that on_post and every
- * kernels receive (RtSynEvent.pre), which rt_plastic.c finds through its
- * block index (RT_PL_BLK_SHIFT) instead of storing it: checked against the
- * CSR rows for row lengths below, around and above a block (empty rows,
- * rows of one synapse, all-to-all rows of 200), an empty projection, and
- * 1 and 3 threads. Performance work of issue 5 ("Performance"). */
+/* test_rt_plindex.c - the synapses and pre neurons that on_post and every
+ * kernels receive (RtSynEvent.syn, .pre), which rt_plastic.c decodes from
+ * its CSC index: entries that pack the pre neuron and the offset in its row
+ * into 32 bits, or, when those do not fit, a synapse index and a stored pre
+ * neuron. Checked against the CSR rows for row lengths from 0 to 40000,
+ * rows of one synapse, an empty projection, both encodings at their
+ * boundary (17 + 15 bits packed, 17 + 16 not), and 1 and 3 threads; and the
+ * bytes per synapse. Performance work of issue 5 ("Performance"). */
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "rt_abi.h"
 #include "rt_plastic.h"
@@ -20,12 +25,19 @@ static void always(const RtPopArgs *a, int64_t begin, int64_t end) {
     }
 }
 
-/* The row i with row[i] <= q < row[i+1], by a plain linear scan. */
+/* The row i with row[i] <= q < row[i+1] (rows may be empty), by a plain
+ * binary search over all npre rows (sz_npre, set by each check). */
+static int64_t sz_npre;
 static uint32_t row_of(const int64_t *row, int64_t q) {
-    uint32_t i = 0;
-    while (row[i + 1] <= q)
-        i++;
-    return i;
+    int64_t lo = 0, hi = sz_npre;   /* row[lo] <= q < row[hi] */
+    while (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (row[mid] <= q)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (uint32_t)lo;
 }
 
 /* on_post and every: w[q] += 1 when pre[k] is q's row, the synapse's post
@@ -50,27 +62,39 @@ static RtSim *create(const RtModelDesc *m, int threads) {
     return s;
 }
 
-/* pre (npre) -> post (npost) at probability p (1: all to all), 4 steps with
- * on_post and an every kernel each step: every weight must end at 8. */
-static void check_shape(int64_t npre, int64_t npost, double p, int threads) {
+/* 4 steps of `pr` (pre npre -> post npost) with on_post and an every
+ * kernel each step: every weight must end at 8. Returns the simulation's
+ * bytes per synapse of the projection. */
+static double check_proj(RtProjDesc *pr, int64_t npre, int64_t npost, int threads) {
     RtPlasticDesc pl = {.on_post = check_pre, .every = check_pre, .every_s = 1e-4};
     RtPopDesc pops[2] = {tiny_pop("A", npre, tiny_counter), tiny_pop("B", npost, always)};
-    RtProjDesc pr = {.name = "A->B", .pre = 0, .post = 1,
-                     .rule = p >= 1 ? RT_CONN_ALL_TO_ALL : RT_CONN_PROBABILITY, .p = p,
-                     .weight = {RT_DIST_CONST, 0, 0}, .delay = {RT_DIST_CONST, 1e-4, 0},
-                     .plastic = &pl};
-    RtModelDesc m = tiny_model(pops, 2, &pr, 1);
+    pr->pre = 0;
+    pr->post = 1;
+    pr->weight = (RtDist){RT_DIST_CONST, 0, 0};
+    pr->delay = (RtDist){RT_DIST_CONST, 1e-4, 0};
+    pr->plastic = &pl;
+    RtModelDesc m = tiny_model(pops, 2, pr, 1);
     RtSim *s = create(&m, threads);
     RtError err;
+    sz_npre = npre;
     ck_assert_msg(rt_sim_run(s, 4, &err) == RT_OK, "%s", err.msg);
     int64_t n = rt_sim_synapse_count(s, 0);
     const double *w = rt_sim_weights(s, 0);
-    if (p > 0)
-        ck_assert_int_gt(n, 0);
     for (int64_t q = 0; q < n; q++)
-        ck_assert_msg(w[q] == 8, "%lld x %lld p %g, %d threads: synapse %lld: %g", (long long)npre,
-                      (long long)npost, p, threads, (long long)q, w[q]);
+        ck_assert_msg(w[q] == 8, "%s %lld x %lld, %d threads: synapse %lld: %g", pr->name,
+                      (long long)npre, (long long)npost, threads, (long long)q, w[q]);
+    double bytes = n ? (double)rt_sim_synapse_bytes(s, 0) / (double)n : 0;
     rt_sim_free(s);
+    return bytes;
+}
+
+/* pre (npre) -> post (npost) at probability p (1: all to all). */
+static void check_shape(int64_t npre, int64_t npost, double p, int threads) {
+    RtProjDesc pr = {.name = "A->B", .rule = p >= 1 ? RT_CONN_ALL_TO_ALL : RT_CONN_PROBABILITY,
+                     .p = p};
+    double b = check_proj(&pr, npre, npost, threads);
+    if (p > 0)
+        ck_assert(b > 0);
 }
 
 START_TEST(test_pre_index_shapes) {
@@ -85,11 +109,42 @@ START_TEST(test_pre_index_shapes) {
 }
 END_TEST
 
-/* The block index costs 4 bytes per 2^RT_PL_BLK_SHIFT synapses: the I -> E
+/* From a file: row `a` holds `la` synapses (posts 0 .. la-1) and the last
+ * row, npre - 1, holds posts 7 and 12; the rows between are empty. */
+static double check_file(int64_t npre, int64_t npost, int64_t a, int64_t la, int threads) {
+    char path[] = "/tmp/rt_plindex_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    for (int64_t j = 0; j < la; j++)
+        fprintf(f, "%lld %lld\n", (long long)a, (long long)j);
+    fprintf(f, "%lld 7\n%lld 12\n", (long long)(npre - 1), (long long)(npre - 1));
+    fclose(f);
+    RtProjDesc pr = {.name = "file", .rule = RT_CONN_FILE, .file = path};
+    double b = check_proj(&pr, npre, npost, threads);
+    unlink(path);
+    return b;
+}
+
+/* The two encodings at their boundary: 70000 pre neurons take 17 bits; a
+ * longest row of 32768 synapses (offsets 0 .. 32767, 15 bits) still packs,
+ * one of 32769 does not (csc_pre: 4 more bytes per synapse). The row of
+ * 32768 is the last pre neuron's, so the packed entries use all 32 bits. */
+START_TEST(test_pre_index_encodings) {
+    for (int threads = 1; threads <= 3; threads += 2) {
+        double packed = check_file(70000, 40000, 69998, 32768, threads);
+        double wide = check_file(70000, 40000, 5, 32769, threads);
+        ck_assert_msg(wide - packed > 3.9 && wide - packed < 4.1,
+                      "bytes per synapse: packed %.3f, not packed %.3f", packed, wide);
+    }
+}
+END_TEST
+
+/* The packed CSC index costs 4 bytes per synapse, nothing more: the I -> E
  * projection of Vogels et al. (2011) (2000 x 8000, p = 0.02, one trace per
- * side) costs 16 + 0.125 bytes per synapse plus its per-neuron arrays (row
- * and column offsets, traces, last-event steps: 0.8 bytes per synapse
- * here), and no more. */
+ * side) costs 16 bytes per synapse plus its per-neuron arrays (row and
+ * column offsets, traces, last-event steps: 0.8 bytes per synapse here)
+ * and the per-thread scratch, and no more. */
 START_TEST(test_pre_index_bytes) {
     RtTraceDesc tr = {"x", 0.02, 1, RT_TRACE_ADD};
     RtPlasticDesc pl = {.ntraces_pre = 1, .traces_pre = &tr, .ntraces_post = 1,
@@ -102,7 +157,7 @@ START_TEST(test_pre_index_bytes) {
     RtSim *s = create(&m, 1);
     double n = (double)rt_sim_synapse_count(s, 0), b = (double)rt_sim_synapse_bytes(s, 0) / n;
     double per_neuron = (2001 + 8001) * 8.0 + 2000 * 8 * 3 + 8000 * 8 * 2;
-    double syn = 16 + 4.0 / (1 << RT_PL_BLK_SHIFT);
+    double syn = 16;
     ck_assert_msg(b > syn && b < syn + per_neuron / n + 0.01, "%.4f bytes per synapse", b);
     rt_sim_free(s);
 }
@@ -113,6 +168,7 @@ Suite *rt_plindex_suite(void) {
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_pre_index_shapes);
+    tcase_add_test(tc, test_pre_index_encodings);
     tcase_add_test(tc, test_pre_index_bytes);
     suite_add_tcase(s, tc);
     return s;

@@ -201,7 +201,8 @@ static void c_inputs_recs_events(FILE *f, const RtModelDesc *m) {
                                "RT_EV_SET_GAIN",   "RT_EV_SET_POP_RATE"};
     for (int k = 0; k < m->nevents; k++) {
         const RtEventDesc *e = &m->events[k];
-        fprintf(f, "    {%a, %s, %d, %d, %a},\n", e->time_s, ek[e->kind], e->target, e->index, e->value);
+        fprintf(f, "    {%a, %s, %d, %d, %a, %lld, %lld},\n", e->time_s, ek[e->kind], e->target, e->index, e->value,
+                (long long)e->begin, (long long)e->end);
     }
     fputs("    {0}\n};\n", f);
     static const char *gk[] = {"RT_GLOBAL_LEVEL", "RT_GLOBAL_DECAY", "RT_GLOBAL_KERNEL"};

@@ -449,14 +449,11 @@ static void protocol_release(Protocol *pr, NetItem *ni, AstNode *act, double t) 
     }
 }
 
-/* silence / lesion POP [fraction F]: the runtime chooses round(F*size)
- * neurons by a key per `at` item; an undo ends that silence. */
+/* silence / lesion POP [fraction F] (or POP[a..b]): the runtime chooses
+ * round(F*size) neurons of the population (of the range: RtEventDesc
+ * begin/end, ABI v5) by a key per `at` item; an undo ends that silence. */
 static void protocol_silence(Protocol *pr, NetItem *ni, AstNode *act, bool undo, int key, double t) {
     Lower *L = pr->L;
-    if (act->a->kind == AST_RANGE) {
-        lower_unsupported(L, act->a->span, "silencing a neuron range");
-        return;
-    }
     int pop = lower_pop_index(L, lower_selector_pop(ni->scope, act->a, L));
     if (pop < 0) return;
     if (undo) {
@@ -466,6 +463,12 @@ static void protocol_silence(Protocol *pr, NetItem *ni, AstNode *act, bool undo,
     }
     double f = act->b ? lower_net_value(L, ni->scope, act->b) : 1.0;
     emit_event(pr, t, act->op == ACT_LESION ? RT_EV_LESION : RT_EV_SILENCE, pop, key, f);
+    int64_t begin, end;   /* end -1: the whole population, RtEventDesc end 0 */
+    lower_range_of(L, ni->scope, act->a, &begin, &end);
+    if (end > 0) {
+        pr->b->events[pr->b->nevents - 1].begin = begin;
+        pr->b->events[pr->b->nevents - 1].end = end;
+    }
 }
 
 static int action_cmp(const void *x, const void *y) {

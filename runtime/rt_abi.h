@@ -52,7 +52,8 @@ extern "C" {
  * plastic == NULL), 2 (v2: plastic projections, RT_EV_SET_PROJ_CONST) or 3
  * (v3: globals, gains, silencing, lesions, balance and weight recordings)
  * or 4 (v4: neuron ranges of projections, RtProjDesc.pre_begin..post_end)
- * or 5 (v5: RT_EV_SET_POP_RATE).
+ * or 5 (v5: RT_EV_SET_POP_RATE; neuron ranges of silences and lesions,
+ * RtEventDesc.begin/end).
  * v3, v4 and v5 only APPEND fields to structs (zero = the earlier meaning)
  * and values to enums, so a v1..v4 descriptor compiled against this header
  * still works. */
@@ -448,6 +449,10 @@ typedef struct RtEventDesc {
     RtEventKind kind;
     int target, index;
     double value;
+    /* v5, RT_EV_SILENCE / RT_EV_LESION: choose among neurons [begin, end) of
+     * pops[target] only (round(value*(end - begin)) of them, see "ABI v3");
+     * end == 0: the whole population, as before v5. */
+    int64_t begin, end;
 } RtEventDesc;
 
 /* ---- ABI v3: E/I mechanisms ----------------------------------------------
@@ -486,6 +491,9 @@ typedef struct RtEventDesc {
  * key << 32 | i), and the k smallest (u_i, i) are chosen. So the choice
  * depends only on (seed, population, key, fraction), not on threads or JIT
  * versus AOT, and for one key a smaller fraction picks a subset of a larger.
+ * v5: with RtEventDesc.end > 0 only neurons [begin, end) compete: the
+ * k = round(value*(end - begin)) smallest (u_i, i) of the range (the same
+ * u_i, so the whole population's ranking restricted to the range).
  * From the update of the event's step on, a chosen neuron emits no spikes:
  * its spike flag is cleared right after its update kernel, so its spikes
  * are not delivered, recorded, counted, nor seen by on_post/post traces.

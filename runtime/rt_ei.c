@@ -97,6 +97,9 @@ static RtErrorCode validate_event(const RtModelDesc *m, int k, RtError *err) {
                           "and cannot be silenced", k, m->pops[e->target].name);
         if (e->kind != RT_EV_UNSILENCE && !(e->value >= 0 && e->value <= 1))
             return bad(err, "event", k, "the fraction must be in [0, 1]");
+        if (e->kind != RT_EV_UNSILENCE && m->abi_version >= 5 && (e->end || e->begin)
+            && !(e->begin >= 0 && e->begin < e->end && e->end <= m->pops[e->target].size))
+            return bad(err, "event", k, "the neuron range must satisfy 0 <= begin < end <= size");
         return RT_OK;
     case RT_EV_SET_GLOBAL: case RT_EV_ADD_GLOBAL:
         if (e->target < 0 || e->target >= m->nglobals || !isfinite(e->value))
@@ -166,10 +169,13 @@ static int cmp_u32(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* The k = round(fraction*n) neurons of population p that key `key` chooses:
- * those of smallest priority u_i (see "ABI v3"), ascending. Returns the new
- * array (rt_alloc'd) or NULL when out of memory; *k receives the count. */
-static uint32_t *choose(uint64_t seed, int p, int64_t n, int key, double fraction, int64_t *k) {
+/* The k = round(fraction*n) neurons of [begin, begin + n) of population p
+ * that key `key` chooses: those of smallest priority u_i (see "ABI v3"),
+ * ascending. u_i does not depend on the range, so the choice in a range is
+ * the whole population's ranking restricted to it. Returns the new array
+ * (rt_alloc'd) or NULL when out of memory; *k receives the count. */
+static uint32_t *choose(uint64_t seed, int p, int64_t begin, int64_t n, int key, double fraction,
+                        int64_t *k) {
     *k = (int64_t)round(fraction * (double)n);
     if (*k > n)
         *k = n;
@@ -181,10 +187,11 @@ static uint32_t *choose(uint64_t seed, int p, int64_t n, int key, double fractio
         return NULL;
     }
     uint32_t stream = rt_stream(RT_STREAM_SILENCE, (uint32_t)p, 0);
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t j = 0; j < n; j++) {
+        uint64_t i = (uint64_t)(begin + j);
         RtRng r;
-        rt_rng_init(&r, seed, stream, (uint64_t)key << 32 | (uint64_t)i);
-        pr[i] = (Prio){rt_rng_uniform(&r), (uint32_t)i};
+        rt_rng_init(&r, seed, stream, (uint64_t)key << 32 | i);
+        pr[j] = (Prio){rt_rng_uniform(&r), (uint32_t)i};
     }
     qsort(pr, (size_t)n, sizeof *pr, cmp_prio);
     for (int64_t j = 0; j < *k; j++)
@@ -214,7 +221,12 @@ static RtErrorCode build_silences(RtSim *s, RtEi *ei, RtError *err) {
             return rt_err(err, RT_E_NOMEM, "out of memory for silencing '%s'", m->pops[e->target].name);
         if (e->kind == RT_EV_UNSILENCE)
             continue;
-        ei->chosen[k] = choose(s->seed, e->target, n, e->index, e->value, &ei->nchosen[k]);
+        int64_t begin = 0, len = n;   /* v5: a neuron range [begin, end) */
+        if (m->abi_version >= 5 && e->end > 0) {
+            begin = e->begin;
+            len = e->end - e->begin;
+        }
+        ei->chosen[k] = choose(s->seed, e->target, begin, len, e->index, e->value, &ei->nchosen[k]);
         if (!ei->chosen[k])
             return rt_err(err, RT_E_NOMEM, "out of memory for silencing '%s'", m->pops[e->target].name);
     }

@@ -737,6 +737,65 @@ START_TEST(test_invalid_v3) {
 }
 END_TEST
 
+/* Issue 5, 2026-11-28: a silence of a neuron range (ABI v5, RtEventDesc
+ * begin/end) chooses round(f*(end - begin)) neurons of [begin, end) by the
+ * documented priorities, none outside, the same for 1, 2 and 3 threads; a
+ * range outside the population is RT_E_INVALID. */
+START_TEST(test_silence_range) {
+    enum { B = 20, E = 70 };
+    double u[SIL_N];
+    for (int i = 0; i < SIL_N; i++) {
+        RtRng r;
+        rt_rng_init(&r, 11, rt_stream(RT_STREAM_SILENCE, 0, 0), (uint64_t)3 << 32 | (uint64_t)i);
+        u[i] = rt_rng_uniform(&r);
+    }
+    uint8_t ref[SIL_N] = {0};
+    for (int c = 0; c < 20; c++) {   /* round(0.4*50) times: the smallest in range not taken */
+        int best = -1;
+        for (int i = B; i < E; i++)
+            if (!ref[i] && (best < 0 || u[i] < u[best]))
+                best = i;
+        ref[best] = 1;
+    }
+    for (int threads = 1; threads <= 3; threads++) {
+        RtPopDesc pops[2];
+        RtProjDesc proj;
+        RtEventDesc ev[4];
+        RtModelDesc m = silence_model(pops, &proj, ev, 0.4);
+        ev[0].begin = B;
+        ev[0].end = E;
+        RtRunOptions o = options(threads, NULL);
+        RtError err;
+        RtSim *s = rt_sim_create(&m, &o, &err);
+        ck_assert_msg(s != NULL, "%s", err.msg);
+        ck_assert_int_eq(rt_sim_run(s, 20, &err), RT_OK);
+        const RtNeuron *list;
+        int64_t n = rt_sim_silenced(s, 0, &list);
+        ck_assert_int_eq(n, 20);
+        uint8_t got[SIL_N] = {0};
+        for (int64_t k = 0; k < n; k++)
+            got[list[k]] = 1;
+        ck_assert_mem_eq(got, ref, SIL_N);
+        rt_sim_free(s);
+    }
+    RtPopDesc pops[2];
+    RtProjDesc proj;
+    RtEventDesc ev[4];
+    RtModelDesc m = silence_model(pops, &proj, ev, 0.4);
+    ev[0].begin = 90;
+    ev[0].end = SIL_N + 1;                              /* past the end */
+    ck_assert_int_eq(create_code(&m), RT_E_INVALID);
+    ev[0].begin = ev[0].end = 50;                       /* empty */
+    ck_assert_int_eq(create_code(&m), RT_E_INVALID);
+    ev[0].begin = -1;
+    ev[0].end = 10;
+    ck_assert_int_eq(create_code(&m), RT_E_INVALID);
+    ev[0].begin = 0;
+    ev[0].end = SIL_N;                                  /* the whole population */
+    ck_assert_int_eq(create_code(&m), RT_OK);
+}
+END_TEST
+
 /* Every allocation of a model using all v3 features may fail: RT_E_NOMEM,
  * never a crash or leak of a half-built simulation. */
 START_TEST(test_alloc_failure) {
@@ -788,6 +847,7 @@ Suite *rt_ei_suite(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_silence_fraction);
     tcase_add_test(tc, test_silence_nested);
+    tcase_add_test(tc, test_silence_range);
     tcase_add_test(tc, test_gain_doubles);
     tcase_add_test(tc, test_gain_exact);
     tcase_add_test(tc, test_modulator_decay);

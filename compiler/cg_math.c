@@ -192,12 +192,17 @@ static float phi1_q_f(float z, bool f)
     return q;
 }
 
-/* |z| > R: z = n ln2 + r as in exp, u = expm1(r) = r + r (r Q(r)), and with
- * n = n1 + n2 (n1 = n >> 1)
- *   phi1(z) = (2^n2 u + (2^n2 - 2^-n1)) / z * 2^n1.
- * 2^n2 u is exact and 2^n2 - 2^-n1 is exact for n <= 53, so the sum rounds
- * once; the divisor is z itself below -HI (phi1 = -1/z there) and HI above
- * (phi1 has overflowed by then). NaN propagates through r. */
+/* |z| > R: z = n ln2 + r as in exp, with r = rh - rl kept in two parts
+ * (rh = z - n LN2_HI is exact), expm1(r) = r + r (r Q(r)), n = n1 + n2
+ * (n1 = n >> 1), s = 2^n2 rh (exact) and a + da = 2^n2 - 2^-n1 (a rounded,
+ * da = 0 for n <= 53):
+ *   phi1(z) = (s + a + 2^n2 r (r Q(r)) + da - 2^n2 rl) / z * 2^n1.
+ * s + a can cancel (n = 1, r near -ln2/2: 2r + 1 = 0.3), which would
+ * magnify the rounding of r and of expm1(r) to 2 ulp; so s + a is added
+ * exactly (TwoSum) and the small terms with its error: the numerator rounds
+ * about once, then the division. The divisor is z itself below
+ * -HI (phi1 = -1/z there) and HI above (phi1 has overflowed by then). NaN
+ * propagates through r. */
 static double phi1_slow_d(double z, bool f)
 {
     const ExpConsts *k = &EXP_D;
@@ -209,16 +214,21 @@ static double phi1_slow_d(double z, bool f)
     memcpy(&ki, &kd, sizeof ki);
     double n = kd - k->shift;
     double t = n * k->ln2_hi;
-    double r = zc - t;
-    t = n * k->ln2_lo;
-    r = r - t;
+    double rh = zc - t;             /* exact: r = rh - rl */
+    double rl = n * k->ln2_lo;
+    double r = rh - rl;
     double rq = r * phi1_q_d(r, f);
-    double u = mla_d(r, rq, r, f);
     int64_t ni = ki - k->shift_bits, n1 = ni >> 1, n2 = ni - n1;
     double s2 = pow2_d(n2);
-    double a = s2 - pow2_d(-n1);
-    double num = s2 * u;
-    num = num + a;
+    double is1 = pow2_d(-n1);
+    double a = s2 - is1;
+    double da = (s2 - a) - is1;        /* what a lost to rounding (n > 53), exactly */
+    double sr = s2 * rh;
+    double s = sr + a;              /* TwoSum: s + e = sr + a exactly */
+    double bb = s - sr;
+    double e = (sr - (s - bb)) + (a - bb);
+    double c = mla_d(s2 * r, rq, (e + da) - s2 * rl, f);
+    double num = s + c;
     double q = num / zh;
     return q * pow2_d(n1);
 }
@@ -234,16 +244,21 @@ static float phi1_slow_f(float z, bool f)
     memcpy(&ki, &kd, sizeof ki);
     float n = kd - (float)k->shift;
     float t = n * (float)k->ln2_hi;
-    float r = zc - t;
-    t = n * (float)k->ln2_lo;
-    r = r - t;
+    float rh = zc - t;             /* exact: r = rh - rl */
+    float rl = n * (float)k->ln2_lo;
+    float r = rh - rl;
     float rq = r * phi1_q_f(r, f);
-    float u = mla_f(r, rq, r, f);
     int32_t ni = ki - (int32_t)k->shift_bits, n1 = ni >> 1, n2 = ni - n1;
     float s2 = pow2_f(n2);
-    float a = s2 - pow2_f(-n1);
-    float num = s2 * u;
-    num = num + a;
+    float is1 = pow2_f(-n1);
+    float a = s2 - is1;
+    float da = (s2 - a) - is1;        /* what a lost to rounding (n > 53), exactly */
+    float sr = s2 * rh;
+    float s = sr + a;
+    float bb = s - sr;
+    float e = (sr - (s - bb)) + (a - bb);
+    float c = mla_f(s2 * r, rq, (e + da) - s2 * rl, f);
+    float num = s + c;
     float q = num / zh;
     return q * pow2_f(n1);
 }
@@ -511,18 +526,26 @@ static LLVMValueRef emit_phi1_slow(const CgMath *m, LLVMValueRef z)
     LLVMValueRef zc = LLVMBuildSelect(b, c, C(-hi), zh, "");
     LLVMValueRef kd = LLVMBuildFAdd(b, LLVMBuildFMul(b, zc, C(k->log2e), ""), C(k->shift), "");
     LLVMValueRef n = LLVMBuildFSub(b, kd, C(k->shift), "");
-    LLVMValueRef r = LLVMBuildFSub(b, zc, LLVMBuildFMul(b, n, C(k->ln2_hi), ""), "");
-    r = LLVMBuildFSub(b, r, LLVMBuildFMul(b, n, C(k->ln2_lo), ""), "");
+    LLVMValueRef rh = LLVMBuildFSub(b, zc, LLVMBuildFMul(b, n, C(k->ln2_hi), ""), "");
+    LLVMValueRef rl = LLVMBuildFMul(b, n, C(k->ln2_lo), "");
+    LLVMValueRef r = LLVMBuildFSub(b, rh, rl, "");
 #undef C
     LLVMValueRef rq = LLVMBuildFMul(b, r, emit_phi1_q(m, r), "");
-    LLVMValueRef u = emit_mla(m, r, rq, r);
     LLVMValueRef ni = LLVMBuildSub(b, LLVMBuildBitCast(b, kd, ity, ""),
                                    iconst(ity, (unsigned long long)k->shift_bits), "");
     LLVMValueRef n1 = LLVMBuildAShr(b, ni, iconst(ity, 1), "");
     LLVMValueRef n2 = LLVMBuildSub(b, ni, n1, "");
     LLVMValueRef s2 = emit_pow2(m, k, fty, ity, n2);
-    LLVMValueRef a = LLVMBuildFSub(b, s2, emit_pow2(m, k, fty, ity, LLVMBuildNeg(b, n1, "")), "");
-    LLVMValueRef num = LLVMBuildFAdd(b, LLVMBuildFMul(b, s2, u, ""), a, "");
+    LLVMValueRef is1 = emit_pow2(m, k, fty, ity, LLVMBuildNeg(b, n1, ""));
+    LLVMValueRef a = LLVMBuildFSub(b, s2, is1, "");
+    LLVMValueRef da = LLVMBuildFSub(b, LLVMBuildFSub(b, s2, a, ""), is1, "");
+    LLVMValueRef sr = LLVMBuildFMul(b, s2, rh, "");
+    LLVMValueRef s = LLVMBuildFAdd(b, sr, a, "");
+    LLVMValueRef bb = LLVMBuildFSub(b, s, sr, "");
+    LLVMValueRef e = LLVMBuildFAdd(b, LLVMBuildFSub(b, sr, LLVMBuildFSub(b, s, bb, ""), ""),
+                                   LLVMBuildFSub(b, a, bb, ""), "");
+    LLVMValueRef e2 = LLVMBuildFSub(b, LLVMBuildFAdd(b, e, da, ""), LLVMBuildFMul(b, s2, rl, ""), "");
+    LLVMValueRef num = LLVMBuildFAdd(b, s, emit_mla(m, LLVMBuildFMul(b, s2, r, ""), rq, e2), "");
     LLVMValueRef q = LLVMBuildFDiv(b, num, zh, "");
     return LLVMBuildFMul(b, q, emit_pow2(m, k, fty, ity, n1), "phi1");
 }

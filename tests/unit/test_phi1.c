@@ -1,0 +1,454 @@
+/* test_phi1.c - Check suite `phi1`: phi1(z) = (exp(z) - 1)/z and exp(z) of
+ * exponential Euler (cg_math.c: cg_phi1_ref, cg_exp_phi1_ref and the IR of
+ * MF_PHI1 / MF_EXP_PHI1).
+ *
+ *   - accuracy of the C reference against long double expm1l(z)/z and expl(z)
+ *     over a dense sweep of [-50, 50], around the switch |z| = CG_PHI1_R,
+ *     for tiny z and at the special values, double and float;
+ *   - the JIT'd kernels compute the same bits as the reference, through the
+ *     vectorized loop, whatever the neighbours of a lane and the range
+ *     boundaries (slow-path lanes next to fast ones), double and float;
+ *   - the optimized IR: no call left, vectorized, and no division in the
+ *     loop's main block (the closed form sits behind a branch).
+ *
+ * MIR is built by hand, as in test_cg.c, so the suite does not depend on
+ * ode.c; the exponential Euler formulas themselves are tested in test_ode.c
+ * and end to end.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "cg_llvm.h"
+#include "cg_math.h"
+#include "jit.h"
+#include "mir.h"
+#include "rt_abi.h"
+
+/* ck_assert in hot loops writes a message per call; this only on failure. */
+#define CHECK(cond, ...) do { if (!(cond)) ck_abort_msg(__VA_ARGS__); } while (0)
+
+/* Error bounds, in units in the last place of the correctly rounded value.
+ * Measured on the sweeps below (EIC_PHI1_REPORT=1 prints them; 2026-11-28,
+ * x86-64): phi1 double 1.46 ulp (no FMA) / 1.45 (FMA), the polynomial part
+ * (|z| <= R) 1.00 / 0.89; exp 1.07 / 0.98; float phi1 1.46, exp 1.01. The
+ * closed form's numerator rounds about once and the division once more. */
+#define PHI1_MAX_ULP 1.5     /* double, polynomial and closed form */
+#define PHI1_FAST_MAX_ULP 1.05
+#define EXP_MAX_ULP 1.1      /* double exp(z) = 1 + z phi1(z), and the inline exp beyond R */
+#define PHI1F_MAX_ULP 1.5    /* float */
+#define EXPF_MAX_ULP 1.1
+
+static CgTarget tgt;
+
+static void target(void)
+{
+    char err[256];
+    ck_assert_msg(cg_target_host(&tgt, err, sizeof err) == 0, "%s", err);
+}
+
+/* ---- references ---------------------------------------------------------- */
+
+static long double phi1_l(double z)
+{
+    return z == 0 ? 1.0L : expm1l((long double)z) / (long double)z;
+}
+
+/* |y - ref| in units of the last place of ref rounded to double. */
+static double ulp_err(double y, long double ref)
+{
+    double r = (double)ref;
+    if (y == ref || (isinf(y) && y == r))
+        return 0;
+    int e;
+    frexp(r, &e);
+    double ulp = fabs(r) < 0x1p-1022 ? 0x1p-1074 : ldexp(1.0, e - 53);
+    return (double)fabsl((long double)y - ref) / ulp;
+}
+
+static double ulp_errf(float y, long double ref)
+{
+    float r = (float)ref;
+    if (y == ref || (isinf(y) && y == r))
+        return 0;
+    int e;
+    frexpf(r, &e);
+    double ulp = fabsf(r) < 0x1p-126f ? 0x1p-149 : ldexp(1.0, e - 24);
+    return (double)fabsl((long double)y - ref) / ulp;
+}
+
+/* Worst errors over a set of z, both precisions of the reference. */
+typedef struct Worst { double phi, exp, fast; double z_phi, z_exp; } Worst;
+
+static void measure(Worst *w, double z, bool fma)
+{
+    double p = cg_phi1_ref(z, fma), e = cg_exp_phi1_ref(z, p, fma);
+    double ep = ulp_err(p, phi1_l(z)), ee = ulp_err(e, expl((long double)z));
+    if (ep > w->phi) w->phi = ep, w->z_phi = z;
+    if (ee > w->exp) w->exp = ee, w->z_exp = z;
+    if (fabs(z) <= CG_PHI1_R && ep > w->fast) w->fast = ep;
+}
+
+static void measuref(Worst *w, float z, bool fma)
+{
+    float p = cg_phi1f_ref(z, fma), e = cg_exp_phi1f_ref(z, p, fma);
+    long double ref = z == 0 ? 1.0L : expm1l((long double)z) / (long double)z;
+    double ep = ulp_errf(p, ref), ee = ulp_errf(e, expl((long double)z));
+    if (ep > w->phi) w->phi = ep, w->z_phi = z;
+    if (ee > w->exp) w->exp = ee, w->z_exp = z;
+}
+
+/* ---- accuracy of the reference --------------------------------------------- */
+
+/* 2*10^6 points over [-50, 50] (offset so that they miss round numbers),
+ * 2*10^5 ulp-spaced and 10^-7-spaced points on each side of +-R, and tiny z
+ * down to the smallest subnormal; with and without FMA. */
+START_TEST(phi1_double_accuracy)
+{
+    for (int f = 0; f < 2; f++) {
+        Worst w = {0};
+        const int n = 2000000;
+        for (int i = 0; i < n; i++)
+            measure(&w, -50.0 + 100.0 * ((double)i + 0.318) / n, f);
+        for (int s = -1; s <= 1; s += 2) {
+            double r = s * CG_PHI1_R, up = r, dn = r;
+            for (int k = 0; k < 100000; k++) {
+                measure(&w, up, f);
+                measure(&w, dn, f);
+                up = nextafter(up, INFINITY);
+                dn = nextafter(dn, -INFINITY);
+                measure(&w, r + 1e-7 * k, f);
+                measure(&w, r - 1e-7 * k, f);
+            }
+        }
+        for (double t = 1.0; t > 0; t /= 2) {
+            measure(&w, t, f);
+            measure(&w, -t, f);
+            measure(&w, t * 1.37, f);
+            measure(&w, -t * 1.37, f);
+        }
+        if (getenv("EIC_PHI1_REPORT"))
+            fprintf(stderr, "phi1 double fma %d: phi1 %.3f ulp (z %.17g; |z| <= R: %.3f), exp %.3f ulp (z %.17g)\n",
+                    f, w.phi, w.z_phi, w.fast, w.exp, w.z_exp);
+        ck_assert_msg(w.phi <= PHI1_MAX_ULP, "fma %d: phi1 error %.3f ulp at z = %a", f, w.phi, w.z_phi);
+        ck_assert_msg(w.fast <= PHI1_FAST_MAX_ULP, "fma %d: polynomial phi1 error %.3f ulp", f, w.fast);
+        ck_assert_msg(w.exp <= EXP_MAX_ULP, "fma %d: exp error %.3f ulp at z = %a", f, w.exp, w.z_exp);
+    }
+}
+END_TEST
+
+/* The same for float: every float in [-50, 50] with a stride of 7 ulp-ish
+ * steps (10^7 points), around +-R, tiny z. */
+START_TEST(phi1_float_accuracy)
+{
+    for (int f = 0; f < 2; f++) {
+        Worst w = {0};
+        const int n = 4000000;
+        for (int i = 0; i < n; i++)
+            measuref(&w, (float)(-50.0 + 100.0 * ((double)i + 0.318) / n), f);
+        for (int s = -1; s <= 1; s += 2) {
+            float r = (float)(s * CG_PHI1_R), up = r, dn = r;
+            for (int k = 0; k < 100000; k++) {
+                measuref(&w, up, f);
+                measuref(&w, dn, f);
+                up = nextafterf(up, INFINITY);
+                dn = nextafterf(dn, -INFINITY);
+            }
+        }
+        for (float t = 1.0f; t > 0; t /= 2) {
+            measuref(&w, t, f);
+            measuref(&w, -t, f);
+        }
+        if (getenv("EIC_PHI1_REPORT"))
+            fprintf(stderr, "phi1 float fma %d: phi1 %.3f ulp (z %.9g), exp %.3f ulp (z %.9g)\n",
+                    f, w.phi, w.z_phi, w.exp, w.z_exp);
+        ck_assert_msg(w.phi <= PHI1F_MAX_ULP, "fma %d: float phi1 error %.3f ulp at z = %a", f, w.phi, w.z_phi);
+        ck_assert_msg(w.exp <= EXPF_MAX_ULP, "fma %d: float exp error %.3f ulp at z = %a", f, w.exp, w.z_exp);
+    }
+}
+END_TEST
+
+/* Special values: phi1(0) = exp(0) = 1 exactly (a zero coefficient gives
+ * the Euler step), NaN stays NaN, phi1(-inf) = 0 with exp(-inf) = 0,
+ * phi1(z) = -1/z far below, overflow to +inf above, and phi1 still finite
+ * where exp(z) itself has overflowed but exp(z)/z has not. */
+START_TEST(phi1_special_values)
+{
+    for (int f = 0; f < 2; f++) {
+        static const double zeros[] = {0.0, -0.0};
+        for (int i = 0; i < 2; i++) {
+            double p = cg_phi1_ref(zeros[i], f);
+            ck_assert(p == 1.0);
+            ck_assert(cg_exp_phi1_ref(zeros[i], p, f) == 1.0);
+            ck_assert(cg_phi1f_ref((float)zeros[i], f) == 1.0f);
+            ck_assert(cg_exp_phi1f_ref((float)zeros[i], 1.0f, f) == 1.0f);
+        }
+        ck_assert(isnan(cg_phi1_ref(NAN, f)) && isnan(cg_exp_phi1_ref(NAN, NAN, f)));
+        ck_assert(isnan(cg_phi1f_ref(NAN, f)) && isnan(cg_exp_phi1f_ref(NAN, NAN, f)));
+        ck_assert(cg_phi1_ref(-INFINITY, f) == 0.0 && cg_exp_phi1_ref(-INFINITY, 0.0, f) == 0.0);
+        ck_assert(cg_phi1f_ref(-INFINITY, f) == 0.0f);
+        ck_assert(isinf(cg_phi1_ref(INFINITY, f)) && cg_phi1_ref(INFINITY, f) > 0);
+        ck_assert(isinf(cg_phi1f_ref(INFINITY, f)) && cg_phi1f_ref(INFINITY, f) > 0);
+        static const double far[] = {-40.0, -100.0, -745.5, -1000.0, -1e6, -1e300};
+        for (int i = 0; i < 6; i++)
+            ck_assert_msg(ulp_err(cg_phi1_ref(far[i], f), -1.0L / far[i]) <= 1.0, "phi1(%g) = %.17g",
+                          far[i], cg_phi1_ref(far[i], f));
+        ck_assert_msg(ulp_errf(cg_phi1f_ref(-1000.0f, f), 1e-3L) <= 1.0, "float phi1(-1000)");
+        double big = cg_phi1_ref(710.0, f);   /* exp(710) overflows, exp(710)/710 = 3.15e305 */
+        ck_assert_msg(isfinite(big) && ulp_err(big, expl(710.0L) / 710.0L) <= PHI1_MAX_ULP,
+                      "phi1(710) = %g", big);
+        ck_assert(isinf(cg_phi1_ref(720.0, f)) && isinf(cg_phi1_ref(1e10, f)));
+        ck_assert(isinf(cg_exp_phi1_ref(720.0, cg_phi1_ref(720.0, f), f)));
+        ck_assert(isinf(cg_phi1f_ref(100.0f, f)));
+        ck_assert(cg_exp_phi1_ref(-800.0, cg_phi1_ref(-800.0, f), f) == 0.0);
+    }
+}
+END_TEST
+
+/* phi1 is increasing. The computed one, within 1.5 ulp, may step back by
+ * one ulp between neighbouring doubles (the closed form does, near -R), but
+ * not by more, in particular not where polynomial and closed form meet. */
+START_TEST(phi1_monotone_at_switch)
+{
+    for (int f = 0; f < 2; f++)
+        for (int s = -1; s <= 1; s += 2) {
+            double z = s * CG_PHI1_R;
+            for (int k = 0; k < 3000; k++)
+                z = nextafter(z, -INFINITY);
+            double prev = cg_phi1_ref(z, f);
+            for (int k = 0; k < 6000; k++) {
+                z = nextafter(z, INFINITY);
+                double y = cg_phi1_ref(z, f);
+                CHECK(y >= nextafter(prev, -INFINITY), "phi1 decreases at z = %a (fma %d): %a after %a",
+                      z, f, y, prev);
+                prev = y;
+            }
+        }
+}
+END_TEST
+
+/* ---- the JIT'd kernels -------------------------------------------------------- */
+
+static Arena ta;
+static void setup(void) { arena_init(&ta); }
+static void teardown(void) { arena_free(&ta); }
+
+static MirExpr *leaf(MirOp op, int slot)
+{
+    MirExpr *e = ARENA_NEW(&ta, MirExpr);
+    e->op = op;
+    e->slot = slot;
+    return e;
+}
+
+static MirExpr *call(MirFn fn, MirExpr *a, MirExpr *b)
+{
+    MirExpr *e = ARENA_NEW(&ta, MirExpr);
+    e->op = MX_CALL;
+    e->fn = fn;
+    e->nargs = b ? 2 : 1;
+    e->args = ARENA_ARRAY(&ta, MirExpr *, 2);
+    e->args[0] = a;
+    e->args[1] = b;
+    return e;
+}
+
+static void push(MirBlock *b, MirStmtKind k, int slot, MirExpr *v)
+{
+    MirStmt *s = ARENA_NEW(&ta, MirStmt);
+    s->kind = k;
+    s->slot = slot;
+    s->value = v;
+    if (b->n == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 8;
+        b->v = arena_grow(&ta, b->v, (size_t)b->n, (size_t)b->cap, sizeof *b->v);
+    }
+    b->v[b->n++] = s;
+}
+
+/* States z, p, e: %0 = phi1(z); p = %0; e = exp_phi1(z, %0). */
+static MirPop phi1_pop(bool use_float)
+{
+    MirPop p = {.name = "phi1", .nstates = 3, .ntemps = 1, .use_float = use_float};
+    push(&p.step, MIR_LET, 0, call(MF_PHI1, leaf(MX_STATE, 0), NULL));
+    push(&p.step, MIR_SET, 1, leaf(MX_TEMP, 0));
+    push(&p.step, MIR_SET, 2, call(MF_EXP_PHI1, leaf(MX_STATE, 0), leaf(MX_TEMP, 0)));
+    return p;
+}
+
+static RtUpdateFn jit_pop(Jit **out, const MirPop *p)
+{
+    char err[512];
+    JitOptions o = {.cache_dir = ""};
+    Jit *j = jit_create(&tgt, &o, err, sizeof err);
+    ck_assert_msg(j != NULL, "%s", err);
+    LLVMModuleRef m = cg_module_create(jit_context(j), &tgt, "phi1");
+    ck_assert_msg(cg_emit_pop(m, &tgt, p, 0, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(jit_add_module(j, m, err, sizeof err) == 0, "%s", err);
+    void *addr = jit_lookup(j, "eic_update_0");
+    ck_assert_ptr_nonnull(addr);
+    RtUpdateFn f;
+    memcpy(&f, &addr, sizeof f);
+    *out = j;
+    return f;
+}
+
+/* z for neuron i: mostly |z| < R (as in a network), a slow-path value every
+ * 37th neuron and in one whole block, special values at the start. */
+static double z_of(int64_t i)
+{
+    static const double special[] = {0.0, -0.0, NAN, INFINITY, -INFINITY, 1e-300, -1e-300, 0x1p-1074,
+                                     CG_PHI1_R, -CG_PHI1_R, 0.35000000000000003, -0.35000000000000003,
+                                     710.0, -1000.0, 5.0, -5.0};
+    if (i < 16)
+        return special[i];
+    if (i % 37 == 0 || (i >= 600 && i < 640))
+        return -50.0 + 100.0 * (double)((i * 7919) % 1000) / 1000.0;
+    return -0.3 + 0.6 * (double)((i * 104729) % 1000) / 1000.0 * (i % 3 ? 0.05 : 1.0);
+}
+
+/* Runs the kernel over `cuts` and compares every neuron with the reference. */
+static void check_double(RtUpdateFn f, int64_t n, const int64_t *cuts, int ncuts)
+{
+    double *s[3];
+    for (int k = 0; k < 3; k++) s[k] = calloc((size_t)n, sizeof(double));
+    for (int64_t i = 0; i < n; i++) s[0][i] = z_of(i);
+    uint8_t *spk = calloc((size_t)n, 1);
+    RtPopArgs a = {.state = s, .spiked = spk, .dt = 1e-4, .size = n};
+    for (int c = 0; c + 1 < ncuts; c++) f(&a, cuts[c], cuts[c + 1]);
+    for (int64_t i = 0; i < n; i++) {
+        double z = z_of(i), p = cg_phi1_ref(z, tgt.fma), e = cg_exp_phi1_ref(z, p, tgt.fma);
+        CHECK(memcmp(&p, &s[1][i], 8) == 0, "phi1(%a) neuron %ld: jit %a ref %a", z, (long)i, s[1][i], p);
+        CHECK(memcmp(&e, &s[2][i], 8) == 0, "exp(%a) neuron %ld: jit %a ref %a", z, (long)i, s[2][i], e);
+    }
+    for (int k = 0; k < 3; k++) free(s[k]);
+    free(spk);
+}
+
+START_TEST(ir_matches_reference_double)
+{
+    MirPop p = phi1_pop(false);
+    Jit *j;
+    RtUpdateFn f = jit_pop(&j, &p);
+    const int64_t n = 1003, whole[2] = {0, 1003}, parts[7] = {0, 1, 7, 8, 37, 601, 1003};
+    check_double(f, n, whole, 2);
+    check_double(f, n, parts, 7);   /* other lanes share each vector */
+    jit_free(j);
+}
+END_TEST
+
+START_TEST(ir_matches_reference_float)
+{
+    MirPop p = phi1_pop(true);
+    Jit *j;
+    RtUpdateFn f = jit_pop(&j, &p);
+    const int64_t n = 1003;
+    static const int64_t cuts[2][7] = {{0, 1003}, {0, 1, 7, 8, 37, 601, 1003}};
+    for (int c = 0; c < 2; c++) {
+        float *s[3];
+        for (int k = 0; k < 3; k++) s[k] = calloc((size_t)n, sizeof(float));
+        for (int64_t i = 0; i < n; i++) s[0][i] = (float)z_of(i);
+        uint8_t *spk = calloc((size_t)n, 1);
+        RtPopArgs a = {.state = (double *const *)s, .spiked = spk, .dt = 1e-4, .size = n};
+        int ncuts = c ? 7 : 2;
+        for (int k = 0; k + 1 < ncuts; k++) f(&a, cuts[c][k], cuts[c][k + 1]);
+        for (int64_t i = 0; i < n; i++) {
+            float z = (float)z_of(i), pr = cg_phi1f_ref(z, tgt.fma), e = cg_exp_phi1f_ref(z, pr, tgt.fma);
+            CHECK(memcmp(&pr, &s[1][i], 4) == 0, "float phi1(%a) neuron %ld: jit %a ref %a", (double)z,
+                  (long)i, (double)s[1][i], (double)pr);
+            CHECK(memcmp(&e, &s[2][i], 4) == 0, "float exp(%a) neuron %ld: jit %a ref %a", (double)z,
+                  (long)i, (double)s[2][i], (double)e);
+        }
+        for (int k = 0; k < 3; k++) free(s[k]);
+        free(spk);
+    }
+    jit_free(j);
+}
+END_TEST
+
+/* The text of basic block `label` ("vector.body:") in `ir`, or NULL. */
+static char *block_text(const char *ir, const char *label)
+{
+    const char *b = strstr(ir, label);
+    if (!b)
+        return NULL;
+    const char *e = strstr(b, "\n\n");
+    size_t n = e ? (size_t)(e - b) : strlen(b);
+    char *t = malloc(n + 1);
+    memcpy(t, b, n);
+    t[n] = 0;
+    return t;
+}
+
+/* After optimisation: no call but intrinsics (the helpers were inlined),
+ * vector code, and the loop's main block has neither a division nor exp's
+ * exponent arithmetic (shl), but a branch to the slow path, which has the
+ * division. */
+static void check_ir(bool use_float)
+{
+    MirPop p = phi1_pop(use_float);
+    char err[512];
+    LLVMContextRef cx = LLVMContextCreate();
+    LLVMModuleRef m = cg_module_create(cx, &tgt, "ir");
+    ck_assert_msg(cg_emit_pop(m, &tgt, &p, 0, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(cg_optimize(m, &tgt, err, sizeof err) == 0, "%s", err);
+    char *ir = LLVMPrintValueToString(LLVMGetNamedFunction(m, "eic_update_0"));
+    if (getenv("EIC_CG_DUMP"))
+        fputs(ir, stderr);
+    for (char *c = strstr(ir, " call "); c; c = strstr(c + 1, " call "))
+        CHECK(strstr(c, "@llvm.") && strstr(c, "@llvm.") < strchr(c, '\n'), "call in kernel: %.120s", c);
+    const char *vt = use_float ? " x float>" : " x double>";
+    ck_assert_msg(strstr(ir, vt), "not vectorized:\n%s", ir);
+    char *body = block_text(ir, "\nvector.body:");
+    ck_assert_msg(body != NULL, "no vector.body:\n%s", ir);
+    ck_assert_msg(!strstr(body, "fdiv"), "division in the vector body:\n%s", body);
+    ck_assert_msg(!strstr(body, " shl "), "exp's exponent arithmetic in the vector body:\n%s", body);
+    ck_assert_msg(strstr(body, "llvm.vector.reduce.or") || strstr(body, "bitcast <"),
+                  "no any-lane test in the vector body:\n%s", body);
+    ck_assert_msg(strstr(ir, "fdiv"), "no slow path");
+    ck_assert_msg(!LLVMGetNamedFunction(m, "eic_phi1_f64_M8") && !LLVMGetNamedFunction(m, "eic_phi1_f32_M16"),
+                  "vector variants left in the module");
+    free(body);
+    LLVMDisposeMessage(ir);
+    LLVMDisposeModule(m);
+    LLVMContextDispose(cx);
+}
+
+START_TEST(ir_shape_double)
+{
+    check_ir(false);
+}
+END_TEST
+
+START_TEST(ir_shape_float)
+{
+    check_ir(true);
+}
+END_TEST
+
+Suite *phi1_suite(void);
+Suite *phi1_suite(void)
+{
+    Suite *s = suite_create("phi1");
+    TCase *a = tcase_create("accuracy");
+    tcase_set_timeout(a, 120);
+    tcase_add_test(a, phi1_double_accuracy);
+    tcase_add_test(a, phi1_float_accuracy);
+    tcase_add_test(a, phi1_special_values);
+    tcase_add_test(a, phi1_monotone_at_switch);
+    suite_add_tcase(s, a);
+    TCase *k = tcase_create("kernels");
+    tcase_add_unchecked_fixture(k, target, NULL);
+    tcase_add_checked_fixture(k, setup, teardown);
+    tcase_set_timeout(k, 60);
+    tcase_add_test(k, ir_matches_reference_double);
+    tcase_add_test(k, ir_matches_reference_float);
+    tcase_add_test(k, ir_shape_double);
+    tcase_add_test(k, ir_shape_float);
+    suite_add_tcase(s, k);
+    return s;
+}

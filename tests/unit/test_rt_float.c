@@ -20,6 +20,7 @@
 #include "rt_abi.h"
 #include "rt_coba_model.h"
 #include "rt_npy.h"
+#include "rt_test_run.h"
 
 /* ---- the COBA kernel in float (as coba_loop, every constant rounded) ---- */
 
@@ -65,14 +66,6 @@ static void coba_float_model(RtModelDesc *m, RtPopDesc pops[2], RtProjDesc projs
     }
 }
 
-static uint64_t fnv(uint64_t h, uint64_t x) {
-    for (int b = 0; b < 8; b++) {
-        h ^= (x >> (8 * b)) & 0xff;
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 typedef struct Result {
     uint64_t hash;
     int64_t spikes[2];
@@ -82,23 +75,13 @@ typedef struct Result {
 
 /* Runs `m` for `steps` steps with `threads` threads; hashes the raster. */
 static void run(const RtModelDesc *m, int threads, RtStep steps, Result *r) {
-    RtRunOptions o;
-    rt_run_options_init(&o);
+    RtRunOptions o = run_options(threads);
     o.seed = 42;
-    o.threads = threads;
     RtError err;
     RtSim *s = rt_sim_create(m, &o, &err);
     ck_assert_msg(s != NULL, "%s", err.msg);
-    r->hash = 0xcbf29ce484222325ull;
-    for (RtStep k = 0; k < steps; k++) {
-        ck_assert_msg(rt_sim_step(s, &err) == RT_OK, "%s", err.msg);
-        for (int p = 0; p < 2; p++) {
-            int64_t n;
-            const RtNeuron *spk = rt_sim_last_spikes(s, p, &n);
-            for (int64_t q = 0; q < n; q++)
-                r->hash = fnv(r->hash, (uint64_t)k << 33 | (uint64_t)p << 32 | spk[q]);
-        }
-    }
+    r->hash = RASTER_HASH_INIT;
+    step_hashing(s, 2, steps, &r->hash);
     for (int p = 0; p < 2; p++)
         r->spikes[p] = rt_sim_spike_count(s, p);
     if (m->pops[0].precision == RT_PREC_F32) {
@@ -207,8 +190,7 @@ START_TEST(test_float_delivery_order) {
     for (int i = 0; i < NSRC; i++)
         src_neurons[i] = i;
     RtPopDesc pops[2] = {
-        {.name = "S", .size = NSRC, .kind = RT_POP_SPIKE_TIMES, .nspikes = NSRC, .spike_times = src_times,
-         .spike_neurons = src_neurons},
+        spike_source("S", NSRC, NSRC, src_times, src_neurons),
         {.name = "P", .size = 3, .kind = RT_POP_NEURON, .precision = RT_PREC_F32, .nstates = 2,
          .states = probe_states, .ninputs = 2, .input_names = probe_inputs, .update = probe_update_f},
     };
@@ -224,9 +206,7 @@ START_TEST(test_float_delivery_order) {
                      .npops = 2, .pops = pops, .nprojs = 2, .projs = projs, .ninputs = 1, .inputs = &in};
     float got[2][2][3];
     for (int t = 0; t < 2; t++) {
-        RtRunOptions o;
-        rt_run_options_init(&o);
-        o.threads = t ? 3 : 1;
+        RtRunOptions o = run_options(t ? 3 : 1);
         RtError err;
         RtSim *s = rt_sim_create(&m, &o, &err);
         ck_assert_msg(s != NULL, "%s", err.msg);
@@ -276,8 +256,7 @@ START_TEST(test_float_rounding_per_add) {
     static double t2[2] = {0, 0};
     static int32_t n2[2] = {0, 1};
     RtPopDesc pops[2] = {
-        {.name = "S", .size = 2, .kind = RT_POP_SPIKE_TIMES, .nspikes = 2, .spike_times = t2,
-         .spike_neurons = n2},
+        spike_source("S", 2, 2, t2, n2),
         {.name = "P", .size = 2, .kind = RT_POP_NEURON, .precision = RT_PREC_F32, .nstates = 2,
          .states = probe_states, .ninputs = 2, .input_names = probe_inputs, .update = probe_update_f},
     };
@@ -325,16 +304,6 @@ static RtPopDesc grow_pop(int64_t size) {
                        .nstates = 2, .states = grow_states, .update = grow_update_f};
 }
 
-static char *read_file(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "%s", path);
-    static char buf[1 << 16];
-    *n = fread(buf, 1, sizeof buf - 1, f);
-    buf[*n] = 0;
-    fclose(f);
-    return buf;
-}
-
 /* A state recording of a float population is '<f4' [samples, neurons]:
  * row 0 the initial (rounded) values, row k the values after step k;
  * the manifest says "float32". A balance monitor of the float states
@@ -380,8 +349,9 @@ START_TEST(test_float_recording_and_balance) {
     }
     size_t n;
     snprintf(path, sizeof path, "%s/manifest.json", dir);
-    const char *man = read_file(path, &n);
+    char *man = slurp(path, &n);
     ck_assert_msg(strstr(man, "\"dtype\": \"float32\"") != NULL, "%s", man);
+    free(man);
     snprintf(path, sizeof path, "%s/b.npy", dir);
     f = fopen(path, "rb");
     ck_assert_int_eq(rt_npy_parse_header(f, descr, sizeof descr, &rows, &cols, &hl, &err), RT_OK);
@@ -411,9 +381,7 @@ START_TEST(test_float_nonfinite) {
     RtModelDesc m = {.abi_version = RT_ABI_VERSION, .name = "G", .dt = 1e-4, .duration_s = 1,
                      .npops = 1, .pops = &pop};
     for (int t = 1; t <= 3; t++) {
-        RtRunOptions o;
-        rt_run_options_init(&o);
-        o.threads = t;
+        RtRunOptions o = run_options(t);
         RtError err;
         RtSim *s = rt_sim_create(&m, &o, &err);
         ck_assert_ptr_nonnull(s);

@@ -11,17 +11,9 @@
 
 #include "rt_abi.h"
 #include "rt_coba_model.h"
+#include "rt_test_run.h"
 #include "rt_tiny_model.h"
 #include "rt_util.h"
-
-/* FNV-1a over (step, neuron) of every spike of every population. */
-static uint64_t fnv(uint64_t h, uint64_t x) {
-    for (int b = 0; b < 8; b++) {
-        h ^= (x >> (8 * b)) & 0xff;
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 typedef struct CobaResult {
     uint64_t raster_hash;
@@ -36,24 +28,14 @@ static CobaResult run_coba(int threads, RtStep steps) {
     RtPopDesc pops[2];
     RtProjDesc projs[4];
     coba_model(&m, pops, projs, 4000, 0.02);
-    RtRunOptions o;
-    rt_run_options_init(&o);
+    RtRunOptions o = run_options(threads);
     o.seed = 42;
-    o.threads = threads;
     RtError err;
     RtSim *s = rt_sim_create(&m, &o, &err);
     ck_assert_msg(s != NULL, "%s", err.msg);
     ck_assert_int_eq(rt_sim_threads(s), threads);
-    CobaResult r = {0xcbf29ce484222325ull, {0, 0}, 0, NULL};
-    for (RtStep k = 0; k < steps; k++) {
-        ck_assert_msg(rt_sim_step(s, &err) == RT_OK, "%s", err.msg);
-        for (int p = 0; p < 2; p++) {
-            int64_t n;
-            const RtNeuron *spk = rt_sim_last_spikes(s, p, &n);
-            for (int64_t q = 0; q < n; q++)
-                r.raster_hash = fnv(r.raster_hash, (uint64_t)k << 33 | (uint64_t)p << 32 | spk[q]);
-        }
-    }
+    CobaResult r = {RASTER_HASH_INIT, {0, 0}, 0, NULL};
+    step_hashing(s, 2, steps, &r.raster_hash);
     for (int p = 0; p < 2; p++)
         r.spikes[p] = rt_sim_spike_count(s, p);
     r.v_final = malloc(3200 * sizeof(double));
@@ -89,20 +71,6 @@ START_TEST(test_coba_rates_and_threads) {
 END_TEST
 
 
-/* Reads a whole file into a malloc'd buffer; *n receives its size. */
-static char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)len + 1);
-    ck_assert(fread(b, 1, (size_t)len, f) == (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return b;
-}
-
 /* COBA driven by rt_sim_run in uneven chunks, so the workers run ahead of
  * the calling thread's serial part (no hold) except on the steps where a V
  * sample is due (hold): spike and V recordings must be byte-identical for
@@ -125,10 +93,8 @@ START_TEST(test_run_pipelined) {
     for (int threads = 1; threads <= 3; threads++) {
         char dir[] = "/tmp/eic_rt_pipe_XXXXXX";
         ck_assert_ptr_nonnull(mkdtemp(dir));
-        RtRunOptions o;
-        rt_run_options_init(&o);
+        RtRunOptions o = run_options(threads);
         o.seed = 7;
-        o.threads = threads;
         o.duration_s = 0.2;
         o.out_dir = dir;
         RtError err;
@@ -201,10 +167,8 @@ START_TEST(test_interrupt_resume_threads) {
     coba_model(&m, pops, projs, 4000, 0.02);
     CobaResult ref = run_coba(1, 1000);
     for (int threads = 2; threads <= 3; threads++) {
-        RtRunOptions o;
-        rt_run_options_init(&o);
+        RtRunOptions o = run_options(threads);
         o.seed = 42;
-        o.threads = threads;
         o.duration_s = 0.1;
         o.interrupt = &pipe_stop;
         o.progress = stop_at_300;
@@ -252,8 +216,7 @@ START_TEST(test_tiny_raster) {
     static const double times[] = {0.0, 0.5e-3};
     static const int32_t neurons[] = {0, 1};
     RtPopDesc pops[2] = {
-        {.name = "S", .size = 2, .kind = RT_POP_SPIKE_TIMES, .nspikes = 2, .spike_times = times,
-         .spike_neurons = neurons},
+        spike_source("S", 2, 2, times, neurons),
         tiny_pop("N", 2, tiny_integrator),
     };
     RtProjDesc projs[2] = {
@@ -264,9 +227,7 @@ START_TEST(test_tiny_raster) {
     };
     RtModelDesc m = tiny_model(pops, 2, projs, 2);
     for (int threads = 1; threads <= 2; threads++) {
-        RtRunOptions o;
-        rt_run_options_init(&o);
-        o.threads = threads;
+        RtRunOptions o = run_options(threads);
         RtError err;
         RtSim *s = rt_sim_create(&m, &o, &err);
         ck_assert_msg(s != NULL, "%s", err.msg);
@@ -292,16 +253,13 @@ START_TEST(test_heterogeneous_delays) {
     static const double times[] = {0.0, 1e-3};
     static const int32_t neurons[] = {0, 0};
     RtPopDesc pops[2] = {
-        {.name = "S", .size = 1, .kind = RT_POP_SPIKE_TIMES, .nspikes = 2, .spike_times = times,
-         .spike_neurons = neurons},
+        spike_source("S", 1, 2, times, neurons),
         tiny_pop("N", 2, tiny_integrator),
     };
     RtProjDesc projs[1] = {{.name = "S->N", .pre = 0, .post = 1, .rule = RT_CONN_FILE, .file = path}};
     RtModelDesc m = tiny_model(pops, 2, projs, 1);
     for (int threads = 1; threads <= 2; threads++) {
-        RtRunOptions o;
-        rt_run_options_init(&o);
-        o.threads = threads;
+        RtRunOptions o = run_options(threads);
         RtError err;
         RtSim *s = rt_sim_create(&m, &o, &err);
         ck_assert_msg(s != NULL, "%s", err.msg);
@@ -328,9 +286,7 @@ START_TEST(test_poisson_input) {
     m.inputs = &in;
     double first[1000];
     for (int threads = 1; threads <= 3; threads += 2) {
-        RtRunOptions o;
-        rt_run_options_init(&o);
-        o.threads = threads;
+        RtRunOptions o = run_options(threads);
         o.duration_s = 1.0;
         RtError err;
         RtSim *s = rt_sim_create(&m, &o, &err);
@@ -364,9 +320,7 @@ START_TEST(test_poisson_population) {
     RtProjDesc projs[1] = {{.name = "P->N", .pre = 0, .post = 1, .rule = RT_CONN_ONE_TO_ONE,
                             .weight = {RT_DIST_CONST, 1, 0}, .delay = {RT_DIST_CONST, 0, 0}}};
     RtModelDesc m = tiny_model(pops, 2, projs, 1);
-    RtRunOptions o;
-    rt_run_options_init(&o);
-    o.threads = 2;
+    RtRunOptions o = run_options(2);
     o.duration_s = 1.0;
     RtError err;
     RtSim *s = rt_sim_create(&m, &o, &err);
@@ -406,9 +360,7 @@ START_TEST(test_events_and_current) {
     RtError err;
     RtSim *s;
     for (int threads = 1; threads <= 2; threads++) {   /* 2: the event step holds */
-        RtRunOptions o;
-        rt_run_options_init(&o);
-        o.threads = threads;
+        RtRunOptions o = run_options(threads);
         s = rt_sim_create(&m, &o, &err);
         ck_assert_msg(s != NULL, "%s", err.msg);
         ck_assert_int_eq(rt_sim_run(s, 50, &err), RT_OK);
@@ -434,9 +386,7 @@ START_TEST(test_nonfinite_error) {
     pops[0].consts = consts;
     RtModelDesc m = tiny_model(pops, 1, NULL, 0);
     for (int threads = 1; threads <= 3; threads++) {
-        RtRunOptions o;
-        rt_run_options_init(&o);
-        o.threads = threads;
+        RtRunOptions o = run_options(threads);
         RtError err;
         RtSim *s = rt_sim_create(&m, &o, &err);
         ck_assert_msg(s != NULL, "%s", err.msg);
@@ -455,9 +405,7 @@ START_TEST(test_create_alloc_failure) {
     RtPopDesc pops[2];
     RtProjDesc projs[4];
     coba_model(&m, pops, projs, 200, 0.1);
-    RtRunOptions o;
-    rt_run_options_init(&o);
-    o.threads = 2;
+    RtRunOptions o = run_options(2);
     int failures = 0;
     for (long k = 0; k < 500; k++) {
         RtError err;

@@ -80,7 +80,11 @@ static void c_pops(FILE *f, const Lowered *l) {
         const RtPopDesc *p = &m->pops[k];
         if (kernel_of(l, k) >= 0)
             fprintf(f, "void eic_update_%d(const RtPopArgs *a, int64_t begin, int64_t end);\n", kernel_of(l, k));
+        if (kernel_of(l, k) >= 0 && p->nprobes)   /* ABI v5: cg_llvm.c emits it with the update kernel */
+            fprintf(f, "void eic_probe_%d(const RtPopArgs *a, int64_t begin, int64_t end, double *const *out);\n",
+                    kernel_of(l, k));
         c_vars(f, "states", k, p->states, p->nstates);
+        c_vars(f, "probes", k, p->probes, p->nprobes);
         c_vars(f, "params", k, p->params, p->nparams);
         fprintf(f, "static const char *const inputs_%d[] = {", k);
         for (int i = 0; i < p->ninputs; i++) {
@@ -105,8 +109,11 @@ static void c_pops(FILE *f, const Lowered *l) {
             continue;
         }
         fprintf(f, ".kind = RT_POP_NEURON, .nstates = %d, .states = states_%d, .nparams = %d, .params = params_%d, "
-                   ".ninputs = %d, .input_names = inputs_%d, .update = eic_update_%d, .nconsts = %d, .consts = consts_%d},\n",
+                   ".ninputs = %d, .input_names = inputs_%d, .update = eic_update_%d, .nconsts = %d, .consts = consts_%d",
                 p->nstates, k, p->nparams, k, p->ninputs, k, kernel_of(l, k), p->nconsts, k);
+        if (p->nprobes)   /* ABI v5 */
+            fprintf(f, ", .nprobes = %d, .probes = probes_%d, .probe = eic_probe_%d", p->nprobes, k, kernel_of(l, k));
+        fputs("},\n", f);
     }
     fputs("    {0}\n};\n", f);
 }
@@ -187,13 +194,14 @@ static void c_inputs_recs_events(FILE *f, const RtModelDesc *m) {
                 in->start_s, in->stop_s);
     }
     fputs("    {0}\n};\nstatic const RtRecDesc recs[] = {\n", f);
-    static const char *rk[] = {"RT_REC_SPIKES", "RT_REC_STATE", "RT_REC_RATE", "RT_REC_BALANCE", "RT_REC_WEIGHTS"};
+    static const char *rk[] = {"RT_REC_SPIKES", "RT_REC_STATE", "RT_REC_RATE", "RT_REC_BALANCE", "RT_REC_WEIGHTS",
+                               "RT_REC_PROBE"};
     for (int k = 0; k < m->nrecs; k++) {
         const RtRecDesc *r = &m->recs[k];
         fprintf(f, "    {.kind = %s, .pop = %d, .var = %d, .begin = %lld, .end = %lld, .every = %lld, .file = ", rk[r->kind],
                 r->pop, r->var, (long long)r->begin, (long long)r->end, (long long)r->every);
         c_string(f, r->file);
-        fprintf(f, ", .var2 = %d, .proj = %d},\n", r->var2, r->proj);
+        fprintf(f, ", .var2 = %d, .proj = %d, .hop = %lld},\n", r->var2, r->proj, (long long)r->hop);
     }
     fputs("    {0}\n};\nstatic const RtEventDesc events[] = {\n", f);
     static const char *ek[] = {"RT_EV_SET_CONST",  "RT_EV_SET_INPUT_RATE", "RT_EV_SILENCE",    "RT_EV_SET_PROJ_CONST",

@@ -6,6 +6,11 @@
  * The wrapper loads the array pointers from RtPopArgs and calls the body,
  * which is always inlined: LLVM turns its noalias parameters into alias
  * scopes, so the vectorizer needs no runtime alias checks (TOOLCHAIN.md §7.15).
+ * A population with probes (MirPop.probes) also gets
+ *   eic_probe_<k>(const RtPopArgs *a, i64 begin, i64 end, double *const *out)
+ * the RtProbeFn (ABI v5): on_input on the loaded values, then the probe
+ * expressions into out[k][i - begin]; nothing else is stored. It runs only
+ * over recorded neurons, so it is a plain scalar loop.
  *
  * The per-neuron code is straight-line SSA. MIR_IF is if-converted while
  * emitting: both branches are evaluated and every write becomes
@@ -167,6 +172,11 @@ static LLVMTargetMachineRef shared_tm(const CgTarget *t)
 void cg_kernel_name(char *buf, size_t len, int index)
 {
     snprintf(buf, len, "eic_update_%d", index);
+}
+
+void cg_probe_name(char *buf, size_t len, int index)
+{
+    snprintf(buf, len, "eic_probe_%d", index);
 }
 
 LLVMModuleRef cg_module_create(LLVMContextRef cx, const CgTarget *t, const char *name)
@@ -642,6 +652,87 @@ static void emit_wrapper(Emit *e, LLVMValueRef body, const char *name)
     free(args);
 }
 
+/* ---- the probe kernel (ABI v5) ------------------------------------------------ */
+
+/* The element pointers of `n` arrays listed at `arr` (a double **), loaded in
+ * the entry block. */
+static void load_array_ptrs(Emit *e, LLVMValueRef arr, int n, LLVMValueRef *out)
+{
+    for (int v = 0; v < n; v++) {
+        LLVMValueRef idx = LLVMConstInt(e->i64, (unsigned long long)v, 0);
+        out[v] = LLVMBuildLoad2(e->b, e->ptr, LLVMBuildInBoundsGEP2(e->b, e->ptr, arr, &idx, 1, ""), "");
+    }
+}
+
+/* Stores probe k's value v at out[k][i - begin] when out[k] is not NULL;
+ * leaves the builder in the block after the store. */
+static void store_probe(Emit *e, LLVMValueRef fn, LLVMValueRef outk, LLVMValueRef off, LLVMValueRef v)
+{
+    LLVMBasicBlockRef st = LLVMAppendBasicBlockInContext(e->cx, fn, "probe.store");
+    LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(e->cx, fn, "probe.next");
+    LLVMBuildCondBr(e->b, LLVMBuildIsNotNull(e->b, outk, ""), st, next);
+    LLVMPositionBuilderAtEnd(e->b, st);
+    if (e->real != e->f64)   /* a float kernel's value, widened exactly */
+        v = LLVMBuildFPExt(e->b, v, e->f64, "");
+    LLVMBuildStore(e->b, v, elem_ptr(e, e->f64, outk, off));
+    LLVMBuildBr(e->b, next);
+    LLVMPositionBuilderAtEnd(e->b, next);
+}
+
+/* eic_probe_<k>: per neuron of [begin, end), the values loaded as the
+ * update kernel loads them, its on_input statements, then every probe. */
+static void emit_probe(Emit *e, const char *name)
+{
+    const MirPop *p = e->p;
+    LLVMTypeRef ps[4] = {e->ptr, e->i64, e->i64, e->ptr};
+    LLVMValueRef fn = LLVMAddFunction(e->m, name, LLVMFunctionType(LLVMVoidTypeInContext(e->cx), ps, 4, 0));
+    add_attr(e, fn, LLVMAttributeFunctionIndex, "nounwind");
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(e->cx, fn, "entry");
+    LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(e->cx, fn, "loop");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(e->cx, fn, "done");
+    LLVMPositionBuilderAtEnd(e->b, entry);
+    LLVMTypeRef st = pop_args_type(e);
+    LLVMValueRef a = LLVMGetParam(fn, 0), begin = LLVMGetParam(fn, 1), end = LLVMGetParam(fn, 2);
+    int counts[3] = {p->nstates, p->nparams, p->ninputs}, n = p->nstates + p->nparams + p->ninputs;
+    LLVMValueRef *arrs = calloc((size_t)n + (size_t)p->nprobes + 1, sizeof *arrs), *outs = arrs + n;
+    for (int g = 0, k = 0; g < 3; k += counts[g], g++)
+        load_array_ptrs(e, load_field(e, st, a, ARG_STATE + g, e->ptr), counts[g], arrs + k);
+    load_array_ptrs(e, LLVMGetParam(fn, 3), p->nprobes, outs);
+    e->t = load_field(e, st, a, ARG_T, e->f64);
+    e->dt = e->dt64 = load_field(e, st, a, ARG_DT, e->f64);
+    if (e->real != e->f64) {
+        e->t = LLVMBuildFPTrunc(e->b, e->t, e->real, "t");
+        e->dt = LLVMBuildFPTrunc(e->b, e->dt, e->real, "dt");
+    }
+    if (p->nconsts)
+        load_invariants(e, load_field(e, st, a, ARG_CONSTS, e->ptr), p->nconsts, e->consts);
+    if (p->nglobals)
+        load_invariants(e, load_field(e, st, a, ARG_GLOBALS, e->ptr), p->nglobals, e->globals);
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, begin, end, ""), loop, done);
+
+    LLVMPositionBuilderAtEnd(e->b, loop);
+    LLVMValueRef i = LLVMBuildPhi(e->b, e->i64, "i");
+    LLVMValueRef *slots[3] = {e->state, e->param, e->input};
+    for (int g = 0, k = 0; g < 3; k += counts[g], g++)
+        for (int v = 0; v < counts[g]; v++)
+            slots[g][v] = LLVMBuildLoad2(e->b, e->real, elem_ptr(e, e->real, arrs[k + v], i), "");
+    for (int v = 0; v < p->ntemps; v++)
+        e->temp[v] = cnst(e, 0.0);
+    emit_block(e, &p->on_input);
+    LLVMValueRef off = LLVMBuildSub(e->b, i, begin, "");
+    for (int k = 0; k < p->nprobes && !e->failed; k++)
+        store_probe(e, fn, outs[k], off, emit_expr(e, p->probes[k]));
+    LLVMValueRef next = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, 1, 0), "");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(e->b);
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, next, end, ""), loop, done);
+    LLVMValueRef inc_v[2] = {begin, next};
+    LLVMBasicBlockRef inc_b[2] = {entry, latch};
+    LLVMAddIncoming(i, inc_v, inc_b, 2);
+    LLVMPositionBuilderAtEnd(e->b, done);
+    LLVMBuildRetVoid(e->b);
+    free(arrs);
+}
+
 /* Lanes of a float kernel: a full vector register of floats. Left to
  * itself the vectorizer sizes vectors by the widest type in the loop, the
  * i64 ref_until, and would give float kernels the width of double ones,
@@ -684,6 +775,10 @@ static int emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int ind
     LLVMValueRef body = declare_body(&e, bname);
     emit_body(&e, body, use_float ? float_width(t) : 0);
     emit_wrapper(&e, body, name);
+    if (p->nprobes && !e.failed) {
+        cg_probe_name(name, sizeof name, index);
+        emit_probe(&e, name);
+    }
     free(mem);
     LLVMDisposeBuilder(e.b);
     return e.failed ? -1 : 0;
@@ -745,6 +840,9 @@ static char *kernel_signature(const MirPop *p)
     sig_block(f, &p->step);
     sig_expr(f, p->threshold);
     sig_block(f, &p->reset);
+    fprintf(f, " probes %d", p->nprobes);
+    for (int k = 0; k < p->nprobes; k++)
+        sig_expr(f, p->probes[k]);
     fclose(f);
     return buf;
 }
@@ -767,6 +865,10 @@ static void add_kernel_alias(LLVMModuleRef m, int i, int k)
     cg_kernel_name(target, sizeof target, k);
     LLVMValueRef fn = LLVMGetNamedFunction(m, target);
     LLVMAddAlias2(m, LLVMGlobalGetValueType(fn), 0, fn, name);
+    cg_probe_name(name, sizeof name, i);
+    cg_probe_name(target, sizeof target, k);
+    if ((fn = LLVMGetNamedFunction(m, target)))   /* twins have the same probes */
+        LLVMAddAlias2(m, LLVMGlobalGetValueType(fn), 0, fn, name);
 }
 
 LLVMModuleRef cg_emit_model(LLVMContextRef cx, const CgTarget *t, const MirModel *model,

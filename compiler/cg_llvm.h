@@ -45,11 +45,16 @@ LLVMTargetMachineRef cg_target_machine(const CgTarget *t);
 /* Name of the update kernel of population `index`: "eic_update_<index>". */
 void cg_kernel_name(char *buf, size_t len, int index);
 
+/* Name of the probe kernel (RtProbeFn, ABI v5) of population `index`, which
+ * exists when its MirPop has probes: "eic_probe_<index>". */
+void cg_probe_name(char *buf, size_t len, int index);
+
 /* Creates an empty module for `t` (triple and data layout set) in `cx`.
  * The data layout is t->datalayout when set, else the target machine's. */
 LLVMModuleRef cg_module_create(LLVMContextRef cx, const CgTarget *t, const char *name);
 
-/* Adds the update kernel of `p` as `eic_update_<index>` to `m`. The kernel
+/* Adds the update kernel of `p` as `eic_update_<index>` to `m` (and, when
+ * p->nprobes > 0, its probe kernel `eic_probe_<index>`, see cg_llvm.c). The kernel
  * follows RtUpdateFn: per neuron, on_input, step, refractory clamp, threshold
  * and reset, then zeroes every input buffer and writes spiked[i]. Returns 0,
  * or -1 with a message (unsupported construct) in err.

@@ -190,25 +190,30 @@ static int count_odes(AstNode *body) {
     return n;
 }
 
-/* ---- the balance monitor's inputs ([S-net-4]) ----
- * A population recorded by `record balance` gets two more states,
- * balance.I_E and balance.I_I (after the receptors' states). At the end of
- * on_input, i.e. with the values the step's integration starts from (after
- * the step's arrivals), I_E = the sum of the receptor currents that are
- * positive (depolarizing) this step and I_I = the sum of the negative ones,
- * over every receptor instance on every port; injected currents count in
- * neither. */
+/* ---- probes and the balance monitor's inputs ([S-net-4], [S-net-4a]) ---- */
 
-static void add_balance_states(Lower *L, PopLow *pl, int slot) {
-    Sym *isyn = sema_lookup_local(pl->nscope, "I_syn");
-    const char *unit = isyn ? lower_sym_unit(L, isyn) : "A";
-    pl->bal_ie = slot;
-    pl->svars[slot] = (RtVarDesc){"balance.I_E", unit, {RT_DIST_CONST, 0, 0}};
-    pl->svars[slot + 1] = (RtVarDesc){"balance.I_I", unit, {RT_DIST_CONST, 0, 0}};
-    pl->nsvars = slot + 2;
+int lower_add_probe(Lower *L, PopLow *pl, const char *name, const char *unit, MirExpr *x) {
+    for (int k = 0; k < pl->nprobes; k++)
+        if (!strcmp(pl->probes[k].name, name)) return k;
+    if (pl->nprobes == pl->cap_probes) {
+        int c = pl->cap_probes ? 2 * pl->cap_probes : 4;
+        pl->probes = arena_grow(L->a, pl->probes, (size_t)pl->nprobes, (size_t)c, sizeof *pl->probes);
+        pl->probe_x = arena_grow(L->a, pl->probe_x, (size_t)pl->nprobes, (size_t)c, sizeof *pl->probe_x);
+        pl->cap_probes = c;
+    }
+    pl->probes[pl->nprobes] = (RtVarDesc){name, unit, {RT_DIST_CONST, 0, 0}};
+    pl->probe_x[pl->nprobes] = x;
+    return pl->nprobes++;
 }
 
-static void add_balance_updates(Lower *L, PopLow *pl) {
+/* A population recorded by `record balance` gets two probes, balance.I_E
+ * and balance.I_I: with the values the step's integration starts from
+ * (after on_input, i.e. after the step's arrivals), I_E = the sum of the
+ * receptor currents that are positive (depolarizing) this step and I_I =
+ * the sum of the negative ones, over every receptor instance on every port;
+ * injected currents count in neither. The probe kernel computes them over
+ * the recorded neurons only; the update kernel does not. */
+static void add_balance_probes(Lower *L, PopLow *pl) {
     Arena *a = L->a;
     MirExpr *pos = mir_const(a, 0), *neg = mir_const(a, 0), *zero = mir_const(a, 0);
     for (int i = 0; i < pl->nrecs; i++) {
@@ -222,8 +227,10 @@ static void add_balance_updates(Lower *L, PopLow *pl) {
         pos = mir_binary(a, MX_ADD, pos, mir_call(a, MF_MAX, 2, (MirExpr *[]){cur, zero}));
         neg = mir_binary(a, MX_ADD, neg, mir_call(a, MF_MIN, 2, (MirExpr *[]){cur, zero}));
     }
-    mir_push(a, &pl->mp->on_input, mir_set(a, pl->bal_ie, lower_fold(&(LCtx){.L = L}, pos)));
-    mir_push(a, &pl->mp->on_input, mir_set(a, pl->bal_ie + 1, lower_fold(&(LCtx){.L = L}, neg)));
+    Sym *isyn = sema_lookup_local(pl->nscope, "I_syn");
+    const char *unit = isyn ? lower_sym_unit(L, isyn) : "A";
+    pl->bal_ie = lower_add_probe(L, pl, "balance.I_E", unit, lower_fold(&(LCtx){.L = L}, pos));
+    lower_add_probe(L, pl, "balance.I_I", unit, lower_fold(&(LCtx){.L = L}, neg));
 }
 
 static void lower_population(Lower *L, PopLow *pl) {
@@ -240,18 +247,16 @@ static void lower_population(Lower *L, PopLow *pl) {
     }
     mp->name = pl->pop->name;
     mp->size = pl->pop->size;
-    int nbal = pl->balance ? 2 : 0;
-    mp->nstates = nstates + nbal;
-    mp->states = ARENA_ARRAY(L->a, MirVar, nstates + nbal + 1);
+    mp->nstates = nstates;
+    mp->states = ARENA_ARRAY(L->a, MirVar, nstates + 1);
     mp->odes = ARENA_ARRAY(L->a, MirOde, nodes + 1);
-    pl->svars = ARENA_ARRAY(L->a, RtVarDesc, nstates + nbal + 1);
+    pl->svars = ARENA_ARRAY(L->a, RtVarDesc, nstates + 1);
     state_vars(&nc, pl->nscope, pl->svars, &pl->nsvars);
     for (int i = 0; i < pl->nrecs; i++) {
         if (!pl->recs[i].receptor) continue;
         LCtx rc = {.L = L, .pl = pl, .scope = pl->recs[i].scope, .rec = &pl->recs[i], .syn = NULL};
         state_vars(&rc, rc.scope, pl->svars, &pl->nsvars);
     }
-    if (pl->balance) add_balance_states(L, pl, nstates);
     int k = 0;
     lower_body_dynamics(&nc, neuron, mp, &k);
     for (int i = 0; i < pl->nrecs; i++) {
@@ -274,7 +279,7 @@ static void lower_population(Lower *L, PopLow *pl) {
             lower_unsupported(L, it->span, "'every' in a neuron");
         }
     }
-    if (pl->balance) add_balance_updates(L, pl);
+    if (pl->balance) add_balance_probes(L, pl);
     for (int i = 0; i < mp->nstates; i++) {
         mp->states[i].name = pl->svars[i].name;
         mp->states[i].unit = pl->svars[i].unit;
@@ -323,6 +328,20 @@ static void fill_pop_desc(PopLow *pl, RtPopDesc *pd) {
     pd->params = pl->pvars;
     pd->ninputs = pl->nrecs;
     pd->input_names = pl->mp->input_names;
+}
+
+/* The probes of every neuron population (balance currents from
+ * lower_population, recorded definitions and port currents from
+ * lower_net.c) into its MirPop and RtPopDesc (ABI v5). */
+static void fill_probes(Lower *L, Lowered *out) {
+    for (int i = 0; i < L->npl; i++) {
+        PopLow *pl = &L->pl[i];
+        if (!pl->mp) continue;
+        pl->mp->nprobes = pl->nprobes;
+        pl->mp->probes = pl->probe_x;
+        out->pops[pl->index].nprobes = pl->nprobes;
+        out->pops[pl->index].probes = pl->probes;
+    }
 }
 
 /* The constant blocks of the populations (start values of the parameters
@@ -420,6 +439,7 @@ Lowered *lower_program(Program *p) {
     m->pops = out->pops;
     lower_build_desc(&L, out, p->sim_dt);
     fill_ei(&L, out);
+    fill_probes(&L, out);
     set_precision(out);
     diag_flush(p->d);
     return L.failed ? NULL : out;

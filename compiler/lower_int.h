@@ -55,7 +55,8 @@ typedef struct PopLow {
     DynParam *dyn;  int ndyn, cap_dyn;         /* parameters changed during the run */
     int nconsts;                               /* constant block slots */
     bool balance;                              /* recorded by a balance monitor */
-    int bal_ie;                                /* then: state slot of balance.I_E (I_I follows) */
+    int bal_ie;                                /* then: probe index of balance.I_E (I_I follows) */
+    RtVarDesc *probes; MirExpr **probe_x; int nprobes, cap_probes;  /* RtPopDesc.probes, MirPop.probes */
 } PopLow;
 
 /* A network-wide value: one state of a modulator (RtGlobalDesc). */
@@ -131,6 +132,10 @@ AstNode *lower_clause(AstNode *n, int k);
 AstNode *lower_decl_named(Lower *L, AstNode *ref);
 const char *lower_target_port(PopLow *pl, AstNode *onto, AstNode *receptor);
 int lower_rec_instance(Lower *L, PopLow *pl, AstNode *receptor, const char *port, const char *label);
+/* The probe named `name` of `pl` (ABI v5: a value the probe kernel computes
+ * after on_input, [S-net-4]), added with `unit` and expression x on first
+ * use. Returns its index. */
+int lower_add_probe(Lower *L, PopLow *pl, const char *name, const char *unit, MirExpr *x);
 void lower_range_of(Lower *L, Scope *scope, AstNode *sel, int64_t *begin, int64_t *end);
 
 /* ---- lower_expr.c: expressions, statements, network constants ---- */

@@ -116,6 +116,20 @@ static void lower_record_weights(Lower *L, NetItem *ni, DescBuild *b, AstNode *p
     }
 }
 
+/* `record NAME of POP` where NAME is a definition (`let`) or a port current
+ * (I_syn) of POP's neuron type: a probe of the population (its value after
+ * on_input, as the update kernel computes it at the start of the step) and
+ * an RT_REC_PROBE (ABI v5). Returns false when NAME is neither. */
+static bool record_probe(Lower *L, PopLow *pl, AstNode *name, RtRecDesc *r) {
+    Sym *s = sema_lookup_local(pl->nscope, name->name);
+    if (!s || (s->kind != SYM_DEF && s->kind != SYM_PORT_CURRENT)) return false;
+    LCtx nc = {.L = L, .pl = pl, .scope = pl->nscope};
+    MirExpr *x = lower_fold(&nc, lower_expr(&nc, name));
+    r->kind = RT_REC_PROBE;
+    r->var = lower_add_probe(L, pl, name->name, lower_sym_unit(L, s), x);
+    return true;
+}
+
 static void lower_record(Lower *L, NetItem *ni, DescBuild *b, double dt) {
     AstNode *it = ni->node;
     int64_t every = steps_of(L, ni->scope, lower_clause(it, CL_EVERY), dt, 1);
@@ -143,15 +157,14 @@ static void lower_record(Lower *L, NetItem *ni, DescBuild *b, double dt) {
                 r.every = steps_of(L, ni->scope, win, dt, (int64_t)llround(50e-3 / dt));
                 r.var = pl->bal_ie;
                 r.var2 = pl->bal_ie + 1;
-                if (ev && steps_of(L, ni->scope, ev, dt, 1) != r.every)
-                    lower_unsupported(L, ev->span, "a balance monitor whose 'every' differs from its window (windows are consecutive)");
+                r.hop = ev ? steps_of(L, ni->scope, ev, dt, 1) : r.every;   /* sema: H divides W */
             } else {
                 r.kind = RT_REC_STATE;
                 r.var = -1;
                 for (int v = 0; v < pl->nsvars; v++)
                     if (!strcmp(pl->svars[v].name, what)) r.var = v;
-                if (r.var < 0) {
-                    lower_unsupported(L, it->items2.v[j]->span, "recording a definition or a port current");
+                if (r.var < 0 && !record_probe(L, pl, it->items2.v[j], &r)) {
+                    lower_unsupported(L, it->items2.v[j]->span, "recording this variable");
                     continue;
                 }
             }

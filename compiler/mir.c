@@ -360,4 +360,6 @@ void mir_pop_div_to_mul(Arena *a, MirPop *p) {
     block_div_to_mul(a, &p->step);
     block_div_to_mul(a, &p->reset);
     p->threshold = div_to_mul(a, p->threshold);
+    for (int k = 0; k < p->nprobes; k++)
+        p->probes[k] = div_to_mul(a, p->probes[k]);
 }

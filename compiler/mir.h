@@ -126,6 +126,8 @@ typedef struct MirPop {
     bool use_float;                 /* precision float */
     int nconsts;                    /* MX_PCONST slots (RtPopDesc.nconsts) */
     int nglobals;                   /* MX_GLOBAL slots (RtModelDesc.nglobals) */
+    MirExpr **probes; int nprobes;  /* values computed after on_input but not stored (balance
+                                       currents, recorded definitions): the probe kernel */
 } MirPop;
 
 typedef struct MirModel {

@@ -59,6 +59,13 @@ static int compile_kernels(Lowered *l, Jit **out, PhaseMs *ph, char *err, size_t
             snprintf(err, errlen, "kernel %s not found after compilation", name);
             return -1;
         }
+        if (!l->mir.pops[k].nprobes) continue;
+        cg_probe_name(name, sizeof name, k);   /* ABI v5 */
+        l->pops[l->mir_pop[k]].probe = (RtProbeFn)(uintptr_t)jit_lookup(j, name);
+        if (!l->pops[l->mir_pop[k]].probe) {
+            snprintf(err, errlen, "kernel %s not found after compilation", name);
+            return -1;
+        }
     }
     return cg_syn_bind(l->syns, l->nsyns, l->plastic, lookup_kernel, j, err, errlen);
 }

@@ -566,6 +566,25 @@ static void check_record_receptor(NetCtx *nc, AstNode *what) {
     else s->used++;
 }
 
+static bool records_balance(AstNode *it) {
+    for (int j = 0; j < it->items2.n; j++)
+        if (it->items2.v[j]->name && !strcmp(it->items2.v[j]->name, "balance")) return true;
+    return false;
+}
+
+/* `record balance ... window W every H` ([S-net-4a]): windows of W start
+ * every H, so H (in steps) must divide W (in steps). */
+static void check_balance_hop(NetCtx *nc, AstNode *every, double w, double h) {
+    double dt = dt_for(nc->c.p, nc->net);
+    long long W = llround(w / dt), H = llround(h / dt);
+    if (W < 1) W = 1;
+    if (H < 1) H = 1;
+    if (W % H)
+        diag_report(nc->c.p->d, every->a->span, DIAG_INVALID_VALUE,
+                    "a balance monitor's 'every' (%g ms, %lld steps) must divide its window (%g ms, %lld steps)",
+                    h * 1e3, H, w * 1e3, W);
+}
+
 static void check_record(NetCtx *nc, AstNode *it) {
     Program *p = nc->c.p;
     static const int allowed[] = {CL_OF, CL_EVERY, CL_WINDOW};
@@ -606,12 +625,16 @@ static void check_record(NetCtx *nc, AstNode *it) {
         }
     }
     if (!any_target) diag_report(p->d, it->span, DIAG_BAD_OPTION, "a recording needs 'of POPULATION'");
-    double v;
+    double h = 0, w = 50e-3;   /* the default window, [S-net-4a] */
     AstNode *every = clause(p, it, CL_EVERY), *window = clause(p, it, CL_WINDOW);
-    if (every && sema_const_value(&nc->c, every->a, DIM_TIME, "a sampling period", &v) && v <= 0)
+    bool h_ok = every && sema_const_value(&nc->c, every->a, DIM_TIME, "a sampling period", &h);
+    bool w_ok = !window || sema_const_value(&nc->c, window->a, DIM_TIME, "a window", &w);
+    if (h_ok && h <= 0)
         diag_report(p->d, every->a->span, DIAG_INVALID_VALUE, "a sampling period must be positive");
-    if (window && sema_const_value(&nc->c, window->a, DIM_TIME, "a window", &v) && v <= 0)
+    if (window && w_ok && w <= 0)
         diag_report(p->d, window->a->span, DIAG_INVALID_VALUE, "a window must be positive");
+    if (h_ok && w_ok && h > 0 && w > 0 && records_balance(it))
+        check_balance_hop(nc, every, w, h);
 }
 
 /* ---- contexts ---- */

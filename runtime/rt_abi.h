@@ -32,6 +32,11 @@
  * cleared and balance monitors accumulate (same thread, own neurons); after
  * 5, balance windows and weight samples are written, then the globals
  * (modulators, context levels) advance to step s+1, before 6.
+ * ABI v5 ("ABI v5: probes" below): between 1 and 2, probe kernels are
+ * evaluated over the recorded neurons (same thread, own neurons) for probe
+ * recordings due in the step and balance monitors of populations with
+ * probes (then those accumulate there rather than after 2); after 5, due
+ * probe rows are written.
  * Threads own contiguous neuron ranges of every population and do 1 and 2
  * for their own neurons only, walking spikes in one global order, so each
  * per-neuron sum is formed in the same order for any thread count.
@@ -53,7 +58,8 @@ extern "C" {
  * (v3: globals, gains, silencing, lesions, balance and weight recordings)
  * or 4 (v4: neuron ranges of projections, RtProjDesc.pre_begin..post_end)
  * or 5 (v5: RT_EV_SET_POP_RATE; neuron ranges of silences and lesions,
- * RtEventDesc.begin/end).
+ * RtEventDesc.begin/end; probe kernels, RtPopDesc.nprobes/probes/probe, and
+ * RT_REC_PROBE; sliding balance windows, RtRecDesc.hop; see "ABI v5: probes").
  * v3, v4 and v5 only APPEND fields to structs (zero = the earlier meaning)
  * and values to enums, so a v1..v4 descriptor compiled against this header
  * still works. */
@@ -117,6 +123,16 @@ typedef void (*RtUpdateFn)(const RtPopArgs *a, int64_t begin, int64_t end);
  * filled every variable whose RtVarDesc.init is a distribution or constant,
  * in declaration order. Writes the RT_DIST_KERNEL states/params of [begin, end). */
 typedef void (*RtInitFn)(const RtPopArgs *a, int64_t begin, int64_t end);
+
+/* v5: the population's probes (RtPopDesc.probes) of neurons [begin, end) in
+ * step a->step: the values the update kernel of that step computes after
+ * applying the input buffers (its step 1) and before integrating (step 2),
+ * computed the same way. Reads states, parameters and input buffers; writes
+ * only out: for every k < nprobes with out[k] != NULL, out[k][i - begin] =
+ * probe k of neuron i (a float kernel's float value widened to double, so
+ * exactly). The runtime calls it right before the update of the step, only
+ * over neurons it records, concurrently on disjoint ranges. */
+typedef void (*RtProbeFn)(const RtPopArgs *a, int64_t begin, int64_t end, double *const *out);
 
 /* ---- descriptor ----------------------------------------------------------- */
 
@@ -198,6 +214,12 @@ typedef struct RtPopDesc {
      * are emitted in step round(t/dt). */
     int64_t nspikes;  const double *spike_times;  const int32_t *spike_neurons;
     const char *spike_file;
+    /* v5: values the update kernel computes but does not store (balance
+     * currents, definitions, port currents), named with their units (init
+     * unused); the probe kernel computes them (RtProbeFn). nprobes > 0 needs
+     * probe != NULL; ignored below v5. */
+    int nprobes;  const RtVarDesc *probes;
+    RtProbeFn probe;
 } RtPopDesc;
 
 typedef enum RtConnRule {
@@ -411,6 +433,7 @@ typedef enum RtRecKind {
     RT_REC_RATE,   /* NAME.npy: float64 [bins], population rate in Hz per `every` steps */
     RT_REC_BALANCE, /* v3: NAME.npy: structured [windows, neurons], see "ABI v3" */
     RT_REC_WEIGHTS, /* v3: NAME.npy float64 [samples, synapses] + NAME_syn.npy, "ABI v3" */
+    RT_REC_PROBE,   /* v5: NAME.npy float64 [samples, neurons] of probe `var`, "ABI v5" */
 } RtRecKind;
 
 typedef struct RtRecDesc {
@@ -424,6 +447,8 @@ typedef struct RtRecDesc {
     const char *file;         /* file name in the output directory, e.g. "E_spikes.npy" */
     int var2;                 /* v3, RT_REC_BALANCE: state index of I_I (var: I_E) */
     int proj;                 /* v3, RT_REC_WEIGHTS: projection index (pop ignored) */
+    int64_t hop;              /* v5, RT_REC_BALANCE: steps between rows, dividing
+                                 `every` (sliding windows); 0: = every */
 } RtRecDesc;
 
 typedef enum RtEventKind {
@@ -503,20 +528,37 @@ typedef struct RtEventDesc {
  * that key (no effect if none); a neuron stays silent while any silence
  * that chose it is active, and a lesioned neuron for the rest of the run.
  *
- * BALANCE MONITOR (RT_REC_BALANCE: pop, var = state index of I_E, var2 =
- * state index of I_I, neurons [begin, end), every = window W in steps).
- * The update kernel writes the neuron's excitatory and inhibitory input
- * currents of the step into those states (e.g. "balance.I_E",
- * "balance.I_I"); the sample of step s is their value after the update of
- * step s. Windows are consecutive, not overlapping: window k is the steps
- * [k*W, (k+1)*W). After its last step one row of NAME.npy is appended:
- * dtype [('I_E','<f8'),('I_I','<f8'),('ratio','<f8'),('corr','<f8')], shape
+ * BALANCE MONITOR (RT_REC_BALANCE: pop, var = index of I_E, var2 = index
+ * of I_I, neurons [begin, end), every = window W in steps, v5: hop = H).
+ * The samples of step s: when the population has probes (v5), probes var
+ * and var2 evaluated by its probe kernel before the update of step s (only
+ * over [begin, end)); otherwise (v3/v4) states var and var2, into which the
+ * update kernel writes the currents (e.g. "balance.I_E"), after the update
+ * of step s. Both give the same values: the neuron's excitatory and
+ * inhibitory input currents once the step's arrivals are applied. Windows
+ * of W steps start every H steps (H divides W; H = 0 or W: consecutive
+ * windows): row r covers steps [r*H, r*H + W) and is appended after step
+ * r*H + W - 1, so the first row comes once the first full window is
+ * complete and then one every H steps. Row: dtype
+ * [('I_E','<f8'),('I_I','<f8'),('ratio','<f8'),('corr','<f8')], shape
  * [windows, neurons]: the window means of I_E and I_I, ratio =
  * -mean(I_I)/mean(I_E) and corr = the Pearson correlation of I_E and -I_I
  * over the W samples (NaN when either is constant over the window, e.g.
  * W = 1; ratio follows IEEE division when mean(I_E) = 0). A partial last
- * window is not written. Computed online by each thread for its own neurons
- * (Welford's updates, 5 doubles per neuron): raw traces are never stored.
+ * window is not written. Computed online by each thread for its own neurons:
+ * per neuron a ring of W/H blocks of H samples, each block's mean, sum of
+ * squared deviations and co-moment accumulated by Welford's updates (5
+ * doubles), a window combining its blocks oldest first by Chan's pairwise
+ * formulas (with H = W: the block itself, as before v5). Raw traces are
+ * never stored.
+ *
+ * ABI v5: probes. A neuron population may list probes (RtPopDesc.nprobes,
+ * probes, probe): values its update kernel computes without storing them.
+ * RT_REC_PROBE (pop, var = probe index, neurons [begin, end), every): row k
+ * of NAME.npy (float64 [samples, neurons]) holds probe var of step
+ * k*every, evaluated before that step's update (after its arrivals), so row
+ * 0 is step 0 and a run of N steps has ceil(N/every) rows. The serial
+ * phase appends it after that step.
  *
  * WEIGHT RECORDING (RT_REC_WEIGHTS: proj, every). NAME.npy, float64
  * [samples, synapses], weights (SI) in CSR order (rows by pre, post

@@ -1,8 +1,16 @@
-/* rt_balance.c - the balance monitor of ABI v3 (RT_REC_BALANCE; contract:
- * "BALANCE MONITOR" in rt_abi.h). Per recorded neuron, Welford accumulators
- * of two state arrays (the excitatory and inhibitory input currents the
- * update kernel stores) over consecutive windows; at a window's end one
- * structured .npy row: means, ratio, correlation.
+/* rt_balance.c - the balance monitor (RT_REC_BALANCE; contract: "BALANCE
+ * MONITOR" in rt_abi.h). Per recorded neuron, the excitatory and inhibitory
+ * input currents of every step: with ABI v5 from the population's probe
+ * kernel, evaluated before the update over the recorded neurons only; before
+ * v5 from two states the update kernel writes. Windows of W steps start every
+ * H steps (H divides W); at a window's end one structured .npy row: means,
+ * ratio, correlation.
+ *
+ * Online and stable: per neuron a ring of B = W/H blocks; the block being
+ * filled accumulates its H samples with Welford's updates (mean, sum of
+ * squared deviations, co-moment), and a window's statistics merge its B
+ * blocks oldest first with Chan et al.'s pairwise formulas. With H = W the
+ * single block is the window and the arithmetic is that of the v3 monitor.
  *
  * Threads accumulate their own neurons in the thread phase (each neuron's
  * sums are formed by one thread in step order, so results do not depend on
@@ -19,13 +27,19 @@
 
 #define BAL_DESCR "[('I_E','<f8'),('I_I','<f8'),('ratio','<f8'),('corr','<f8')]"
 
-/* One balance recording: Welford accumulators per recorded neuron. */
+/* One balance recording. Block b of neuron slot j is element j*nblocks + b
+ * of the five accumulator arrays. */
 typedef struct Bal {
     const RtRecDesc *d;
-    int64_t begin, end, window;
-    double *me, *mi;          /* running means of I_E, I_I */
-    double *m2e, *m2i, *cei;  /* sums of squared deviations, co-moment */
+    int64_t begin, end, window, hop;
+    int64_t nblocks;          /* window / hop */
+    double *me, *mi;          /* per block: running means of I_E, I_I */
+    double *m2e, *m2i, *cei;  /* per block: sums of squared deviations, co-moment */
     double *row;              /* 4 doubles per neuron: the window's output */
+    int probed;               /* samples from the probe kernel (v5), else states */
+    double *xe, *xi;          /* probed: this step's samples per neuron slot */
+    double **outs;            /* probed: per thread part, the probe kernel's out[] */
+    int nprobes;
     RtNpy npy;
 } Bal;
 
@@ -36,13 +50,31 @@ struct RtBalSet {
     int nrecs;
 };
 
+/* The probes of population p that balance monitors read (0: none, read
+ * states; descriptors before v5 have none). */
+static int pop_probes(const RtModelDesc *m, int p) {
+    return m->abi_version >= 5 ? m->pops[p].nprobes : 0;
+}
+
+static int64_t hop_of(const RtModelDesc *m, const RtRecDesc *d) {
+    return m->abi_version >= 5 && d->hop ? d->hop : d->every;
+}
+
 RtErrorCode rt_bal_validate(const RtModelDesc *m, int k, RtError *err) {
     const RtRecDesc *d = &m->recs[k];
     if (d->pop < 0 || d->pop >= m->npops || m->pops[d->pop].kind != RT_POP_NEURON || !d->file
-        || d->every < 1 || d->var < 0 || d->var >= m->pops[d->pop].nstates || d->var2 < 0
-        || d->var2 >= m->pops[d->pop].nstates)
+        || d->every < 1)
         return rt_err(err, RT_E_INVALID, "model descriptor: recording %d: balance needs a "
                       "neuron population, two state indices, a window >= 1 and a file", k);
+    const RtPopDesc *pd = &m->pops[d->pop];
+    int np = pop_probes(m, d->pop), n = np ? np : pd->nstates;
+    if (d->var < 0 || d->var >= n || d->var2 < 0 || d->var2 >= n || (np && !pd->probe))
+        return rt_err(err, RT_E_INVALID, "model descriptor: recording %d: balance needs two "
+                      "%s indices of population '%s'", k, np ? "probe" : "state", pd->name);
+    int64_t h = hop_of(m, d);
+    if (h < 1 || d->every % h)
+        return rt_err(err, RT_E_INVALID, "model descriptor: recording %d: balance hop %lld "
+                      "must divide the window %lld", k, (long long)h, (long long)d->every);
     return RT_OK;
 }
 
@@ -60,13 +92,25 @@ static RtErrorCode open_one(RtSim *s, Bal *b, const RtRecDesc *d, RtError *err) 
     if (b->end < b->begin)
         b->end = b->begin;
     b->window = d->every;
+    b->hop = hop_of(s->m, d);
+    b->nblocks = b->window / b->hop;
     size_t n = (size_t)(b->end - b->begin + 1);
     double **a[] = {&b->me, &b->mi, &b->m2e, &b->m2i, &b->cei};
     for (int k = 0; k < 5; k++)
-        if (!(*a[k] = rt_alloc(n * sizeof(double))))
+        if (!(*a[k] = rt_alloc(n * (size_t)b->nblocks * sizeof(double))))
             return bal_nomem(err);
     if (!(b->row = rt_alloc(4 * n * sizeof(double))))
         return bal_nomem(err);
+    b->nprobes = pop_probes(s->m, d->pop);
+    b->probed = b->nprobes > 0;
+    s->probed |= b->probed;
+    if (b->probed) {
+        b->xe = rt_alloc(n * sizeof(double));
+        b->xi = rt_alloc(n * sizeof(double));
+        b->outs = rt_alloc((size_t)s->nthreads * (size_t)b->nprobes * sizeof *b->outs);
+        if (!b->xe || !b->xi || !b->outs)
+            return bal_nomem(err);
+    }
     char path[800];
     int w = snprintf(path, sizeof path, "%s/%s", s->out_dir, d->file);
     if (w < 0 || (size_t)w >= sizeof path)
@@ -99,55 +143,108 @@ RtErrorCode rt_bal_open(RtSim *s, RtBalSet **out, RtError *err) {
 
 /* ---- the step ---- */
 
-/* Window statistics of neuron slot j into row[4j..4j+3]. */
-static void window_output(const Bal *b, int64_t j) {
-    double *o = b->row + 4 * j;
-    o[0] = b->me[j];
-    o[1] = b->mi[j];
-    o[2] = -b->mi[j] / b->me[j];
-    double sd = sqrt(b->m2e[j]) * sqrt(b->m2i[j]);
-    o[3] = sd > 0 ? -b->cei[j] / sd : NAN;   /* corr(I_E, -I_I) = -cov(I_E, I_I)/sd */
+/* Statistics of one block or window: mean, sum of squared deviations of
+ * I_E and I_I, co-moment. */
+typedef struct Moments {
+    double me, mi, m2e, m2i, cei;
+} Moments;
+
+static Moments block_of(const Bal *b, int64_t q) {
+    return (Moments){b->me[q], b->mi[q], b->m2e[q], b->m2i[q], b->cei[q]};
 }
 
-/* Welford's update of the recorded neurons of [lo, hi) with the samples of
- * `step`; at the window's last step, the window's outputs. */
-static void bal_step(RtSim *s, Bal *b, RtStep step, int64_t lo, int64_t hi) {
+/* Chan, Golub & LeVeque's pairwise update: the moments of a (na samples)
+ * followed by c (nc samples). */
+static Moments merge(Moments a, double na, Moments c, double nc) {
+    double n = na + nc, de = c.me - a.me, di = c.mi - a.mi, f = na * nc / n;
+    return (Moments){a.me + de * (nc / n), a.mi + di * (nc / n), a.m2e + c.m2e + de * de * f,
+                     a.m2i + c.m2i + di * di * f, a.cei + c.cei + de * di * f};
+}
+
+/* Window statistics of neuron slot j into row[4j..4j+3]; `newest` is the
+ * block that has just been completed. */
+static void window_output(const Bal *b, int64_t j, int64_t newest) {
+    int64_t nb = b->nblocks, q0 = j * nb;
+    Moments w = block_of(b, q0 + (newest + 1) % nb);   /* the oldest block */
+    for (int64_t k = 1; k < nb; k++)
+        w = merge(w, (double)(k * b->hop), block_of(b, q0 + (newest + 1 + k) % nb), (double)b->hop);
+    double *o = b->row + 4 * j;
+    o[0] = w.me;
+    o[1] = w.mi;
+    o[2] = -w.mi / w.me;
+    double sd = sqrt(w.m2e) * sqrt(w.m2i);
+    o[3] = sd > 0 ? -w.cei / sd : NAN;   /* corr(I_E, -I_I) = -cov(I_E, I_I)/sd */
+}
+
+/* 1 if a row is due after `step`: a block ends and a whole window exists. */
+static int row_due(const Bal *b, RtStep step) {
+    return (step + 1) % b->hop == 0 && step + 1 >= b->window;
+}
+
+/* Welford's update of neuron slot j's current block with the sample (e, x)
+ * of `step`; at the block's last step, the window's outputs if one is due. */
+static void add_sample(Bal *b, int64_t j, RtStep step, double e, double x) {
+    int64_t n = step % b->hop + 1;   /* samples in the block, this one included */
+    int64_t blk = (step / b->hop) % b->nblocks, q = j * b->nblocks + blk;
+    double dn = (double)n;
+    if (n == 1) {   /* a new block: exact first values, no rounding via the old mean */
+        b->me[q] = e, b->mi[q] = x;
+        b->m2e[q] = b->m2i[q] = b->cei[q] = 0;
+    } else {
+        double de = e - b->me[q], di = x - b->mi[q];
+        b->me[q] += de / dn;
+        b->mi[q] += di / dn;
+        b->m2e[q] += de * (e - b->me[q]);
+        b->m2i[q] += di * (x - b->mi[q]);
+        b->cei[q] += de * (x - b->mi[q]);
+    }
+    if (n == b->hop && row_due(b, step))
+        window_output(b, j, blk);
+}
+
+/* Before v5: the samples of `step` are states var, var2 after the update. */
+static void bal_states(RtSim *s, Bal *b, RtStep step, int64_t lo, int64_t hi) {
     if (lo < b->begin) lo = b->begin;
     if (hi > b->end) hi = b->end;
     const RtPop *pop = &s->pops[b->d->pop];
     const double *xe = pop->state[b->d->var], *xi = pop->state[b->d->var2];
     const float *fe = pop->f32 ? (const float *)(const void *)xe : NULL;   /* RT_PREC_F32 */
     const float *fi = pop->f32 ? (const float *)(const void *)xi : NULL;
-    int64_t n = step % b->window + 1;   /* samples in the window, this one included */
-    double dn = (double)n;
-    for (int64_t i = lo; i < hi; i++) {
-        int64_t j = i - b->begin;
-        double e = fe ? (double)fe[i] : xe[i], x = fi ? (double)fi[i] : xi[i];
-        if (n == 1) {   /* a new window: exact first values, no rounding via the old mean */
-            b->me[j] = e, b->mi[j] = x;
-            b->m2e[j] = b->m2i[j] = b->cei[j] = 0;
-        } else {
-            double de = e - b->me[j], di = x - b->mi[j];
-            b->me[j] += de / dn;
-            b->mi[j] += di / dn;
-            b->m2e[j] += de * (e - b->me[j]);
-            b->m2i[j] += di * (x - b->mi[j]);
-            b->cei[j] += de * (x - b->mi[j]);
-        }
-        if (n == b->window)
-            window_output(b, j);
-    }
+    for (int64_t i = lo; i < hi; i++)
+        add_sample(b, i - b->begin, step, fe ? (double)fe[i] : xe[i], fi ? (double)fi[i] : xi[i]);
+}
+
+/* v5: the samples of `step` from the probe kernel, before the update, over
+ * the recorded neurons of [lo, hi) only; part t's out[] array. */
+static void bal_probe(RtSim *s, Bal *b, int t, RtPopArgs *args, RtStep step, int64_t lo, int64_t hi) {
+    if (lo < b->begin) lo = b->begin;
+    if (hi > b->end) hi = b->end;
+    if (lo >= hi)
+        return;
+    double **out = b->outs + (size_t)t * (size_t)b->nprobes;   /* the others stay NULL */
+    out[b->d->var] = b->xe + (lo - b->begin);
+    out[b->d->var2] = b->xi + (lo - b->begin);
+    s->pops[b->d->pop].d->probe(args, lo, hi, out);
+    for (int64_t i = lo; i < hi; i++)
+        add_sample(b, i - b->begin, step, b->xe[i - b->begin], b->xi[i - b->begin]);
+}
+
+void rt_bal_before_update(RtBalSet *b, RtSim *s, int p, int t, RtPopArgs *args, RtStep step,
+                          int64_t lo, int64_t hi) {
+    for (int k = 0; k < b->nbal; k++)
+        if (b->bal[k].d->pop == p && b->bal[k].probed)
+            bal_probe(s, &b->bal[k], t, args, step, lo, hi);
 }
 
 void rt_bal_after_update(RtBalSet *b, RtSim *s, int p, RtStep step, int64_t lo, int64_t hi) {
     for (int k = 0; k < b->nbal; k++)
-        if (b->bal[k].d->pop == p)
-            bal_step(s, &b->bal[k], step, lo, hi);
+        if (b->bal[k].d->pop == p && !b->bal[k].probed)
+            bal_states(s, &b->bal[k], step, lo, hi);
 }
 
 int rt_bal_holds(const RtBalSet *b, RtStep step) {
     for (int k = 0; k < b->nbal; k++)
-        if ((step + 1) % b->bal[k].window == 0)
+        if (row_due(&b->bal[k], step))
             return 1;
     return 0;
 }
@@ -156,7 +253,7 @@ RtErrorCode rt_bal_write(RtBalSet *b, RtStep step, RtStep flush, RtError *err) {
     RtErrorCode rc = RT_OK;
     for (int k = 0; rc == RT_OK && k < b->nbal; k++) {
         Bal *x = &b->bal[k];
-        if ((step + 1) % x->window == 0 && x->end > x->begin)
+        if (row_due(x, step) && x->end > x->begin)
             rc = rt_npy_append(&x->npy, x->row, 1, err);
     }
     for (int k = 0; rc == RT_OK && (step + 1) % flush == 0 && k < b->nbal; k++)
@@ -189,13 +286,16 @@ void rt_bal_manifest(FILE *f, const RtSim *s, const RtBalSet *b, int k) {
     json_name(f, d->file);
     fprintf(f, ", \"kind\": \"balance\", \"population\": ");
     json_name(f, pd->name);
-    fprintf(f, ", \"neurons\": [%lld, %lld], \"window_s\": %.17g, \"windows\": %lld, "
-            "\"variables\": [\"I_E\", \"I_I\", \"ratio\", \"corr\"], \"units\": [",
-            (long long)(x ? x->begin : 0), (long long)(x ? x->end : 0),
-            (double)d->every * s->dt, (long long)(s->now / d->every));
-    json_name(f, pd->states[d->var].unit);
+    int64_t hop = hop_of(s->m, d);
+    int64_t rows = s->now >= d->every ? (s->now - d->every) / hop + 1 : 0;
+    fprintf(f, ", \"neurons\": [%lld, %lld], \"window_s\": %.17g, \"every_s\": %.17g, "
+            "\"windows\": %lld, \"variables\": [\"I_E\", \"I_I\", \"ratio\", \"corr\"], "
+            "\"units\": [", (long long)(x ? x->begin : 0), (long long)(x ? x->end : 0),
+            (double)d->every * s->dt, (double)hop * s->dt, (long long)rows);
+    const RtVarDesc *v = pop_probes(s->m, d->pop) ? pd->probes : pd->states;
+    json_name(f, v[d->var].unit);
     fprintf(f, ", ");
-    json_name(f, pd->states[d->var2].unit);
+    json_name(f, v[d->var2].unit);
     fprintf(f, ", \"1\", \"1\"], \"dtype\": \"%s\", \"shape\": \"[windows, neurons]\"}",
             BAL_DESCR);
 }
@@ -216,7 +316,7 @@ void rt_bal_free(RtBalSet *b) {
         Bal *x = &b->bal[k];
         rt_npy_close(&x->npy, NULL);
         rt_free(x->me); rt_free(x->mi); rt_free(x->m2e); rt_free(x->m2i); rt_free(x->cei);
-        rt_free(x->row);
+        rt_free(x->row); rt_free(x->xe); rt_free(x->xi); rt_free(x->outs);
     }
     rt_free(b->bal);
     rt_free(b->of_rec);

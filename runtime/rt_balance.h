@@ -21,9 +21,15 @@ RtErrorCode rt_bal_validate(const RtModelDesc *m, int k, RtError *err);
  * directory). *out receives the set (free with rt_bal_free, also on error). */
 RtErrorCode rt_bal_open(RtSim *s, RtBalSet **out, RtError *err);
 
-/* Thread phase of step `step`, neurons [lo, hi) of population p: accumulates
- * the monitors of p; at a window's last step fills the thread's part of the
- * window's row. */
+/* Thread phase of step `step`, thread part t, neurons [lo, hi) of
+ * population p, before its update (args: part t's RtPopArgs of p, step and
+ * t set): the monitors of p whose samples come from the probe kernel (v5)
+ * evaluate it over their neurons in [lo, hi) and accumulate; a due row gets
+ * the part's neurons. */
+void rt_bal_before_update(RtBalSet *b, RtSim *s, int p, int t, RtPopArgs *args, RtStep step,
+                          int64_t lo, int64_t hi);
+
+/* The same after the update, for the monitors that read states (v3/v4). */
 void rt_bal_after_update(RtBalSet *b, RtSim *s, int p, RtStep step, int64_t lo, int64_t hi);
 
 /* 1 if a row is due after `step` (the serial phase reads what threads wrote). */

@@ -392,6 +392,12 @@ static void silence_range(const EiPop *ep, uint8_t *spiked, int64_t lo, int64_t 
         spiked[ep->list[k]] = 0;
 }
 
+void rt_ei_before_update(RtSim *s, int p, int t, RtPopArgs *args, RtStep step, int64_t lo,
+                         int64_t hi) {
+    if (s->ei->bal)
+        rt_bal_before_update(s->ei->bal, s, p, t, args, step, lo, hi);
+}
+
 void rt_ei_after_update(RtSim *s, int p, RtStep step, int64_t lo, int64_t hi) {
     RtEi *ei = s->ei;
     if (ei->pops[p].nlist)

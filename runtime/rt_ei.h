@@ -29,6 +29,12 @@ RtErrorCode rt_ei_build(RtSim *s, RtError *err);
  * kernels' globals and gain, the balance and weight recording files. */
 RtErrorCode rt_ei_open(RtSim *s, RtError *err);
 
+/* Thread phase of step `step`, thread part t, neurons [lo, hi) of neuron
+ * population p, right before its update (args: the part's RtPopArgs, step
+ * and t set): balance monitors that read probes (ABI v5) sample. */
+void rt_ei_before_update(RtSim *s, int p, int t, RtPopArgs *args, RtStep step, int64_t lo,
+                         int64_t hi);
+
 /* Thread phase of step `step`, neurons [lo, hi) of population p, right after
  * its update (or Poisson draw): clears the spike flags of silenced neurons,
  * accumulates the balance monitors, and at a window's last step writes the

@@ -7,6 +7,10 @@
  * [k*every*dt, (k+1)*every*dt); a spike at step s has time s*dt.
  * State recordings of an RT_PREC_F32 population are float32 ('<f4'): the
  * stored values exactly, at half the bytes (rt_abi.h, RT_PREC_F32).
+ * A probe recording's (ABI v5) row k holds the probe of step k*every, which
+ * the population's probe kernel computes before that step's update, over the
+ * recorded neurons only (rt_rec_probe, thread phase); float64 always (a float
+ * kernel's values widened exactly).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +23,20 @@
 #define REC_FLUSH_STEPS 10000  /* flush all files at least this often */
 
 static const char *kind_name(RtRecKind k) {
-    return k == RT_REC_SPIKES ? "spikes" : k == RT_REC_STATE ? "state" : "rate";
+    return k == RT_REC_SPIKES ? "spikes" : k == RT_REC_STATE ? "state" : k == RT_REC_PROBE ? "probe"
+                                                                          : "rate";
+}
+
+/* RT_REC_PROBE: the row buffer and the per-part out[] arrays. */
+static RtErrorCode open_probe(RtSim *s, RtRecRt *r, RtError *err) {
+    int64_t cols = r->end - r->begin;
+    int np = s->pops[r->d->pop].d->nprobes;
+    r->row = rt_alloc((size_t)(cols ? cols : 1) * sizeof(double));
+    r->outs = rt_alloc((size_t)s->nthreads * (size_t)np * sizeof *r->outs);
+    if (!r->row || !r->outs)
+        return rt_err(err, RT_E_NOMEM, "out of memory");
+    s->probed = 1;
+    return rt_npy_open(&r->npy, r->file, "'<f8'", cols, (size_t)(cols ? cols : 1) * 8, err);
 }
 
 /* Address of neuron `begin` of state `var`: a row of doubles, or of
@@ -47,6 +64,8 @@ static RtErrorCode open_one(RtSim *s, RtRecRt *r, RtError *err) {
         return rt_npy_open(&r->npy, r->file, "[('t', '<f8'), ('i', '<i4')]", 0, 12, err);
     if (d->kind == RT_REC_RATE)
         return rt_npy_open(&r->npy, r->file, "'<f8'", 0, 8, err);
+    if (d->kind == RT_REC_PROBE)
+        return open_probe(s, r, err);
     int64_t cols = r->end - r->begin;
     size_t elem = pop->f32 ? 4 : 8;
     RtErrorCode rc = rt_npy_open(&r->npy, r->file, pop->f32 ? "'<f4'" : "'<f8'", cols,
@@ -111,12 +130,34 @@ static RtErrorCode rec_rate(RtSim *s, RtRecRt *r, RtStep step, RtError *err) {
     return rt_npy_append(&r->npy, &rate, 1, err);
 }
 
+/* RT_REC_PROBE: 1 if recording r has a row in `step` (step k*every). */
+static int probe_due(const RtRecRt *r, RtStep step) {
+    return r->d->kind == RT_REC_PROBE && step % r->d->every == 0 && r->end > r->begin;
+}
+
+void rt_rec_probe(RtSim *s, int p, int t, RtPopArgs *args, RtStep step, int64_t lo, int64_t hi) {
+    for (int k = 0; s->out_dir && k < s->m->nrecs; k++) {
+        RtRecRt *r = &s->recs[k];
+        if (r->d->pop != p || !probe_due(r, step))
+            continue;
+        int64_t a = lo > r->begin ? lo : r->begin, b = hi < r->end ? hi : r->end;
+        if (a >= b)
+            continue;
+        const RtPopDesc *pd = s->pops[p].d;
+        double **out = r->outs + (size_t)t * (size_t)pd->nprobes;   /* the others stay NULL */
+        out[r->d->var] = r->row + (a - r->begin);
+        pd->probe(args, a, b, out);
+    }
+}
+
 int rt_rec_reads_state(const RtSim *s, RtStep step) {
     if (!s->out_dir)
         return 0;
     for (int k = 0; k < s->m->nrecs; k++) {
         const RtRecRt *r = &s->recs[k];
         if (r->d->kind == RT_REC_STATE && (step + 1) % r->d->every == 0 && r->end > r->begin)
+            return 1;
+        if (probe_due(r, step))
             return 1;
     }
     return 0;
@@ -134,6 +175,8 @@ RtErrorCode rt_rec_step(RtSim *s, RtStep step, RtError *err) {
             rc = rec_rate(s, r, step, err);
         else if (r->d->kind == RT_REC_STATE && (step + 1) % r->d->every == 0 && r->end > r->begin)
             rc = rt_npy_append(&r->npy, state_row(&s->pops[r->d->pop], r->d->var, r->begin), 1, err);
+        else if (probe_due(r, step))
+            rc = rt_npy_append(&r->npy, r->row, 1, err);
     }
     if (rc == RT_OK && (step + 1) % REC_FLUSH_STEPS == 0)
         rc = rt_rec_flush(s, err);
@@ -159,6 +202,10 @@ RtErrorCode rt_rec_close(RtSim *s, RtError *err) {
     for (int k = 0; s->recs && k < s->m->nrecs; k++) {
         RtError e;
         RtErrorCode rc = rt_npy_close(&s->recs[k].npy, &e);
+        rt_free(s->recs[k].row);   /* RT_REC_PROBE buffers */
+        rt_free(s->recs[k].outs);
+        s->recs[k].row = NULL;
+        s->recs[k].outs = NULL;
         if (rc && !first) {
             first = rc;
             if (err)
@@ -242,6 +289,12 @@ static void manifest_recs(FILE *f, const RtSim *s) {
             json_str(f, pd->states[r->d->var].unit);
             fprintf(f, "], \"dtype\": \"%s\", \"shape\": \"[samples, neurons]\"}",
                     s->pops[r->d->pop].f32 ? "float32" : "float64");
+        } else if (r->d->kind == RT_REC_PROBE) {   /* row k: step k*every, before its update */
+            fprintf(f, "\"variables\": [");
+            json_str(f, pd->probes[r->d->var].name);
+            fprintf(f, "], \"units\": [");
+            json_str(f, pd->probes[r->d->var].unit);
+            fprintf(f, "], \"dtype\": \"float64\", \"shape\": \"[samples, neurons]\"}");
         } else if (r->d->kind == RT_REC_SPIKES)
             fprintf(f, "\"variables\": [\"t\", \"i\"], \"units\": [\"s\", \"1\"], "
                        "\"dtype\": \"[('t', '<f8'), ('i', '<i4')]\"}");

@@ -321,6 +321,40 @@ static int find_nonfinite(const RtPop *pop, int64_t lo, int64_t hi, RtBad *bad) 
     return found;
 }
 
+/* Writes to out the neurons i of [lo, hi) with f[i] != 0, ascending, and
+ * returns how many. Spikes are rare in a step (Vogels et al. 2011: about
+ * 14 of 8000), so 64 flags are tested at once, and the set bytes of a
+ * non-zero word of 8 are found from its lowest set bit (little-endian: the
+ * lowest bit lies in the first byte), not by testing each byte. */
+static int64_t collect_flags(const uint8_t *f, int64_t lo, int64_t hi, uint32_t *out) {
+    int64_t n = 0, i = lo;
+    for (; i + 64 <= hi; i += 64) {
+        uint64_t w[8], any = 0;
+        memcpy(w, f + i, 64);
+        for (int k = 0; k < 8; k++)
+            any |= w[k];
+        if (!any)
+            continue;
+        for (int k = 0; k < 8; k++) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            for (uint64_t x = w[k]; x; ) {
+                int b = __builtin_ctzll(x) >> 3;
+                out[n++] = (uint32_t)(i + 8 * k + b);
+                x &= ~((uint64_t)0xff << (8 * b));
+            }
+#else
+            for (int b = 0; w[k] && b < 8; b++)
+                if (f[i + 8 * k + b])
+                    out[n++] = (uint32_t)(i + 8 * k + b);
+#endif
+        }
+    }
+    for (; i < hi; i++)
+        if (f[i])
+            out[n++] = (uint32_t)i;
+    return n;
+}
+
 /* Collects the spikes of `step` in thread t's range [lo, hi) of `pop`, in
  * neuron order, into the thread's own list. */
 static void gather_thread(RtPop *pop, int t, RtStep step, int64_t lo, int64_t hi) {
@@ -333,22 +367,8 @@ static void gather_thread(RtPop *pop, int t, RtStep step, int64_t lo, int64_t hi
             if (pop->src_step[pos] == step && pop->src_neuron[pos] >= lo && pop->src_neuron[pos] < hi)
                 out[n++] = pop->src_neuron[pos];
         pop->src_tpos[t] = pos;
-    } else {
-        const uint8_t *f = pop->spiked;
-        int64_t i = lo;
-        for (; i + 8 <= hi; i += 8) {   /* skip 8 silent neurons at once */
-            uint64_t w;
-            memcpy(&w, f + i, 8);
-            if (!w)
-                continue;
-            for (int64_t j = i; j < i + 8; j++)
-                if (f[j])
-                    out[n++] = (uint32_t)j;
-        }
-        for (; i < hi; i++)
-            if (f[i])
-                out[n++] = (uint32_t)i;
-    }
+    } else
+        n = collect_flags(pop->spiked, lo, hi, out);
     pop->tspk_n[t * pop->hist_len + slot] = n;
 }
 
@@ -380,6 +400,8 @@ static void thread_step(RtSim *s, int t, RtStep step) {
             RtPopArgs *args = &s->targs[t * s->m->npops + p];
             args->step = step;
             args->t = (double)step * s->dt;
+            if (s->probed)   /* probe recordings, balance monitors (ABI v5) */
+                rt_rec_probe(s, p, t, args, step, lo, hi), rt_ei_before_update(s, p, t, args, step, lo, hi);
             /* in blocks, so the check reads states the kernel left in L1 */
             for (int64_t b = lo; b < hi; b += RT_SIM_BLOCK) {
                 int64_t e = hi - b > RT_SIM_BLOCK ? b + RT_SIM_BLOCK : hi;
@@ -388,7 +410,9 @@ static void thread_step(RtSim *s, int t, RtStep step) {
                     find_nonfinite(pop, b, e, bad);
             }
             rt_ei_after_update(s, p, step, lo, hi);   /* silence, balance (ABI v3) */
+            gather_thread(pop, t, step, lo, hi);      /* the list rt_plastic_post walks */
             rt_plastic_post(s, p, t, step, lo, hi);   /* on_post, every (ABI v2) */
+            continue;
         }
         gather_thread(pop, t, step, lo, hi);
     }
@@ -706,6 +730,11 @@ static RtErrorCode validate_rest(const RtModelDesc *m, RtError *err) {
         if (d->pop < 0 || d->pop >= m->npops || d->every < 1 || !d->file
             || (d->kind == RT_REC_STATE && (d->var < 0 || d->var >= m->pops[d->pop].nstates)))
             return invalid(err, "recording", k, "bad population, variable, interval or file");
+        if (d->kind == RT_REC_PROBE   /* ABI v5 */
+            && (m->abi_version < 5 || d->var < 0 || d->var >= m->pops[d->pop].nprobes
+                || !m->pops[d->pop].probe))
+            return invalid(err, "recording", k, "a probe recording needs ABI v5 and a probe index "
+                           "of a population with a probe kernel");
     }
     for (int k = 0; k < m->nevents; k++) {
         const RtEventDesc *d = &m->events[k];

@@ -66,7 +66,8 @@ typedef struct RtRecRt {
     RtNpy npy;
     int64_t begin, end;
     int64_t bin_count;   /* RT_REC_RATE: spikes in the current bin */
-    double *row;         /* RT_REC_STATE: one sample */
+    double *row;         /* RT_REC_STATE: one sample; RT_REC_PROBE: the due row */
+    double **outs;       /* RT_REC_PROBE: per thread part, the probe kernel's out[] */
     char file[256];
 } RtRecRt;
 
@@ -126,6 +127,7 @@ struct RtSim {
     int nstarted;                 /* worker threads running */
     RtSync sync;
     int always_hold;              /* plastic projections: serial part every step */
+    int probed;                   /* ABI v5: some recording evaluates probe kernels */
     int intr_latched;             /* interrupt seen: stop before step intr_stop */
     RtStep intr_stop;
     int quit;
@@ -158,6 +160,10 @@ RtErrorCode rt_rec_open(RtSim *s, RtError *err);
 RtErrorCode rt_rec_step(RtSim *s, RtStep step, RtError *err);
 /* 1 if the recordings read state arrays after step `step` (a sample is due). */
 int rt_rec_reads_state(const RtSim *s, RtStep step);
+/* Thread phase, part t, neurons [lo, hi) of neuron population p, before its
+ * update in `step` (args: the part's RtPopArgs, step and t set): the probe
+ * recordings of p due in this step evaluate the probe kernel (ABI v5). */
+void rt_rec_probe(RtSim *s, int p, int t, RtPopArgs *args, RtStep step, int64_t lo, int64_t hi);
 RtErrorCode rt_rec_flush(RtSim *s, RtError *err);
 RtErrorCode rt_rec_close(RtSim *s, RtError *err);
 RtErrorCode rt_rec_manifest(RtSim *s, const RtTimings *t, int complete, RtError *err);

@@ -1,0 +1,278 @@
+/* test_rt_balance.c - ABI v5 probes and sliding balance windows, driven
+ * through rt_abi.h with hand-written kernels (rt_balance.c, rt_rec.c):
+ *   - sliding windows (W = 25 steps every H = 5) against a two-pass
+ *     reference computed from the same current traces, rows from the first
+ *     complete window on, the manifest's window, every and row count, and
+ *     the same bytes for 1 and 3 threads;
+ *   - a probed monitor with H = W (and H = 0) writes the same bytes as the
+ *     state-reading monitor of ABI v3/v4 on the same currents;
+ *   - probe kernels run only over the recorded neurons;
+ *   - RT_REC_PROBE: row k is the probe of step k*every, before that step's
+ *     update, ceil(N/every) rows, 1 == 2 threads;
+ *   - descriptor checks: a hop that does not divide the window, probe
+ *     recordings below v5, a probe index out of range, probes without a
+ *     probe kernel. */
+#include <check.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rt_abi.h"
+#include "rt_tiny_model.h"
+
+#define DT 1e-4
+#define RT_TEST_DIR_PREFIX "/tmp/rt_balance_"
+#include "rt_test_files.h"
+
+/* ---- kernels: currents as functions of (neuron, step) ---- */
+
+static double cur_e(int64_t i, RtStep s) { return 1e-9 * (1 + 0.5 * sin(0.37 * (double)s + (double)i)); }
+static double cur_i(int64_t i, RtStep s) {
+    if (i == 5)   /* constant: no correlation defined */
+        return -1e-9;
+    return -1e-9 * (0.8 + 0.3 * sin(0.37 * (double)s + (double)i) + 0.2 * cos(1.3 * (double)s * (double)(i + 1)));
+}
+
+/* states: 0, 1 = the currents of the step (the v3 way), 2 = x, which counts
+ * the updates (x = s before the update of step s). */
+static void update(const RtPopArgs *a, int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) {
+        a->state[0][i] = cur_e(i, a->step);
+        a->state[1][i] = cur_i(i, a->step);
+        a->state[2][i] += 1;
+        a->input[0][i] = 0;
+        a->spiked[i] = 0;
+    }
+}
+
+static atomic_int outside;   /* probe calls that reached neurons not recorded */
+static int64_t rec_lo, rec_hi;
+
+/* probes: 0, 1 = the currents; 2 = x + i/2 (x as the step starts). */
+static void probe(const RtPopArgs *a, int64_t begin, int64_t end, double *const *out) {
+    if (begin < rec_lo || end > rec_hi)
+        atomic_fetch_add(&outside, 1);
+    for (int64_t i = begin; i < end; i++) {
+        if (out[0]) out[0][i - begin] = cur_e(i, a->step);
+        if (out[1]) out[1][i - begin] = cur_i(i, a->step);
+        if (out[2]) out[2][i - begin] = a->state[2][i] + 0.5 * (double)i;
+    }
+}
+
+static const RtVarDesc states[] = {{"balance.I_E", "A", {RT_DIST_CONST, 0, 0}},
+                                   {"balance.I_I", "A", {RT_DIST_CONST, 0, 0}},
+                                   {"x", "1", {RT_DIST_CONST, 0, 0}}};
+static const RtVarDesc probes[] = {{"balance.I_E", "A", {RT_DIST_CONST, 0, 0}},
+                                   {"balance.I_I", "A", {RT_DIST_CONST, 0, 0}},
+                                   {"y", "1", {RT_DIST_CONST, 0, 0}}};
+
+/* Population E of 8 neurons; with probes (v5) or without (v3 states). */
+static RtPopDesc pop_e(int with_probes) {
+    RtPopDesc p = tiny_pop("E", 8, update);
+    p.nstates = 3;
+    p.states = states;
+    if (with_probes) {
+        p.nprobes = 3;
+        p.probes = probes;
+        p.probe = probe;
+    }
+    return p;
+}
+
+static RtRunOptions options(int threads, const char *out) {
+    RtRunOptions o;
+    rt_run_options_init(&o);
+    o.threads = threads;
+    o.out_dir = out;
+    o.eic_version = "test";
+    return o;
+}
+
+/* Runs `steps` steps of E with recording `rec` into dir. */
+static void run(RtPopDesc *pop, RtRecDesc *rec, int threads, int steps) {
+    RtModelDesc m = tiny_model(pop, 1, NULL, 0);
+    m.nrecs = 1;
+    m.recs = rec;
+    m.duration_s = steps * DT;
+    rec_lo = rec->begin;
+    rec_hi = rec->end;
+    RtRunOptions o = options(threads, dir);
+    RtError err;
+    RtSim *s = rt_sim_create(&m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    ck_assert_int_eq(rt_sim_run(s, -1, &err), RT_OK);
+    ck_assert_int_eq(rt_sim_finish(s, NULL, &err), RT_OK);
+    rt_sim_free(s);
+}
+
+/* ---- sliding windows ---- */
+
+/* Two-pass statistics of steps [first, first + W) of neuron i. */
+static void reference(int64_t i, int64_t first, int W, double out[4]) {
+    double se = 0, si = 0;
+    for (int k = 0; k < W; k++) {
+        se += cur_e(i, first + k);
+        si += cur_i(i, first + k);
+    }
+    double me = se / W, mi = si / W, vee = 0, vii = 0, cei = 0;
+    for (int k = 0; k < W; k++) {
+        double de = cur_e(i, first + k) - me, di = cur_i(i, first + k) - mi;
+        vee += de * de;
+        vii += di * di;
+        cei += de * di;
+    }
+    out[0] = me;
+    out[1] = mi;
+    out[2] = -mi / me;
+    out[3] = vii > 0 ? -cei / sqrt(vee * vii) : NAN;
+}
+
+static double *run_balance(int with_probes, int threads, int W, int H, int64_t *rows) {
+    RtPopDesc pop = pop_e(with_probes);
+    RtRecDesc rec = {.kind = RT_REC_BALANCE, .pop = 0, .var = 0, .var2 = 1, .begin = 2, .end = 7,
+                     .every = W, .file = "E_balance.npy", .hop = H};
+    run(&pop, &rec, threads, 110);
+    char descr[64];
+    int64_t cols;
+    double *d = read_npy("E_balance.npy", descr, rows, &cols, 5 * 32);
+    ck_assert_int_eq(cols, 5);
+    ck_assert_str_eq(descr, "[('I_E','<f8'),('I_I','<f8'),('ratio','<f8'),('corr','<f8')]");
+    return d;
+}
+
+START_TEST(test_sliding_windows) {
+    make_dir();
+    atomic_store(&outside, 0);
+    int64_t rows;
+    double *d1 = run_balance(1, 1, 25, 5, &rows);
+    ck_assert_int_eq(rows, 18);   /* windows [5r, 5r + 25) within 110 steps: r = 0 .. 17 */
+    for (int r = 0; r < 18; r++)
+        for (int64_t i = 2; i < 7; i++) {
+            double ref[4], *got = d1 + (r * 5 + (i - 2)) * 4;
+            reference(i, 5 * r, 25, ref);
+            for (int f = 0; f < 3; f++)
+                ck_assert_msg(fabs(got[f] - ref[f]) <= 1e-12 * fabs(ref[f]), "row %d neuron %lld field %d: "
+                              "%.17g vs %.17g", r, (long long)i, f, got[f], ref[f]);
+            if (i == 5)
+                ck_assert(isnan(got[3]));
+            else
+                ck_assert_msg(fabs(got[3] - ref[3]) <= 1e-12, "corr %.17g vs %.17g", got[3], ref[3]);
+        }
+    const char *man = read_text("manifest.json");
+    ck_assert(strstr(man, "\"window_s\": 0.0025") != NULL);
+    ck_assert(strstr(man, "\"every_s\": 0.00050000000000000001") != NULL);
+    ck_assert(strstr(man, "\"windows\": 18") != NULL);
+    double *d3 = run_balance(1, 3, 25, 5, &rows);   /* any thread count: same bits */
+    ck_assert_mem_eq(d3, d1, 18 * 5 * 32);
+    ck_assert_int_eq(atomic_load(&outside), 0);     /* only neurons [2, 7) were probed */
+    free(d1);
+    free(d3);
+    remove_dir();
+}
+END_TEST
+
+/* H = W (or 0): the probed monitor writes exactly the bytes of the monitor
+ * that reads the states the update kernel wrote (v3/v4). */
+START_TEST(test_hop_equals_window) {
+    make_dir();
+    int64_t r1, r2, r3;
+    double *states_path = run_balance(0, 2, 25, 0, &r1);
+    double *probed = run_balance(1, 2, 25, 25, &r2);
+    double *probed0 = run_balance(1, 1, 25, 0, &r3);
+    ck_assert_int_eq(r1, 4);
+    ck_assert_int_eq(r2, 4);
+    ck_assert_int_eq(r3, 4);
+    ck_assert_mem_eq(probed, states_path, 4 * 5 * 32);
+    ck_assert_mem_eq(probed0, states_path, 4 * 5 * 32);
+    free(states_path);
+    free(probed);
+    free(probed0);
+    remove_dir();
+}
+END_TEST
+
+/* ---- probe recordings ---- */
+
+START_TEST(test_probe_recording) {
+    make_dir();
+    atomic_store(&outside, 0);
+    double *d[2];
+    for (int t = 0; t < 2; t++) {
+        RtPopDesc pop = pop_e(1);
+        RtRecDesc rec = {.kind = RT_REC_PROBE, .pop = 0, .var = 2, .begin = 1, .end = 6, .every = 3,
+                         .file = "E_y.npy"};
+        run(&pop, &rec, t + 1, 20);
+        char descr[64];
+        int64_t rows, cols;
+        d[t] = read_npy("E_y.npy", descr, &rows, &cols, 5 * 8);
+        ck_assert_str_eq(descr, "'<f8'");
+        ck_assert_int_eq(rows, 7);   /* steps 0, 3, ..., 18 of 20 */
+        ck_assert_int_eq(cols, 5);
+        for (int k = 0; k < 7; k++)   /* before the update of step 3k: x = 3k */
+            for (int64_t i = 1; i < 6; i++)
+                ck_assert_double_eq(d[t][k * 5 + (i - 1)], 3.0 * k + 0.5 * (double)i);
+    }
+    ck_assert_mem_eq(d[0], d[1], 7 * 5 * 8);
+    ck_assert_int_eq(atomic_load(&outside), 0);
+    const char *man = read_text("manifest.json");
+    ck_assert(strstr(man, "\"kind\": \"probe\"") != NULL);
+    ck_assert(strstr(man, "\"variables\": [\"y\"]") != NULL);
+    free(d[0]);
+    free(d[1]);
+    remove_dir();
+}
+END_TEST
+
+/* ---- descriptor checks ---- */
+
+static RtErrorCode create_code(RtPopDesc *pop, RtRecDesc *rec, uint32_t abi) {
+    RtModelDesc m = tiny_model(pop, 1, NULL, 0);
+    m.abi_version = abi;
+    m.nrecs = 1;
+    m.recs = rec;
+    RtRunOptions o = options(1, NULL);
+    RtError err;
+    RtSim *s = rt_sim_create(&m, &o, &err);
+    rt_sim_free(s);
+    return s ? RT_OK : err.code;
+}
+
+START_TEST(test_invalid) {
+    RtPopDesc pop = pop_e(1);
+    RtRecDesc bal = {.kind = RT_REC_BALANCE, .pop = 0, .var = 0, .var2 = 1, .end = -1, .every = 25,
+                     .file = "b.npy", .hop = 5};
+    ck_assert_int_eq(create_code(&pop, &bal, RT_ABI_VERSION), RT_OK);
+    bal.hop = 10;                                        /* does not divide 25 */
+    ck_assert_int_eq(create_code(&pop, &bal, RT_ABI_VERSION), RT_E_INVALID);
+    bal.hop = 50;
+    ck_assert_int_eq(create_code(&pop, &bal, RT_ABI_VERSION), RT_E_INVALID);
+    bal.hop = 5;
+    bal.var2 = 3;                                        /* 3 probes */
+    ck_assert_int_eq(create_code(&pop, &bal, RT_ABI_VERSION), RT_E_INVALID);
+    bal.var2 = 1;
+    pop.probe = NULL;                                    /* probes without a kernel */
+    ck_assert_int_eq(create_code(&pop, &bal, RT_ABI_VERSION), RT_E_INVALID);
+    pop = pop_e(1);
+    ck_assert_int_eq(create_code(&pop, &bal, 4), RT_OK); /* v4: states, no hop: still runs */
+    RtRecDesc pr = {.kind = RT_REC_PROBE, .pop = 0, .var = 2, .end = -1, .every = 1, .file = "p.npy"};
+    ck_assert_int_eq(create_code(&pop, &pr, RT_ABI_VERSION), RT_OK);
+    ck_assert_int_eq(create_code(&pop, &pr, 4), RT_E_INVALID);
+    pr.var = 3;
+    ck_assert_int_eq(create_code(&pop, &pr, RT_ABI_VERSION), RT_E_INVALID);
+}
+END_TEST
+
+Suite *rt_balance_suite(void) {
+    Suite *s = suite_create("rt_balance");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_sliding_windows);
+    tcase_add_test(tc, test_hop_equals_window);
+    tcase_add_test(tc, test_probe_recording);
+    tcase_add_test(tc, test_invalid);
+    suite_add_tcase(s, tc);
+    return s;
+}

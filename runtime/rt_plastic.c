@@ -435,14 +435,12 @@ static void scale_range(double *restrict x, int64_t lo, int64_t hi, double f) {
         x[j] *= f;
 }
 
-/* Spiking neurons collected before their on_post calls (per chunk). */
-#define PL_POST_CHUNK 64
-
-/* The on_post calls of up to PL_POST_CHUNK spiking neurons `js`: the CSC
+/* The on_post calls of the n spiking neurons `js` (ascending): the CSC
  * column of the next one is prefetched while one is processed, since a
  * column's first cache line is otherwise a sure miss. */
-static void post_chunk(RtSim *s, RtPlastic *pl, const uint32_t *js, int n, int t, RtStep step) {
-    for (int m = 0; m < n; m++) {
+static void post_events(RtSim *s, RtPlastic *pl, const uint32_t *js, int64_t n, int t,
+                        RtStep step) {
+    for (int64_t m = 0; m < n; m++) {
         if (m + 1 < n) {
             int64_t c = pl->col[js[m + 1]], e = pl->col[js[m + 1] + 1];
             for (; c < e; c += 16)
@@ -452,38 +450,17 @@ static void post_chunk(RtSim *s, RtPlastic *pl, const uint32_t *js, int n, int t
     }
 }
 
-/* post_event for every neuron of [lo, hi) that spiked, ascending. Spikes
- * are rare per step, so eight flags are tested at once. */
-static void post_events(RtSim *s, RtPlastic *pl, const uint8_t *spiked, int t, RtStep step,
-                        int64_t lo, int64_t hi) {
-    uint32_t js[PL_POST_CHUNK];
-    int n = 0;
-    for (int64_t j = lo; j < hi; j += 8) {
-        int64_t e = j + 8 < hi ? j + 8 : hi;
-        uint64_t w = 1;
-        if (e == j + 8)
-            memcpy(&w, spiked + j, 8);
-        if (!w)
-            continue;
-        if (n > PL_POST_CHUNK - 8) {
-            post_chunk(s, pl, js, n, t, step);
-            n = 0;
-        }
-        for (int64_t u = j; u < e; u++)
-            if (spiked[u])
-                js[n++] = (uint32_t)u;
-    }
-    post_chunk(s, pl, js, n, t, step);
-}
-
 void rt_plastic_post(RtSim *s, int p, int t, RtStep step, int64_t lo, int64_t hi) {
     RtPop *pop = &s->pops[p];
+    int slot = (int)(step % pop->hist_len);   /* thread t's spikes of [lo, hi), gathered */
+    const uint32_t *js = pop->tspk[t * pop->hist_len + slot];
+    int64_t nspk = pop->tspk_n[t * pop->hist_len + slot];
     for (int k = 0; k < pop->nin_projs; k++) {
         RtPlastic *pl = s->projs[pop->in_projs[k]].pl;
         if (!pl)
             continue;
         if (pl->d->on_post || pl->d->ntraces_post)
-            post_events(s, pl, pop->spiked, t, step, lo, hi);
+            post_events(s, pl, js, nspk, t, step);
         if (pl->n_every && (step + 1) % pl->n_every == 0)
             every_calls(s, pl, t, lo, hi);
         for (int q = 0; q < pl->d->ntraces_post; q++)   /* to the next step */

@@ -55,7 +55,8 @@ RtErrorCode rt_plastic_build(RtSim *s, RtError *err);
  * of the spikes arriving in step s. */
 void rt_plastic_deliver(RtSim *s, int k, RtStep step, int64_t lo, int64_t hi);
 
-/* Step s, thread t, neurons [lo, hi) of population p, after its update: the
+/* Step s, thread t, neurons [lo, hi) of population p, after its update and
+ * after thread t's spike list of step s (pop->tspk) was gathered: the
  * on_post calls and post-trace jumps of its spiking neurons, the every
  * calls when due, and the post traces' decay to the next step, for every
  * plastic projection into p. */

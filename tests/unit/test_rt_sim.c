@@ -208,6 +208,85 @@ static void raster(RtSim *s, int npops, RtStep steps, char *out, size_t n) {
     }
 }
 
+/* The spike flags a pattern kernel sets at step k for neuron i (k >= 0):
+ * none, then all, then neurons at the edges of 8- and 64-flag words, then
+ * a sparse pseudo-random pattern; flag values other than 1 count too. */
+static int pattern_spikes(RtStep k, int64_t i) {
+    static const int64_t edges[] = {0, 7, 8, 63, 64, 65, 127, 511, 512, 960, 998, 999};
+    if (k == 0)
+        return 0;
+    if (k == 1)
+        return 1;
+    if (k == 2) {
+        for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++)
+            if (edges[e] == i)
+                return 2;
+        return 0;
+    }
+    return (uint32_t)(i * 2654435761u + (uint64_t)k * 40503u) % 29 == 0 ? 1 + (int)(i % 3) : 0;
+}
+
+static void pattern_kernel(const RtPopArgs *a, int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) {
+        a->input[0][i] = 0;
+        a->spiked[i] = (uint8_t)pattern_spikes(a->step, i);
+    }
+}
+
+/* on_post: w[q] += 1 for each synapse of the spiking post neuron. */
+static void count_post(const RtSynArgs *a, const RtSynEvent *e) {
+    for (int64_t k = e->first; k < e->last; k++)
+        a->w[e->syn[k]] += 1;
+}
+
+/* Issue 5 (performance), 2026-11-28: the spike lists are collected 64 flags
+ * at a time and on_post walks them. Every step's list must be exactly the
+ * neurons whose flag is non-zero, ascending, for word edges, all and none,
+ * sizes that leave a remainder, and 1 to 3 threads; on_post must run once
+ * per spike of its post neuron. */
+START_TEST(test_spike_collection) {
+    static const int64_t sizes[] = {1000, 64, 63, 200};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
+        for (int threads = 1; threads <= 3; threads++) {
+            int64_t n = sizes[z], want[1000];
+            RtPlasticDesc pl = {.on_post = count_post};
+            RtPopDesc pops[2] = {tiny_pop("S", 2, tiny_counter), tiny_pop("N", n, pattern_kernel)};
+            RtProjDesc pr = {.name = "S->N", .pre = 0, .post = 1, .rule = RT_CONN_ALL_TO_ALL,
+                             .weight = {RT_DIST_CONST, 0, 0}, .delay = {RT_DIST_CONST, 1e-4, 0},
+                             .plastic = &pl};
+            RtModelDesc m = tiny_model(pops, 2, &pr, 1);
+            RtRunOptions o;
+            rt_run_options_init(&o);
+            o.threads = threads;
+            RtError err;
+            RtSim *s = rt_sim_create(&m, &o, &err);
+            ck_assert_msg(s != NULL, "%s", err.msg);
+            int64_t count[1000] = {0};
+            for (RtStep k = 0; k < 40; k++) {
+                ck_assert_msg(rt_sim_step(s, &err) == RT_OK, "%s", err.msg);
+                int64_t c, nw = 0;
+                const RtNeuron *spk = rt_sim_last_spikes(s, 1, &c);
+                for (int64_t i = 0; i < n; i++)
+                    if (pattern_spikes(k, i)) {
+                        want[nw++] = i;
+                        count[i]++;
+                    }
+                ck_assert_msg(c == nw, "size %lld, %d threads, step %lld: %lld spikes, want %lld",
+                              (long long)n, threads, (long long)k, (long long)c, (long long)nw);
+                for (int64_t q = 0; q < c; q++)
+                    ck_assert_int_eq(spk[q], want[q]);
+            }
+            const int64_t *row = rt_sim_rows(s, 0);
+            const uint32_t *post = rt_sim_posts(s, 0);
+            const double *w = rt_sim_weights(s, 0);
+            for (int64_t q = 0; q < row[2]; q++)
+                ck_assert_msg(w[q] == (double)count[post[q]], "on_post of neuron %u: %g, want %lld",
+                              post[q], w[q], (long long)count[post[q]]);
+            rt_sim_free(s);
+        }
+}
+END_TEST
+
 /* Hand-computed raster: source spikes at steps 0 (neuron 0) and 5 (neuron 1)
  * reach integrators one-to-one after 1 ms (10 steps) with weight 1, so N0
  * fires at step 10 and N1 at 15; N0's spike reaches N1 after 2 steps with
@@ -517,6 +596,7 @@ Suite *rt_sim_suite(void) {
     TCase *small = tcase_create("small");
     tcase_set_timeout(small, 60);
     tcase_add_test(small, test_tiny_raster);
+    tcase_add_test(small, test_spike_collection);
     tcase_add_test(small, test_heterogeneous_delays);
     tcase_add_test(small, test_poisson_input);
     tcase_add_test(small, test_poisson_population);

@@ -180,7 +180,9 @@ typedef enum RtPopKind {
  *   - The non-finite check reads the float states.
  *   - State recordings of the population are float32 ('<f4', the stored
  *     values exactly; the manifest's "dtype" says "float32"); balance
- *     monitors read the float states and keep double statistics.
+ *     monitors read the float states or (v5) the probe kernel's float
+ *     values widened to double, and keep double statistics; probe
+ *     recordings (v5) are float64 holding the float values.
  *   - A plastic projection (RtProjDesc.plastic) whose pre or post population
  *     is RT_PREC_F32 keeps its synapse state double (w, syn, traces,
  *     consts). RtSynArgs.pre_state is a double snapshot of the float

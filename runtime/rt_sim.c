@@ -189,6 +189,27 @@ static void add_range(double *restrict x, int64_t lo, int64_t hi, double w) {
         x[i] += w;
 }
 
+/* add_range for a float buffer (RT_PREC_F32): x[i] = (float)((double)x[i]
+ * + w), the same widening (exact), IEEE double addition and one rounding
+ * per element as the scalar loop, 8 elements per vector (the scalar loop
+ * was 11 % of the float Vogels et al. (2011) network's time). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void add_range_f32(float *restrict x, int64_t lo, int64_t hi, double w) {
+    int64_t i = lo;
+#if defined(__GNUC__)
+    typedef float F32x8 __attribute__((vector_size(32), aligned(4), may_alias));
+    typedef double F64x8 __attribute__((vector_size(64)));
+    for (; i + 8 <= hi; i += 8) {
+        F32x8 *b = (F32x8 *)(x + i);
+        *b = __builtin_convertvector(__builtin_convertvector(*b, F64x8) + w, F32x8);
+    }
+#endif
+    for (; i < hi; i++)
+        x[i] = (float)((double)x[i] + w);
+}
+
 /* Poisson trains and current injections into neurons [lo, hi). */
 static void apply_input(RtSim *s, int idx, RtStep step, int64_t lo, int64_t hi) {
     const RtInputRt *in = &s->inputs[idx];
@@ -200,9 +221,9 @@ static void apply_input(RtSim *s, int idx, RtStep step, int64_t lo, int64_t hi) 
     float *fbuf = s->pops[in->d->post].f32 ? (float *)(void *)buf : NULL;   /* as add_row_f32 */
     double w = in->d->weight;
     if (in->d->kind == RT_INPUT_CURRENT) {
-        for (int64_t i = lo; fbuf && i < hi; i++)
-            fbuf[i] = (float)((double)fbuf[i] + w);
-        if (!fbuf)
+        if (fbuf)
+            add_range_f32(fbuf, lo, hi, w);
+        else
             add_range(buf, lo, hi, w);
         return;
     }

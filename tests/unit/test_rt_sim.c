@@ -421,6 +421,81 @@ START_TEST(test_poisson_population) {
 }
 END_TEST
 
+/* Per step s < 1000 of a 1000-neuron Poisson population: appends the
+ * spiking neurons' indices to out (at most cap) and counts them per step. */
+static int64_t poisson_steps(const RtModelDesc *m, int threads, uint32_t *out, int64_t cap, int64_t count[1000]) {
+    RtRunOptions o = run_options(threads);
+    RtError err;
+    RtSim *s = rt_sim_create(m, &o, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    int64_t len = 0;
+    for (int k = 0; k < 1000; k++) {
+        ck_assert_int_eq(rt_sim_step(s, &err), RT_OK);
+        int64_t n;
+        const RtNeuron *spk = rt_sim_last_spikes(s, 0, &n);
+        count[k] = n;
+        for (int64_t q = 0; q < n && len < cap; q++)
+            out[len++] = (uint32_t)k << 10 | spk[q];   /* neuron < 1024 */
+    }
+    rt_sim_free(s);
+    return len;
+}
+
+/* Issue 5, 2026-11-28: RT_EV_SET_POP_RATE (ABI v5) sets a Poisson
+ * population's rate from 20 Hz to 100 Hz before the update of step 400:
+ * steps 0-399 are the run without the event spike for spike, steps 400-999
+ * a superset of it with 100 Hz within 4 sigma (per step Binomial(1000,
+ * 0.01)); 1 and 3 threads agree; a negative rate, a target that is not a
+ * Poisson population and a v4 descriptor are RT_E_INVALID. */
+START_TEST(test_poisson_population_rate_event) {
+    RtPopDesc pops[2] = {{.name = "P", .size = 1000, .kind = RT_POP_POISSON, .rate_hz = 20},
+                         tiny_pop("N", 4, tiny_counter)};
+    RtEventDesc ev = {.time_s = 400e-4, .kind = RT_EV_SET_POP_RATE, .target = 0, .value = 100};
+    RtModelDesc m = tiny_model(pops, 2, NULL, 0);
+    m.duration_s = 0.1;
+    static uint32_t base[60000], with[2][60000];
+    int64_t cb[1000], cw[2][1000];
+    int64_t nb = poisson_steps(&m, 1, base, 60000, cb);
+    m.nevents = 1;
+    m.events = &ev;
+    int64_t nw = poisson_steps(&m, 1, with[0], 60000, cw[0]);
+    ck_assert_int_eq(poisson_steps(&m, 3, with[1], 60000, cw[1]), nw);
+    ck_assert(memcmp(with[0], with[1], (size_t)nw * sizeof(uint32_t)) == 0);
+    int64_t before = 0, after = 0;
+    for (int k = 0; k < 1000; k++) {
+        if (k < 400) {
+            ck_assert_int_eq(cw[0][k], cb[k]);
+            before += cw[0][k];
+        } else {
+            after += cw[0][k];
+        }
+    }
+    int64_t j = 0;   /* every baseline spike of steps 400.. is in the event's run */
+    for (int64_t q = 0; q < nb; q++) {
+        while (j < nw && with[0][j] < base[q])
+            j++;
+        ck_assert(j < nw && with[0][j] == base[q]);
+    }
+    ck_assert(memcmp(with[0], base, (size_t)before * sizeof(uint32_t)) == 0);
+    double mean = 600 * 1000 * 0.01, sd = sqrt(600 * 1000 * 0.01 * 0.99);
+    ck_assert_msg(fabs((double)after - mean) < 4 * sd, "%lld spikes in steps 400-999", (long long)after);
+    RtError err;
+    ev.value = -1;
+    ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
+    ck_assert_int_eq(err.code, RT_E_INVALID);
+    ev.value = 100;
+    ev.target = 1;
+    ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
+    ev.target = 0;
+    m.abi_version = 4;
+    ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
+    m.abi_version = RT_ABI_VERSION;
+    RtSim *s = rt_sim_create(&m, NULL, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    rt_sim_free(s);
+}
+END_TEST
+
 /* Events and current injection: consts[0] goes 1 -> 2 at 2.5 ms, so x after
  * 5 ms (50 steps) is 25*1 + 25*2; a current of 0.25 in [0.1, 0.3) ms adds 0.5. */
 START_TEST(test_events_and_current) {
@@ -600,6 +675,7 @@ Suite *rt_sim_suite(void) {
     tcase_add_test(small, test_heterogeneous_delays);
     tcase_add_test(small, test_poisson_input);
     tcase_add_test(small, test_poisson_population);
+    tcase_add_test(small, test_poisson_population_rate_event);
     tcase_add_test(small, test_events_and_current);
     tcase_add_test(small, test_nonfinite_error);
     tcase_add_test(small, test_create_alloc_failure);

@@ -28,6 +28,10 @@
 #       the weight distribution is bimodal as in double (middle density < 0.7x
 #       both ends; seed 1: double 0.51x/0.60x, float 0.53x/0.60x); weight
 #       recordings stay float64 ('<f8', manifest dtype float64)
+#     - a rule reading post.V and pre.V (tests/run/float_prepost.ei): every
+#       new weight equals k*(post.V - pre.V) computed in double from the
+#       float32 V recordings at the start of the arrival step, bit for bit;
+#       1 == 2 threads, JIT == AOT
 #     - the manifest gives each population's precision
 . "$(dirname "$0")/lib/e2e.sh" "$@"
 
@@ -203,6 +207,40 @@ if "$eic" build "$work/vog_f.ei" -I examples -o "$work/vog_f_exe" && "$eic" buil
   done
 else
   fail "plastic float: eic build"
+fi
+
+# --- plastic projections in float: a rule reading post.V and pre.V -----------------
+for t in 1 2; do
+  "$eic" run tests/run/float_prepost.ei -o "$work/pp$t" --threads $t --quiet || fail "prepost float: run --threads $t"
+done
+check "prepost float: each new w == k*(post.V - pre.V) of the float states at its arrival step, exactly" \
+  "$py" - "$work/pp1" <<'PY'
+import sys
+import numpy as np
+d, delay = sys.argv[1], 10
+w, syn = np.load(d + "/Pre_Post_weights.npy"), np.load(d + "/Pre_Post_weights_syn.npy")
+vpre, vpost = np.load(d + "/Pre_V.npy"), np.load(d + "/Post_V.npy")
+assert vpre.dtype == np.float32 and vpost.dtype == np.float32 and w.dtype == np.float64
+vpre, vpost = vpre.astype(float), vpost.astype(float)    # exact
+k = 0.1 * 1e-9 / 1e-3                 # 0.1 nS/mV in SI, folded as the compiler does
+spk = np.load(d + "/Pre_spikes.npy")
+arrive = {(int(round(t / 1e-4)) + delay, int(i)) for t, i in spk}
+n = 0
+for s in range(len(w) - 1):           # sample s+1: after step s; V row s: start of step s
+    for q in np.nonzero(w[s + 1] != w[s])[0]:
+        i, j = int(syn[q]["pre"]), int(syn[q]["post"])
+        assert (s, i) in arrive, (s, i)
+        assert w[s + 1, q] == k * (vpost[s, j] - vpre[s, i]), (s, i, j, w[s + 1, q], k * (vpost[s, j] - vpre[s, i]))
+        n += 1
+assert n >= 30, n
+PY
+check "prepost float: weights and V bit-identical for 1 and 2 threads" \
+  bash -c "cmp -s '$work/pp1/Pre_Post_weights.npy' '$work/pp2/Pre_Post_weights.npy' && cmp -s '$work/pp1/Post_V.npy' '$work/pp2/Post_V.npy'"
+if "$eic" build tests/run/float_prepost.ei -o "$work/pp_exe" && "$work/pp_exe" -o "$work/ppaot" --quiet; then
+  check "prepost float: weights and V bit-identical between JIT and AOT" \
+    bash -c "cmp -s '$work/pp1/Pre_Post_weights.npy' '$work/ppaot/Pre_Post_weights.npy' && cmp -s '$work/pp1/Post_V.npy' '$work/ppaot/Post_V.npy'"
+else
+  fail "prepost float: eic build / run"
 fi
 
 # --- plastic projections in float: Song et al. 2000, 30 s of learning --------------

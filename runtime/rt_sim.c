@@ -342,6 +342,13 @@ static int find_nonfinite(const RtPop *pop, int64_t lo, int64_t hi, RtBad *bad) 
     return found;
 }
 
+/* 8 bytes of f as one word (no alignment needed). */
+static inline uint64_t load_u64(const uint8_t *f) {
+    uint64_t x;
+    memcpy(&x, f, 8);
+    return x;
+}
+
 /* Writes to out the neurons i of [lo, hi) with f[i] != 0, ascending, and
  * returns how many. Spikes are rare in a step (Vogels et al. 2011: about
  * 14 of 8000), so 64 flags are tested at once, and the set bytes of a
@@ -350,21 +357,22 @@ static int find_nonfinite(const RtPop *pop, int64_t lo, int64_t hi, RtBad *bad) 
 static int64_t collect_flags(const uint8_t *f, int64_t lo, int64_t hi, uint32_t *out) {
     int64_t n = 0, i = lo;
     for (; i + 64 <= hi; i += 64) {
-        uint64_t w[8], any = 0;
-        memcpy(w, f + i, 64);
-        for (int k = 0; k < 8; k++)
-            any |= w[k];
+        uint64_t any = 0;
+        for (int k = 0; k < 8; k++)   /* ORed straight from memory (a copy to an array
+                                         first went through the stack) */
+            any |= load_u64(f + i + 8 * k);
         if (!any)
             continue;
         for (int k = 0; k < 8; k++) {
+            uint64_t x = load_u64(f + i + 8 * k);
 #if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            for (uint64_t x = w[k]; x; ) {
+            while (x) {   /* b: the first non-zero byte */
                 int b = __builtin_ctzll(x) >> 3;
                 out[n++] = (uint32_t)(i + 8 * k + b);
                 x &= ~((uint64_t)0xff << (8 * b));
             }
 #else
-            for (int b = 0; w[k] && b < 8; b++)
+            for (int b = 0; x && b < 8; b++)
                 if (f[i + 8 * k + b])
                     out[n++] = (uint32_t)(i + 8 * k + b);
 #endif

@@ -272,7 +272,7 @@ static LLVMValueRef emit_call(Emit *e, const MirExpr *x)
     static const int arity[MF__COUNT] = {
         [MF_EXP] = 1, [MF_LOG] = 1, [MF_SQRT] = 1, [MF_SIN] = 1, [MF_COS] = 1, [MF_TANH] = 1,
         [MF_ABS] = 1, [MF_MIN] = 2, [MF_MAX] = 2, [MF_CLIP] = 3, [MF_FLOOR] = 1,
-        [MF_PHI1] = 1, [MF_EXP_PHI1] = 2,
+        [MF_EXPEULER] = 3,
     };
     if (x->fn < 0 || x->fn >= MF__COUNT || x->nargs != arity[x->fn]) {
         fail(e, "unsupported call (function %d with %d arguments)", x->fn, x->nargs);
@@ -290,8 +290,7 @@ static LLVMValueRef emit_call(Emit *e, const MirExpr *x)
     case MF_MIN:   return emit_minmax(e, a[0], a[1], true);
     case MF_MAX:   return emit_minmax(e, a[0], a[1], false);
     case MF_CLIP:  return emit_minmax(e, emit_minmax(e, a[0], a[1], false), a[2], true);
-    case MF_PHI1:  return cg_math_phi1(&e->math, a[0]);
-    case MF_EXP_PHI1: return cg_math_exp_phi1(&e->math, a[0], a[1]);
+    case MF_EXPEULER: return cg_math_expeuler(&e->math, a[0], a[1], a[2]);
     case MF__COUNT: break;
     }
     return cnst(e, 0.0);
@@ -920,7 +919,7 @@ int cg_optimize(LLVMModuleRef m, const CgTarget *t, char *err, size_t errlen)
     LLVMPassBuilderOptionsSetSLPVectorization(po, 1);   /* off by default */
     LLVMPassBuilderOptionsSetLoopInterleaving(po, 1);
     LLVMErrorRef pe = LLVMRunPasses(m, g_pipeline, tm, po);
-    if (!pe && cg_math_finish(m, t->fma))   /* phi1's vector variants, after vectorization */
+    if (!pe && cg_math_finish(m, t->fma))   /* exponential Euler's vector variants */
         pe = LLVMRunPasses(m, CG_PIPELINE_LATE, tm, po);
     LLVMDisposePassBuilderOptions(po);
     if (pe) {

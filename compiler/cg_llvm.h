@@ -93,9 +93,9 @@ LLVMModuleRef cg_emit_model(LLVMContextRef cx, const CgTarget *t, const MirModel
 #define CG_PIPELINE "always-inline,globaldce," \
     "function(sroa,early-cse,instcombine,simplifycfg,loop-mssa(licm),loop-vectorize,instcombine,simplifycfg)"
 #define CG_CODEGEN_LEVEL LLVMCodeGenLevelAggressive
-/* Run after CG_PIPELINE when the module calls the phi1 helpers of
- * exponential Euler (cg_math_finish): inlines their vector variants, which
- * must not be inlined before the loop vectorizer has widened the calls. */
+/* Run after CG_PIPELINE when the module calls the exponential Euler helper
+ * (cg_math_finish): inlines its vector variants, which must not be inlined
+ * before the loop vectorizer has widened the calls. */
 #define CG_PIPELINE_LATE "always-inline,globaldce,function(early-cse,instcombine,simplifycfg)"
 
 /* Benchmarks only: replaces the pipeline (NULL: CG_PIPELINE) and back-end

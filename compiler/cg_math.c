@@ -193,17 +193,18 @@ static float phi1_q_f(float z, bool f)
 }
 
 /* |z| > R: z = n ln2 + r as in exp, with r = rh - rl kept in two parts
- * (rh = z - n LN2_HI is exact), expm1(r) = r + r (r Q(r)), n = n1 + n2
+ * (rh = z - n LN2_HI is exact), expm1(r) = u = r + r (r Q(r)), n = n1 + n2
  * (n1 = n >> 1), s = 2^n2 rh (exact) and a + da = 2^n2 - 2^-n1 (a rounded,
  * da = 0 for n <= 53):
- *   phi1(z) = (s + a + 2^n2 r (r Q(r)) + da - 2^n2 rl) / z * 2^n1.
+ *   phi1(z) = (s + a + 2^n2 r (r Q(r)) + da - 2^n2 rl) / z * 2^n1
+ *   exp(z)  = (1 + u) 2^n1 2^n2  (*E; the two factors as in exp)
  * s + a can cancel (n = 1, r near -ln2/2: 2r + 1 = 0.3), which would
  * magnify the rounding of r and of expm1(r) to 2 ulp; so s + a is added
  * exactly (TwoSum) and the small terms with its error: the numerator rounds
- * about once, then the division. The divisor is z itself below
- * -HI (phi1 = -1/z there) and HI above (phi1 has overflowed by then). NaN
- * propagates through r. */
-static double phi1_slow_d(double z, bool f)
+ * about once, then the division. The divisor is z itself below -HI
+ * (phi1 = -1/z there) and HI above (phi1 has overflowed by then). NaN
+ * propagates through r. One reduction and one Q serve both results. */
+static double phi1_slow_d(double z, bool f, double *E)
 {
     const ExpConsts *k = &EXP_D;
     double zh = z > PHI1_D_HI ? PHI1_D_HI : z;
@@ -214,26 +215,30 @@ static double phi1_slow_d(double z, bool f)
     memcpy(&ki, &kd, sizeof ki);
     double n = kd - k->shift;
     double t = n * k->ln2_hi;
-    double rh = zc - t;             /* exact: r = rh - rl */
+    double rh = zc - t;                 /* exact: r = rh - rl */
     double rl = n * k->ln2_lo;
     double r = rh - rl;
     double rq = r * phi1_q_d(r, f);
     int64_t ni = ki - k->shift_bits, n1 = ni >> 1, n2 = ni - n1;
-    double s2 = pow2_d(n2);
+    double s1 = pow2_d(n1), s2 = pow2_d(n2);
+    double y = mla_d(r, rq, r, f);
+    y = y + 1.0;
+    y = y * s1;
+    *E = y * s2;
     double is1 = pow2_d(-n1);
     double a = s2 - is1;
-    double da = (s2 - a) - is1;        /* what a lost to rounding (n > 53), exactly */
+    double da = (s2 - a) - is1;         /* what a lost to rounding (n > 53), exactly */
     double sr = s2 * rh;
-    double s = sr + a;              /* TwoSum: s + e = sr + a exactly */
+    double s = sr + a;                  /* TwoSum: s + e = sr + a exactly */
     double bb = s - sr;
     double e = (sr - (s - bb)) + (a - bb);
     double c = mla_d(s2 * r, rq, (e + da) - s2 * rl, f);
     double num = s + c;
     double q = num / zh;
-    return q * pow2_d(n1);
+    return q * s1;
 }
 
-static float phi1_slow_f(float z, bool f)
+static float phi1_slow_f(float z, bool f, float *E)
 {
     const ExpConsts *k = &EXP_F;
     float zh = z > PHI1_F_HI ? PHI1_F_HI : z;
@@ -244,15 +249,19 @@ static float phi1_slow_f(float z, bool f)
     memcpy(&ki, &kd, sizeof ki);
     float n = kd - (float)k->shift;
     float t = n * (float)k->ln2_hi;
-    float rh = zc - t;             /* exact: r = rh - rl */
+    float rh = zc - t;
     float rl = n * (float)k->ln2_lo;
     float r = rh - rl;
     float rq = r * phi1_q_f(r, f);
     int32_t ni = ki - (int32_t)k->shift_bits, n1 = ni >> 1, n2 = ni - n1;
-    float s2 = pow2_f(n2);
+    float s1 = pow2_f(n1), s2 = pow2_f(n2);
+    float y = mla_f(r, rq, r, f);
+    y = y + 1.0f;
+    y = y * s1;
+    *E = y * s2;
     float is1 = pow2_f(-n1);
     float a = s2 - is1;
-    float da = (s2 - a) - is1;        /* what a lost to rounding (n > 53), exactly */
+    float da = (s2 - a) - is1;
     float sr = s2 * rh;
     float s = sr + a;
     float bb = s - sr;
@@ -260,35 +269,67 @@ static float phi1_slow_f(float z, bool f)
     float c = mla_f(s2 * r, rq, (e + da) - s2 * rl, f);
     float num = s + c;
     float q = num / zh;
-    return q * pow2_f(n1);
+    return q * s1;
+}
+
+/* phi1(z), and exp(z) into *E: the polynomial (exp = 1 + z phi1, one fused
+ * multiply-add) for |z| <= R, else the closed form. */
+static double phi1_pair_d(double z, bool f, double *E)
+{
+    if (fabs(z) > CG_PHI1_R)
+        return phi1_slow_d(z, f, E);
+    double p = mla_d(z, phi1_q_d(z, f), 1.0, f);
+    *E = mla_d(z, p, 1.0, f);
+    return p;
+}
+
+static float phi1_pair_f(float z, bool f, float *E)
+{
+    if (fabsf(z) > (float)CG_PHI1_R)
+        return phi1_slow_f(z, f, E);
+    float p = mla_f(z, phi1_q_f(z, f), 1.0f, f);
+    *E = mla_f(z, p, 1.0f, f);
+    return p;
 }
 
 double cg_phi1_ref(double z, bool f)
 {
-    if (fabs(z) > CG_PHI1_R)
-        return phi1_slow_d(z, f);
-    return mla_d(z, phi1_q_d(z, f), 1.0, f);
+    double E;
+    return phi1_pair_d(z, f, &E);
 }
 
 float cg_phi1f_ref(float z, bool f)
 {
-    if (fabsf(z) > (float)CG_PHI1_R)
-        return phi1_slow_f(z, f);
-    return mla_f(z, phi1_q_f(z, f), 1.0f, f);
+    float E;
+    return phi1_pair_f(z, f, &E);
 }
 
-double cg_exp_phi1_ref(double z, double p, bool f)
+double cg_phi1_exp_ref(double z, bool f)
 {
-    if (fabs(z) > CG_PHI1_R)
-        return cg_exp_ref(z, f);
-    return mla_d(z, p, 1.0, f);
+    double E;
+    phi1_pair_d(z, f, &E);
+    return E;
 }
 
-float cg_exp_phi1f_ref(float z, float p, bool f)
+float cg_phi1_expf_ref(float z, bool f)
 {
-    if (fabsf(z) > (float)CG_PHI1_R)
-        return cg_expf_ref(z, f);
-    return mla_f(z, p, 1.0f, f);
+    float E;
+    phi1_pair_f(z, f, &E);
+    return E;
+}
+
+double cg_expeuler_ref(double z, double x, double w, bool f)
+{
+    double E, p = phi1_pair_d(z, f, &E);
+    double ex = E * x;
+    return mla_d(p, w, ex, f);
+}
+
+float cg_expeulerf_ref(float z, float x, float w, bool f)
+{
+    float E, p = phi1_pair_f(z, f, &E);
+    float ex = E * x;
+    return mla_f(p, w, ex, f);
 }
 
 /* ---- IR emitter ------------------------------------------------------------ */
@@ -445,46 +486,44 @@ LLVMValueRef cg_math_libm(const CgMath *m, const char *name, LLVMValueRef *args,
  *
  * Where the cost goes: a vectorized loop executes both sides of every
  * select, so a select between the polynomial and the closed form would make
- * every neuron pay for the slow path. Instead the kernel calls two internal
- * helper functions, eic_phi1_<ty>(z) and eic_exp_phi1_<ty>(z, phi1), whose
- * call sites carry the attribute "vector-function-abi-variant" naming masked
- * (M) and unmasked (N) vector variants of 2, 4, 8 and 16 lanes. The loop
- * vectorizer then widens the calls into calls of those variants, which are
- * only declared (kept alive through @llvm.compiler.used). After the pipeline,
- * cg_math_finish gives the variants that were used their bodies:
- *   fast = the polynomial for every lane
- *   if (any active lane has |z| > R)          branch, not a select
+ * every neuron pay for the slow path. Instead the kernel calls an internal
+ * helper, eic_expeuler_<ty>(z, x, w) = exp(z) x + phi1(z) w, whose call
+ * sites carry the attribute "vector-function-abi-variant" naming masked (M)
+ * and unmasked (N) vector variants. The loop vectorizer widens the calls
+ * into calls of those variants, which are only declared (kept alive through
+ * @llvm.compiler.used). After the pipeline, cg_math_finish gives the
+ * variants that were used their bodies:
+ *   fast = the polynomial step for every lane
+ *   if (any active lane has |z| > R)          a branch, not a select
  *       result = select(|z| > R, slow, fast)  per lane
- * and marks all helpers always-inline for a short late pipeline. A lane's
- * result depends on its own z only (the branch changes which code runs,
- * never a value), and the scalar helper computes the same operations, so
- * results do not depend on which lanes share a vector, i.e. on the thread
- * partition. The scalar helper is defined when declared, so that the module
- * (hence the object cache key) contains the algorithm and its constants. */
+ * and marks the helpers always-inline for a short late pipeline. A lane's
+ * result depends on its own operands only (the branch changes which code
+ * runs, never a value), and the scalar helper computes the same operations,
+ * so results do not depend on which lanes share a vector, i.e. on the
+ * thread partition. The scalar helper is defined when declared, so that the
+ * module (hence the object cache key) contains the algorithm and its
+ * constants. exp and phi1 are one function because the slow path shares
+ * its range reduction and polynomial between them. */
 
-enum { H_PHI1, H_EXP_PHI1, H__COUNT };
-static const char *const HELPER_BASE[H__COUNT] = {"eic_phi1", "eic_exp_phi1"};
-static const unsigned VARIANT_WIDTHS[] = {2, 4, 8, 16};
-#define NWIDTHS ((int)(sizeof VARIANT_WIDTHS / sizeof VARIANT_WIDTHS[0]))
+#define HELPER_BASE "eic_expeuler_"
 
-/* Which helper `fn` is (by its name), or -1 for other functions. */
-static int helper_kind(LLVMValueRef fn)
+/* Lanes of the vector variants: up to a 512-bit register of the type (the
+ * vectorizer may choose any; a width without a variant gets scalar calls). */
+static const unsigned WIDTHS_D[] = {2, 4, 8}, WIDTHS_F[] = {4, 8, 16};
+#define NWIDTHS 3
+
+/* True for the helper and its variants (by name). */
+static bool is_helper(LLVMValueRef fn)
 {
     size_t len;
     const char *name = LLVMGetValueName2(fn, &len);
-    for (int k = 0; k < H__COUNT; k++) {
-        size_t n = strlen(HELPER_BASE[k]);
-        if (len > n + 1 && strncmp(name, HELPER_BASE[k], n) == 0 && name[n] == '_' &&
-            (name[n + 1] == 'f'))
-            return k;
-    }
-    return -1;
+    return len > strlen(HELPER_BASE) && strncmp(name, HELPER_BASE, strlen(HELPER_BASE)) == 0;
 }
 
-/* "<base>_f64" or, for a variant, "<base>_f64_M8". */
-static void helper_name(char *buf, size_t len, int kind, bool dbl, char mask, unsigned width)
+/* "eic_expeuler_f64" or, for a variant, "eic_expeuler_f64_M8". */
+static void helper_name(char *buf, size_t len, bool dbl, char mask, unsigned width)
 {
-    int n = snprintf(buf, len, "%s_%s", HELPER_BASE[kind], dbl ? "f64" : "f32");
+    int n = snprintf(buf, len, HELPER_BASE "%s", dbl ? "f64" : "f32");
     if (mask)
         snprintf(buf + n, len - (size_t)n, "_%c%u", mask, width);
 }
@@ -511,8 +550,8 @@ static LLVMValueRef emit_phi1_q(const CgMath *m, LLVMValueRef z)
     return q;
 }
 
-/* phi1_slow_d / phi1_slow_f as IR, operation for operation. */
-static LLVMValueRef emit_phi1_slow(const CgMath *m, LLVMValueRef z)
+/* phi1_slow_d / phi1_slow_f as IR, operation for operation; *E gets exp. */
+static LLVMValueRef emit_phi1_slow(const CgMath *m, LLVMValueRef z, LLVMValueRef *E)
 {
     LLVMBuilderRef b = m->b;
     LLVMTypeRef fty = LLVMTypeOf(z), ity = int_type_for(fty);
@@ -529,13 +568,16 @@ static LLVMValueRef emit_phi1_slow(const CgMath *m, LLVMValueRef z)
     LLVMValueRef rh = LLVMBuildFSub(b, zc, LLVMBuildFMul(b, n, C(k->ln2_hi), ""), "");
     LLVMValueRef rl = LLVMBuildFMul(b, n, C(k->ln2_lo), "");
     LLVMValueRef r = LLVMBuildFSub(b, rh, rl, "");
+    LLVMValueRef one = C(1.0);
 #undef C
     LLVMValueRef rq = LLVMBuildFMul(b, r, emit_phi1_q(m, r), "");
     LLVMValueRef ni = LLVMBuildSub(b, LLVMBuildBitCast(b, kd, ity, ""),
                                    iconst(ity, (unsigned long long)k->shift_bits), "");
     LLVMValueRef n1 = LLVMBuildAShr(b, ni, iconst(ity, 1), "");
     LLVMValueRef n2 = LLVMBuildSub(b, ni, n1, "");
-    LLVMValueRef s2 = emit_pow2(m, k, fty, ity, n2);
+    LLVMValueRef s1 = emit_pow2(m, k, fty, ity, n1), s2 = emit_pow2(m, k, fty, ity, n2);
+    LLVMValueRef y = LLVMBuildFAdd(b, emit_mla(m, r, rq, r), one, "");
+    *E = LLVMBuildFMul(b, LLVMBuildFMul(b, y, s1, ""), s2, "exp");
     LLVMValueRef is1 = emit_pow2(m, k, fty, ity, LLVMBuildNeg(b, n1, ""));
     LLVMValueRef a = LLVMBuildFSub(b, s2, is1, "");
     LLVMValueRef da = LLVMBuildFSub(b, LLVMBuildFSub(b, s2, a, ""), is1, "");
@@ -547,10 +589,16 @@ static LLVMValueRef emit_phi1_slow(const CgMath *m, LLVMValueRef z)
     LLVMValueRef e2 = LLVMBuildFSub(b, LLVMBuildFAdd(b, e, da, ""), LLVMBuildFMul(b, s2, rl, ""), "");
     LLVMValueRef num = LLVMBuildFAdd(b, s, emit_mla(m, LLVMBuildFMul(b, s2, r, ""), rq, e2), "");
     LLVMValueRef q = LLVMBuildFDiv(b, num, zh, "");
-    return LLVMBuildFMul(b, q, emit_pow2(m, k, fty, ity, n1), "phi1");
+    return LLVMBuildFMul(b, q, s1, "phi1");
 }
 
-/* Marks the next branch as rarely taken (the slow path). */
+/* exp(z) x + phi1(z) w from phi1 and E, as cg_expeuler_ref. */
+static LLVMValueRef emit_step(const CgMath *m, LLVMValueRef p, LLVMValueRef E, LLVMValueRef x, LLVMValueRef w)
+{
+    return emit_mla(m, p, w, LLVMBuildFMul(m->b, E, x, ""));
+}
+
+/* Marks a branch as rarely taken (the slow path). */
 static void set_unlikely(LLVMContextRef cx, LLVMValueRef br)
 {
     LLVMTypeRef i32 = LLVMInt32TypeInContext(cx);
@@ -577,25 +625,24 @@ static void set_pure(LLVMValueRef fn)
         add_fn_attr(fn, attrs[i], 0);
 }
 
-/* The body of helper `fn` (scalar or vector variant) of kind `kind`:
- * fast path, then a branch to the slow path when any (active) lane needs
- * it. Parameters: z[, phi1][, mask]. */
-static void build_helper(LLVMModuleRef mod, bool fma, LLVMValueRef fn, int kind)
+/* The body of the helper `fn` (scalar, or a vector variant with a mask as
+ * its last parameter when masked): the polynomial step, then a branch to
+ * the closed form when any active lane needs it. Parameters: z, x, w[, mask]. */
+static void build_helper(LLVMModuleRef mod, bool fma, LLVMValueRef fn)
 {
     LLVMContextRef cx = LLVMGetModuleContext(mod);
     LLVMBuilderRef b = LLVMCreateBuilderInContext(cx);
     CgMath m = {mod, b, fma};
-    LLVMValueRef z = LLVMGetParam(fn, 0);
+    LLVMValueRef z = LLVMGetParam(fn, 0), x = LLVMGetParam(fn, 1), w = LLVMGetParam(fn, 2);
     LLVMTypeRef ty = LLVMTypeOf(z);
     bool vec = LLVMGetTypeKind(ty) == LLVMVectorTypeKind;
-    unsigned np = LLVMCountParams(fn), nargs = kind == H_PHI1 ? 1 : 2;
-    LLVMValueRef mask = np > nargs ? LLVMGetParam(fn, np - 1) : NULL;
+    LLVMValueRef mask = LLVMCountParams(fn) > 3 ? LLVMGetParam(fn, 3) : NULL;
     LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(cx, fn, "entry");
     LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(cx, fn, "slow");
     LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(cx, fn, "done");
     LLVMPositionBuilderAtEnd(b, entry);
-    LLVMValueRef fast = kind == H_PHI1 ? emit_mla(&m, z, emit_phi1_q(&m, z), fconst(ty, 1.0))
-                                       : emit_mla(&m, z, LLVMGetParam(fn, 1), fconst(ty, 1.0));
+    LLVMValueRef p = emit_mla(&m, z, emit_phi1_q(&m, z), fconst(ty, 1.0));
+    LLVMValueRef fast = emit_step(&m, p, emit_mla(&m, z, p, fconst(ty, 1.0)), x, w);
     LLVMValueRef big = emit_is_big(&m, z), any = big;
     if (vec) {
         if (mask)   /* select, not and: inactive lanes may hold poison */
@@ -604,7 +651,8 @@ static void build_helper(LLVMModuleRef mod, bool fma, LLVMValueRef fn, int kind)
     }
     set_unlikely(cx, LLVMBuildCondBr(b, any, slow, done));
     LLVMPositionBuilderAtEnd(b, slow);
-    LLVMValueRef s = kind == H_PHI1 ? emit_phi1_slow(&m, z) : cg_math_exp(&m, z);
+    LLVMValueRef E, ps = emit_phi1_slow(&m, z, &E);
+    LLVMValueRef s = emit_step(&m, ps, E, x, w);
     if (vec)
         s = LLVMBuildSelect(b, big, s, fast, "");
     LLVMBuildBr(b, done);
@@ -626,7 +674,7 @@ static void update_used(LLVMModuleRef mod, LLVMValueRef *add, unsigned nadd, boo
     LLVMValueRef *el = malloc((nold + nadd + 1) * sizeof *el);
     for (unsigned i = 0; i < nold; i++) {
         LLVMValueRef v = LLVMGetOperand(LLVMGetInitializer(old), i);
-        if (!(drop_helpers && helper_kind(v) >= 0))
+        if (!(drop_helpers && is_helper(v)))
             el[n++] = v;
     }
     for (unsigned i = 0; i < nadd; i++)
@@ -643,73 +691,60 @@ static void update_used(LLVMModuleRef mod, LLVMValueRef *add, unsigned nadd, boo
     free(el);
 }
 
-/* The scalar helper `kind` for values of type `ty`, created with its body
- * and its variants' declarations on first use. */
-static LLVMValueRef get_helper(const CgMath *m, int kind, LLVMTypeRef ty)
+/* The scalar helper for values of type `ty`, created with its body and its
+ * variants' declarations on first use. */
+static LLVMValueRef get_helper(const CgMath *m, LLVMTypeRef ty)
 {
     char name[64];
     bool dbl = is_double(ty);
-    helper_name(name, sizeof name, kind, dbl, 0, 0);
+    helper_name(name, sizeof name, dbl, 0, 0);
     LLVMValueRef fn = LLVMGetNamedFunction(m->mod, name);
     if (fn)
         return fn;
     LLVMContextRef cx = LLVMGetModuleContext(m->mod);
-    unsigned nargs = kind == H_PHI1 ? 1 : 2;
     LLVMTypeRef ps[3] = {ty, ty, ty};
-    fn = LLVMAddFunction(m->mod, name, LLVMFunctionType(ty, ps, nargs, 0));
+    fn = LLVMAddFunction(m->mod, name, LLVMFunctionType(ty, ps, 3, 0));
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     set_pure(fn);
-    build_helper(m->mod, m->fma, fn, kind);
+    build_helper(m->mod, m->fma, fn);
     LLVMValueRef vars[2 * NWIDTHS];
     int nv = 0;
-    for (int w = 0; w < NWIDTHS; w++)
+    for (int i = 0; i < NWIDTHS; i++)
         for (int masked = 0; masked < 2; masked++) {
-            LLVMTypeRef vt = LLVMVectorType(ty, VARIANT_WIDTHS[w]);
-            LLVMTypeRef vp[3] = {vt, vt, LLVMVectorType(LLVMInt1TypeInContext(cx), VARIANT_WIDTHS[w])};
-            if (masked)
-                vp[nargs] = vp[2];
-            helper_name(name, sizeof name, kind, dbl, masked ? 'M' : 'N', VARIANT_WIDTHS[w]);
-            vars[nv] = LLVMAddFunction(m->mod, name, LLVMFunctionType(vt, vp, nargs + (unsigned)masked, 0));
+            unsigned w = dbl ? WIDTHS_D[i] : WIDTHS_F[i];
+            LLVMTypeRef vt = LLVMVectorType(ty, w);
+            LLVMTypeRef vp[4] = {vt, vt, vt, LLVMVectorType(LLVMInt1TypeInContext(cx), w)};
+            helper_name(name, sizeof name, dbl, masked ? 'M' : 'N', w);
+            vars[nv] = LLVMAddFunction(m->mod, name, LLVMFunctionType(vt, vp, 3 + (unsigned)masked, 0));
             set_pure(vars[nv++]);
         }
     update_used(m->mod, vars, (unsigned)nv, false);
     return fn;
 }
 
-/* Calls helper `kind` with the attribute that lists its vector variants:
- * "_ZGV_LLVM_M8v_eic_phi1_f64(eic_phi1_f64_M8),..." (LLVM's vector function
- * ABI: M/N masked or not, lanes, one 'v' per vector parameter). */
-static LLVMValueRef call_helper(const CgMath *m, int kind, LLVMValueRef *args)
+LLVMValueRef cg_math_expeuler(const CgMath *m, LLVMValueRef z, LLVMValueRef x, LLVMValueRef w)
 {
-    LLVMTypeRef ty = LLVMTypeOf(args[0]);
-    LLVMValueRef fn = get_helper(m, kind, ty);
-    unsigned nargs = kind == H_PHI1 ? 1 : 2;
-    LLVMValueRef call = LLVMBuildCall2(m->b, LLVMGlobalGetValueType(fn), fn, args, nargs, "");
+    LLVMTypeRef ty = LLVMTypeOf(z);
+    bool dbl = is_double(ty);
+    LLVMValueRef fn = get_helper(m, ty), args[3] = {z, x, w};
+    LLVMValueRef call = LLVMBuildCall2(m->b, LLVMGlobalGetValueType(fn), fn, args, 3, "");
+    /* "_ZGV_LLVM_M8vvv_eic_expeuler_f64(eic_expeuler_f64_M8),...": LLVM's
+     * vector function ABI, M/N masked or not, lanes, 'v' per parameter */
     char scalar[64], var[64], list[1024] = "";
-    helper_name(scalar, sizeof scalar, kind, is_double(ty), 0, 0);
+    helper_name(scalar, sizeof scalar, dbl, 0, 0);
     size_t len = 0;
-    for (int w = 0; w < NWIDTHS; w++)
+    for (int i = 0; i < NWIDTHS; i++)
         for (int masked = 0; masked < 2; masked++) {
-            helper_name(var, sizeof var, kind, is_double(ty), masked ? 'M' : 'N', VARIANT_WIDTHS[w]);
-            len += (size_t)snprintf(list + len, sizeof list - len, "%s_ZGV_LLVM_%c%u%s_%s(%s)", len ? "," : "",
-                                    masked ? 'M' : 'N', VARIANT_WIDTHS[w], nargs == 1 ? "v" : "vv", scalar, var);
+            unsigned wd = dbl ? WIDTHS_D[i] : WIDTHS_F[i];
+            helper_name(var, sizeof var, dbl, masked ? 'M' : 'N', wd);
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s_ZGV_LLVM_%c%uvvv_%s(%s)", len ? "," : "",
+                                    masked ? 'M' : 'N', wd, scalar, var);
         }
-    LLVMContextRef cx = LLVMGetModuleContext(m->mod);
     static const char key[] = "vector-function-abi-variant";
     LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
-                             LLVMCreateStringAttribute(cx, key, sizeof key - 1, list, (unsigned)len));
+                             LLVMCreateStringAttribute(LLVMGetModuleContext(m->mod), key, sizeof key - 1,
+                                                       list, (unsigned)len));
     return call;
-}
-
-LLVMValueRef cg_math_phi1(const CgMath *m, LLVMValueRef z)
-{
-    return call_helper(m, H_PHI1, &z);
-}
-
-LLVMValueRef cg_math_exp_phi1(const CgMath *m, LLVMValueRef z, LLVMValueRef phi1)
-{
-    LLVMValueRef a[2] = {z, phi1};
-    return call_helper(m, H_EXP_PHI1, a);
 }
 
 bool cg_math_finish(LLVMModuleRef mod, bool fma)
@@ -719,8 +754,7 @@ bool cg_math_finish(LLVMModuleRef mod, bool fma)
     update_used(mod, NULL, 0, true);
     for (LLVMValueRef fn = LLVMGetFirstFunction(mod); fn; fn = next) {
         next = LLVMGetNextFunction(fn);
-        int kind = helper_kind(fn);
-        if (kind < 0)
+        if (!is_helper(fn))
             continue;
         if (LLVMIsDeclaration(fn) && !LLVMGetFirstUse(fn)) {   /* a width not chosen */
             LLVMDeleteFunction(fn);
@@ -728,7 +762,7 @@ bool cg_math_finish(LLVMModuleRef mod, bool fma)
         }
         if (LLVMIsDeclaration(fn)) {
             LLVMSetLinkage(fn, LLVMInternalLinkage);
-            build_helper(mod, fma, fn, kind);
+            build_helper(mod, fma, fn);
         }
         add_fn_attr(fn, "alwaysinline", 0);
         any = true;

@@ -23,20 +23,23 @@
 double cg_exp_ref(double x, bool fma);
 float cg_expf_ref(float x, bool fma);
 
-/* phi1(z) = (exp(z) - 1)/z, phi1(0) = 1, for exponential Euler (ode.c):
- * for |z| <= CG_PHI1_R a polynomial (degree 10 in double, 6 in float), and
- * exp(z) = 1 + z phi1(z) from it (one fused multiply-add): no exp and no
- * division; beyond, the closed form from exp's range reduction
- * (z = n ln2 + r, expm1 from the same polynomial at r, one division) and
- * exp(z) from cg_exp_ref. cg_exp_phi1_ref(z, p) is exp(z) given
- * p = cg_phi1_ref(z). Accuracy (tests/unit/test_phi1.c): see there.
- * phi1 of NaN is NaN; phi1(-inf) = 0; overflow gives +inf. The emitted IR
- * computes the same bits. */
+/* One step of exponential Euler (ode.c), exp(z) x + phi1(z) w with
+ * phi1(z) = (exp(z) - 1)/z, phi1(0) = 1: for |z| <= CG_PHI1_R phi1 is a
+ * polynomial (degree 10 in double, 6 in float) and exp(z) = 1 + z phi1(z)
+ * one fused multiply-add: no exp and no division; beyond, the closed forms
+ * from exp's range reduction (z = n ln2 + r, the same polynomial at r, one
+ * division). The step is mla(phi1, w, exp x) (fused where CgMath.fma).
+ * Accuracy against long double (tests/unit/test_phi1.c): phi1 within 1.5
+ * ulp (polynomial part 1.0), exp within 1.1 ulp. phi1 of NaN is NaN,
+ * phi1(-inf) = 0, and overflow gives +inf. The emitted IR computes the same
+ * bits as these references. */
 #define CG_PHI1_R 0.35
 double cg_phi1_ref(double z, bool fma);
 float cg_phi1f_ref(float z, bool fma);
-double cg_exp_phi1_ref(double z, double p, bool fma);
-float cg_exp_phi1f_ref(float z, float p, bool fma);
+double cg_phi1_exp_ref(double z, bool fma);      /* the exp(z) that goes with it */
+float cg_phi1_expf_ref(float z, bool fma);
+double cg_expeuler_ref(double z, double x, double w, bool fma);
+float cg_expeulerf_ref(float z, float x, float w, bool fma);
 
 /* What an emitter needs: the module (for intrinsic declarations), a builder
  * positioned where the code goes, and whether the target has FMA. */
@@ -49,17 +52,16 @@ typedef struct CgMath {
 /* Emits exp(x) for a scalar double or float x; returns the result value. */
 LLVMValueRef cg_math_exp(const CgMath *m, LLVMValueRef x);
 
-/* Emit phi1(z) and exp(z) given phi1 = phi1(z), for a scalar double or
- * float z, as calls of internal helpers that the loop vectorizer widens into
- * vector variants which skip the slow path (|z| > CG_PHI1_R) unless a lane
- * needs it (see cg_math.c). The module then needs cg_math_finish after its
- * vectorizing pipeline. */
-LLVMValueRef cg_math_phi1(const CgMath *m, LLVMValueRef z);
-LLVMValueRef cg_math_exp_phi1(const CgMath *m, LLVMValueRef z, LLVMValueRef phi1);
+/* Emits exp(z) x + phi1(z) w (cg_expeuler_ref) for scalar double or float
+ * operands, as a call of an internal helper that the loop vectorizer widens
+ * into vector variants which skip the closed form unless a lane needs it
+ * (|z| > CG_PHI1_R; see cg_math.c). The module then needs cg_math_finish
+ * after its vectorizing pipeline. */
+LLVMValueRef cg_math_expeuler(const CgMath *m, LLVMValueRef z, LLVMValueRef x, LLVMValueRef w);
 
-/* After the vectorizing pipeline: defines the vector variants of the phi1
- * helpers that were used (deletes the others) and marks every helper
- * always-inline. Returns true if `m` has helpers, i.e. if a pipeline with
+/* After the vectorizing pipeline: defines the vector variants of the
+ * exponential Euler helper that were used (deletes the others) and marks
+ * them always-inline. Returns true if `m` has helpers, i.e. if a pipeline with
  * always-inline must run again (CG_PIPELINE_LATE). `fma` as in CgMath. */
 bool cg_math_finish(LLVMModuleRef m, bool fma);
 

@@ -116,7 +116,7 @@ static const char *const fn_names[MF__COUNT] = {
     [MF_EXP] = "exp", [MF_LOG] = "log", [MF_SQRT] = "sqrt", [MF_SIN] = "sin",
     [MF_COS] = "cos", [MF_TANH] = "tanh", [MF_ABS] = "abs", [MF_MIN] = "min",
     [MF_MAX] = "max", [MF_CLIP] = "clip", [MF_FLOOR] = "floor",
-    [MF_PHI1] = "phi1", [MF_EXP_PHI1] = "exp_phi1",
+    [MF_EXPEULER] = "expeuler",
 };
 
 const char *mir_fn_name(MirFn fn) {

@@ -51,8 +51,8 @@ typedef enum MirOp {
 
 typedef enum MirFn {
     MF_EXP, MF_LOG, MF_SQRT, MF_SIN, MF_COS, MF_TANH, MF_ABS, MF_MIN, MF_MAX, MF_CLIP, MF_FLOOR,
-    MF_PHI1,     /* phi1(z) = (exp(z) - 1)/z, phi1(0) = 1: exponential Euler (ode.c only) */
-    MF_EXP_PHI1, /* exp(z) given a[1] = phi1(z): 1 + z phi1(z) where that is exact enough */
+    MF_EXPEULER, /* exp(z) x + phi1(z) w for (z, x, w), phi1(z) = (exp(z) - 1)/z, phi1(0) = 1:
+                    one exponential Euler step (ode.c only) */
     MF__COUNT
 } MirFn;
 

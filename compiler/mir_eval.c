@@ -16,8 +16,8 @@ double mir_apply_fn(MirFn fn, int nargs, const double *x) {
     case MF_TANH: return tanh(x[0]);
     case MF_ABS: return fabs(x[0]);
     case MF_FLOOR: return floor(x[0]);
-    case MF_PHI1: return x[0] == 0 ? 1.0 : expm1(x[0]) / x[0];
-    case MF_EXP_PHI1: return exp(x[0]);   /* x[1] (phi1 of x[0]) only helps generated code */
+    case MF_EXPEULER: /* exp(z) x + phi1(z) w */
+        return exp(x[0]) * x[1] + (x[0] == 0 ? 1.0 : expm1(x[0]) / x[0]) * x[2];
     case MF_MIN: case MF_MAX: {
         double r = x[0];
         for (int i = 1; i < nargs; i++)

@@ -476,30 +476,28 @@ static MirExpr *state_ref(Plan *p, int ode) {
 }
 
 /* One step of dx/dt = c x + r with c, r frozen at their start-of-step values:
- *   x' = E x + dt phi1(z) r,  z = c dt,  E = exp(z),  phi1(z) = (exp(z) - 1)/z.
+ *   x' = E x + phi1(z) (dt r),  z = c dt,  E = exp(z),  phi1(z) = (exp(z) - 1)/z.
  * Exact when c and r are constant over the step (a linear uncoupled ODE);
  * exponential Euler otherwise. A constant z is evaluated now (expm1 keeps
- * full accuracy). Otherwise phi1 and E are the functions MF_PHI1 and
- * MF_EXP_PHI1 (cg_math.c): for |z| <= 0.35 a polynomial and E = 1 + z phi1,
- * no exp and no division; beyond, the closed form, which vectorized loops
- * run only when a lane needs it. phi1(0) = 1, so a coefficient that is zero
- * at run time gives the Euler step. Without r, E = exp(z) alone.
+ * full accuracy). Otherwise the step is the function MF_EXPEULER
+ * (cg_math.c): for |z| <= 0.35 phi1 is a polynomial and E = 1 + z phi1,
+ * no exp and no division; beyond, the closed forms, which vectorized loops
+ * run only when a lane needs them. phi1(0) = 1, so a coefficient that is
+ * zero at run time gives the Euler step. Without r, E = exp(z) alone.
  * c == NULL (x absent from its rhs) gives the Euler step x + dt r. */
 static MirExpr *emit_expeuler(Plan *p, int i, MirExpr *c, MirExpr *r) {
     MirExpr *x = state_ref(p, i), *dt = k_const(p, p->dt);
     if (c) c = mir_fold(p->a, c, p->dt);
     if (r) r = mir_fold(p->a, r, p->dt);
     if (!c) return emit_let(p, k_add(p, x, k_mul(p, dt, r)));
-    MirExpr *z = emit_let(p, k_mul(p, c, dt)), *E, *phi = NULL;
-    if (z->op == MX_CONST) {
-        E = k_const(p, exp(z->value));
-        if (r) phi = k_const(p, z->value == 0 ? 1.0 : expm1(z->value) / z->value);
-    } else if (!r) {
-        E = emit_let(p, mir_call(p->a, MF_EXP, 1, &z));
-    } else {
-        phi = emit_let(p, mir_call(p->a, MF_PHI1, 1, &z));
-        E = emit_let(p, mir_call(p->a, MF_EXP_PHI1, 2, (MirExpr *[]){z, phi}));
+    MirExpr *z = emit_let(p, k_mul(p, c, dt));
+    if (z->op != MX_CONST && r) {
+        MirExpr *w = emit_let(p, k_mul(p, dt, r));
+        return emit_let(p, mir_call(p->a, MF_EXPEULER, 3, (MirExpr *[]){z, x, w}));
     }
+    if (z->op != MX_CONST) return emit_let(p, k_mul(p, emit_let(p, mir_call(p->a, MF_EXP, 1, &z)), x));
+    MirExpr *E = k_const(p, exp(z->value)), *phi = NULL;
+    if (r) phi = k_const(p, z->value == 0 ? 1.0 : expm1(z->value) / z->value);
     return emit_let(p, k_add(p, k_mul(p, E, x), k_mul(p, k_mul(p, dt, phi), r)));
 }
 

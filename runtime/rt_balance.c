@@ -181,11 +181,22 @@ static int row_due(const Bal *b, RtStep step) {
     return (step + 1) % b->hop == 0 && step + 1 >= b->window;
 }
 
-/* Welford's update of neuron slot j's current block with the sample (e, x)
- * of `step`; at the block's last step, the window's outputs if one is due. */
-static void add_sample(Bal *b, int64_t j, RtStep step, double e, double x) {
-    int64_t n = step % b->hop + 1;   /* samples in the block, this one included */
-    int64_t blk = (step / b->hop) % b->nblocks, q = j * b->nblocks + blk;
+/* Where `step` falls: the block being filled, its sample count with this
+ * step's, and whether a row is due after it (computed once per call, not per
+ * neuron: integer divisions). */
+typedef struct Pos {
+    int64_t n, blk;
+    int due;
+} Pos;
+
+static Pos pos_of(const Bal *b, RtStep step) {
+    return (Pos){step % b->hop + 1, (step / b->hop) % b->nblocks, row_due(b, step)};
+}
+
+/* Welford's update of neuron slot j's current block with the sample (e, x);
+ * at the block's last step, the window's outputs if one is due. */
+static inline void add_sample(Bal *b, int64_t j, Pos ps, double e, double x) {
+    int64_t n = ps.n, q = j * b->nblocks + ps.blk;
     double dn = (double)n;
     if (n == 1) {   /* a new block: exact first values, no rounding via the old mean */
         b->me[q] = e, b->mi[q] = x;
@@ -198,8 +209,8 @@ static void add_sample(Bal *b, int64_t j, RtStep step, double e, double x) {
         b->m2i[q] += di * (x - b->mi[q]);
         b->cei[q] += de * (x - b->mi[q]);
     }
-    if (n == b->hop && row_due(b, step))
-        window_output(b, j, blk);
+    if (ps.due)
+        window_output(b, j, ps.blk);
 }
 
 /* Before v5: the samples of `step` are states var, var2 after the update. */
@@ -210,8 +221,9 @@ static void bal_states(RtSim *s, Bal *b, RtStep step, int64_t lo, int64_t hi) {
     const double *xe = pop->state[b->d->var], *xi = pop->state[b->d->var2];
     const float *fe = pop->f32 ? (const float *)(const void *)xe : NULL;   /* RT_PREC_F32 */
     const float *fi = pop->f32 ? (const float *)(const void *)xi : NULL;
+    Pos ps = pos_of(b, step);
     for (int64_t i = lo; i < hi; i++)
-        add_sample(b, i - b->begin, step, fe ? (double)fe[i] : xe[i], fi ? (double)fi[i] : xi[i]);
+        add_sample(b, i - b->begin, ps, fe ? (double)fe[i] : xe[i], fi ? (double)fi[i] : xi[i]);
 }
 
 /* v5: the samples of `step` from the probe kernel, before the update, over
@@ -225,8 +237,9 @@ static void bal_probe(RtSim *s, Bal *b, int t, RtPopArgs *args, RtStep step, int
     out[b->d->var] = b->xe + (lo - b->begin);
     out[b->d->var2] = b->xi + (lo - b->begin);
     s->pops[b->d->pop].d->probe(args, lo, hi, out);
-    for (int64_t i = lo; i < hi; i++)
-        add_sample(b, i - b->begin, step, b->xe[i - b->begin], b->xi[i - b->begin]);
+    Pos ps = pos_of(b, step);
+    for (int64_t j = lo - b->begin; j < hi - b->begin; j++)
+        add_sample(b, j, ps, b->xe[j], b->xi[j]);
 }
 
 void rt_bal_before_update(RtBalSet *b, RtSim *s, int p, int t, RtPopArgs *args, RtStep step,

@@ -1,6 +1,6 @@
 /* test_phi1.c - Check suite `phi1`: phi1(z) = (exp(z) - 1)/z and exp(z) of
- * exponential Euler (cg_math.c: cg_phi1_ref, cg_exp_phi1_ref and the IR of
- * MF_PHI1 / MF_EXP_PHI1).
+ * exponential Euler (cg_math.c: cg_phi1_ref, cg_phi1_exp_ref, and the step
+ * exp(z) x + phi1(z) w of MF_EXPEULER, cg_expeuler_ref, and its IR).
  *
  *   - accuracy of the C reference against long double expm1l(z)/z and expl(z)
  *     over a dense sweep of [-50, 50], around the switch |z| = CG_PHI1_R,
@@ -86,7 +86,7 @@ typedef struct Worst { double phi, exp, fast; double z_phi, z_exp; } Worst;
 
 static void measure(Worst *w, double z, bool fma)
 {
-    double p = cg_phi1_ref(z, fma), e = cg_exp_phi1_ref(z, p, fma);
+    double p = cg_phi1_ref(z, fma), e = cg_phi1_exp_ref(z, fma);
     double ep = ulp_err(p, phi1_l(z)), ee = ulp_err(e, expl((long double)z));
     if (ep > w->phi) w->phi = ep, w->z_phi = z;
     if (ee > w->exp) w->exp = ee, w->z_exp = z;
@@ -95,7 +95,7 @@ static void measure(Worst *w, double z, bool fma)
 
 static void measuref(Worst *w, float z, bool fma)
 {
-    float p = cg_phi1f_ref(z, fma), e = cg_exp_phi1f_ref(z, p, fma);
+    float p = cg_phi1f_ref(z, fma), e = cg_phi1_expf_ref(z, fma);
     long double ref = z == 0 ? 1.0L : expm1l((long double)z) / (long double)z;
     double ep = ulp_errf(p, ref), ee = ulp_errf(e, expl((long double)z));
     if (ep > w->phi) w->phi = ep, w->z_phi = z;
@@ -181,15 +181,18 @@ START_TEST(phi1_special_values)
     for (int f = 0; f < 2; f++) {
         static const double zeros[] = {0.0, -0.0};
         for (int i = 0; i < 2; i++) {
-            double p = cg_phi1_ref(zeros[i], f);
-            ck_assert(p == 1.0);
-            ck_assert(cg_exp_phi1_ref(zeros[i], p, f) == 1.0);
+            ck_assert(cg_phi1_ref(zeros[i], f) == 1.0);
+            ck_assert(cg_phi1_exp_ref(zeros[i], f) == 1.0);
             ck_assert(cg_phi1f_ref((float)zeros[i], f) == 1.0f);
-            ck_assert(cg_exp_phi1f_ref((float)zeros[i], 1.0f, f) == 1.0f);
+            ck_assert(cg_phi1_expf_ref((float)zeros[i], f) == 1.0f);
+            /* the step with a zero coefficient is the Euler step x + w */
+            ck_assert(cg_expeuler_ref(zeros[i], -0.065, 1e-4, f) == -0.065 + 1e-4);
         }
-        ck_assert(isnan(cg_phi1_ref(NAN, f)) && isnan(cg_exp_phi1_ref(NAN, NAN, f)));
-        ck_assert(isnan(cg_phi1f_ref(NAN, f)) && isnan(cg_exp_phi1f_ref(NAN, NAN, f)));
-        ck_assert(cg_phi1_ref(-INFINITY, f) == 0.0 && cg_exp_phi1_ref(-INFINITY, 0.0, f) == 0.0);
+        ck_assert(isnan(cg_phi1_ref(NAN, f)) && isnan(cg_phi1_exp_ref(NAN, f)));
+        ck_assert(isnan(cg_phi1f_ref(NAN, f)) && isnan(cg_phi1_expf_ref(NAN, f)));
+        ck_assert(isnan(cg_expeuler_ref(NAN, 1.0, 1.0, f)));
+        ck_assert(cg_phi1_ref(-INFINITY, f) == 0.0 && cg_phi1_exp_ref(-INFINITY, f) == 0.0);
+        ck_assert(cg_expeuler_ref(-INFINITY, 3.0, 2.0, f) == 0.0);
         ck_assert(cg_phi1f_ref(-INFINITY, f) == 0.0f);
         ck_assert(isinf(cg_phi1_ref(INFINITY, f)) && cg_phi1_ref(INFINITY, f) > 0);
         ck_assert(isinf(cg_phi1f_ref(INFINITY, f)) && cg_phi1f_ref(INFINITY, f) > 0);
@@ -202,9 +205,11 @@ START_TEST(phi1_special_values)
         ck_assert_msg(isfinite(big) && ulp_err(big, expl(710.0L) / 710.0L) <= PHI1_MAX_ULP,
                       "phi1(710) = %g", big);
         ck_assert(isinf(cg_phi1_ref(720.0, f)) && isinf(cg_phi1_ref(1e10, f)));
-        ck_assert(isinf(cg_exp_phi1_ref(720.0, cg_phi1_ref(720.0, f), f)));
-        ck_assert(isinf(cg_phi1f_ref(100.0f, f)));
-        ck_assert(cg_exp_phi1_ref(-800.0, cg_phi1_ref(-800.0, f), f) == 0.0);
+        ck_assert(isinf(cg_phi1_exp_ref(720.0, f)) && isinf(cg_phi1_exp_ref(INFINITY, f)));
+        ck_assert(isinf(cg_phi1f_ref(100.0f, f)) && isinf(cg_phi1_expf_ref(100.0f, f)));
+        ck_assert(cg_phi1_exp_ref(-800.0, f) == 0.0 && cg_phi1_expf_ref(-200.0f, f) == 0.0f);
+        /* subnormal exp(z): rounded once (the two exponent factors) */
+        ck_assert_msg(ulp_err(cg_phi1_exp_ref(-740.0, f), expl(-740.0L)) <= 1.0, "exp(-740)");
     }
 }
 END_TEST
@@ -245,15 +250,16 @@ static MirExpr *leaf(MirOp op, int slot)
     return e;
 }
 
-static MirExpr *call(MirFn fn, MirExpr *a, MirExpr *b)
+static MirExpr *call(MirFn fn, MirExpr *a, MirExpr *b, MirExpr *c)
 {
     MirExpr *e = ARENA_NEW(&ta, MirExpr);
     e->op = MX_CALL;
     e->fn = fn;
-    e->nargs = b ? 2 : 1;
-    e->args = ARENA_ARRAY(&ta, MirExpr *, 2);
+    e->nargs = 3;
+    e->args = ARENA_ARRAY(&ta, MirExpr *, 3);
     e->args[0] = a;
     e->args[1] = b;
+    e->args[2] = c;
     return e;
 }
 
@@ -270,13 +276,11 @@ static void push(MirBlock *b, MirStmtKind k, int slot, MirExpr *v)
     b->v[b->n++] = s;
 }
 
-/* States z, p, e: %0 = phi1(z); p = %0; e = exp_phi1(z, %0). */
+/* States z, x, w, y: y = expeuler(z, x, w). */
 static MirPop phi1_pop(bool use_float)
 {
-    MirPop p = {.name = "phi1", .nstates = 3, .ntemps = 1, .use_float = use_float};
-    push(&p.step, MIR_LET, 0, call(MF_PHI1, leaf(MX_STATE, 0), NULL));
-    push(&p.step, MIR_SET, 1, leaf(MX_TEMP, 0));
-    push(&p.step, MIR_SET, 2, call(MF_EXP_PHI1, leaf(MX_STATE, 0), leaf(MX_TEMP, 0)));
+    MirPop p = {.name = "phi1", .nstates = 4, .use_float = use_float};
+    push(&p.step, MIR_SET, 3, call(MF_EXPEULER, leaf(MX_STATE, 0), leaf(MX_STATE, 1), leaf(MX_STATE, 2)));
     return p;
 }
 
@@ -311,21 +315,35 @@ static double z_of(int64_t i)
     return -0.3 + 0.6 * (double)((i * 104729) % 1000) / 1000.0 * (i % 3 ? 0.05 : 1.0);
 }
 
+/* x and w for neuron i: (1, 0) gives exp(z), (0, 1) phi1(z), and a
+ * membrane potential with a drive, a whole step. */
+static void xw_of(int64_t i, double *x, double *w)
+{
+    static const double xs[3] = {1.0, 0.0, -0.065}, ws[3] = {0.0, 1.0, 2.5e-4};
+    *x = xs[i % 3];
+    *w = ws[i % 3];
+}
+
 /* Runs the kernel over `cuts` and compares every neuron with the reference. */
 static void check_double(RtUpdateFn f, int64_t n, const int64_t *cuts, int ncuts)
 {
-    double *s[3];
-    for (int k = 0; k < 3; k++) s[k] = calloc((size_t)n, sizeof(double));
-    for (int64_t i = 0; i < n; i++) s[0][i] = z_of(i);
+    double *s[4];
+    for (int k = 0; k < 4; k++) s[k] = calloc((size_t)n, sizeof(double));
+    for (int64_t i = 0; i < n; i++) {
+        s[0][i] = z_of(i);
+        xw_of(i, &s[1][i], &s[2][i]);
+    }
     uint8_t *spk = calloc((size_t)n, 1);
     RtPopArgs a = {.state = s, .spiked = spk, .dt = 1e-4, .size = n};
     for (int c = 0; c + 1 < ncuts; c++) f(&a, cuts[c], cuts[c + 1]);
     for (int64_t i = 0; i < n; i++) {
-        double z = z_of(i), p = cg_phi1_ref(z, tgt.fma), e = cg_exp_phi1_ref(z, p, tgt.fma);
-        CHECK(memcmp(&p, &s[1][i], 8) == 0, "phi1(%a) neuron %ld: jit %a ref %a", z, (long)i, s[1][i], p);
-        CHECK(memcmp(&e, &s[2][i], 8) == 0, "exp(%a) neuron %ld: jit %a ref %a", z, (long)i, s[2][i], e);
+        double z = z_of(i), x, w;
+        xw_of(i, &x, &w);
+        double y = cg_expeuler_ref(z, x, w, tgt.fma);
+        CHECK(memcmp(&y, &s[3][i], 8) == 0, "expeuler(%a, %g, %g) neuron %ld: jit %a ref %a", z, x, w,
+              (long)i, s[3][i], y);
     }
-    for (int k = 0; k < 3; k++) free(s[k]);
+    for (int k = 0; k < 4; k++) free(s[k]);
     free(spk);
 }
 
@@ -349,21 +367,23 @@ START_TEST(ir_matches_reference_float)
     const int64_t n = 1003;
     static const int64_t cuts[2][7] = {{0, 1003}, {0, 1, 7, 8, 37, 601, 1003}};
     for (int c = 0; c < 2; c++) {
-        float *s[3];
-        for (int k = 0; k < 3; k++) s[k] = calloc((size_t)n, sizeof(float));
-        for (int64_t i = 0; i < n; i++) s[0][i] = (float)z_of(i);
+        float *s[4];
+        for (int k = 0; k < 4; k++) s[k] = calloc((size_t)n, sizeof(float));
+        for (int64_t i = 0; i < n; i++) {
+            double x, w;
+            xw_of(i, &x, &w);
+            s[0][i] = (float)z_of(i), s[1][i] = (float)x, s[2][i] = (float)w;
+        }
         uint8_t *spk = calloc((size_t)n, 1);
         RtPopArgs a = {.state = (double *const *)s, .spiked = spk, .dt = 1e-4, .size = n};
         int ncuts = c ? 7 : 2;
         for (int k = 0; k + 1 < ncuts; k++) f(&a, cuts[c][k], cuts[c][k + 1]);
         for (int64_t i = 0; i < n; i++) {
-            float z = (float)z_of(i), pr = cg_phi1f_ref(z, tgt.fma), e = cg_exp_phi1f_ref(z, pr, tgt.fma);
-            CHECK(memcmp(&pr, &s[1][i], 4) == 0, "float phi1(%a) neuron %ld: jit %a ref %a", (double)z,
-                  (long)i, (double)s[1][i], (double)pr);
-            CHECK(memcmp(&e, &s[2][i], 4) == 0, "float exp(%a) neuron %ld: jit %a ref %a", (double)z,
-                  (long)i, (double)s[2][i], (double)e);
+            float y = cg_expeulerf_ref(s[0][i], s[1][i], s[2][i], tgt.fma);
+            CHECK(memcmp(&y, &s[3][i], 4) == 0, "float expeuler(%a, %g, %g) neuron %ld: jit %a ref %a",
+                  (double)s[0][i], (double)s[1][i], (double)s[2][i], (long)i, (double)s[3][i], (double)y);
         }
-        for (int k = 0; k < 3; k++) free(s[k]);
+        for (int k = 0; k < 4; k++) free(s[k]);
         free(spk);
     }
     jit_free(j);
@@ -410,8 +430,11 @@ static void check_ir(bool use_float)
     ck_assert_msg(strstr(body, "llvm.vector.reduce.or") || strstr(body, "bitcast <"),
                   "no any-lane test in the vector body:\n%s", body);
     ck_assert_msg(strstr(ir, "fdiv"), "no slow path");
-    ck_assert_msg(!LLVMGetNamedFunction(m, "eic_phi1_f64_M8") && !LLVMGetNamedFunction(m, "eic_phi1_f32_M16"),
-                  "vector variants left in the module");
+    for (LLVMValueRef fn = LLVMGetFirstFunction(m); fn; fn = LLVMGetNextFunction(fn)) {
+        size_t len;
+        const char *name = LLVMGetValueName2(fn, &len);
+        ck_assert_msg(strncmp(name, "eic_expeuler", 12) != 0, "helper %s left in the module", name);
+    }
     free(body);
     LLVMDisposeMessage(ir);
     LLVMDisposeModule(m);

@@ -493,6 +493,10 @@ static MirExpr *emit_expeuler(Plan *p, int i, MirExpr *c, MirExpr *r) {
     MirExpr *z = emit_let(p, k_mul(p, c, dt));
     if (z->op != MX_CONST && r) {
         MirExpr *w = emit_let(p, k_mul(p, dt, r));
+        MirOde *o = &p->pop->odes[i];
+        o->reason = arena_printf(p->a, "%s; phi1(a*dt) = (exp(a*dt) - 1)/(a*dt) by a degree-%d polynomial and "
+                                 "exp(a*dt) = 1 + a*dt*phi1 where |a*dt| <= 0.35 (no exp, no division), "
+                                 "closed forms beyond", o->reason, p->pop->use_float ? 6 : 10);
         return emit_let(p, mir_call(p->a, MF_EXPEULER, 3, (MirExpr *[]){z, x, w}));
     }
     if (z->op != MX_CONST) return emit_let(p, k_mul(p, emit_let(p, mir_call(p->a, MF_EXP, 1, &z)), x));

@@ -744,9 +744,11 @@ static unsigned float_width(const CgTarget *t)
 }
 
 /* cg_emit_pop with the precision given: `use_float` makes state,
- * parameter and input arrays float and the arithmetic float. */
+ * parameter and input arrays float and the arithmetic float. `update` and
+ * `probe` say which of the population's kernels to emit (the others are
+ * aliases of a twin's). */
 static int emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int index, bool use_float,
-                    char *err, size_t errlen)
+                    bool update, bool probe, char *err, size_t errlen)
 {
     Emit e = {0};
     e.cx = LLVMGetModuleContext(m);
@@ -771,10 +773,12 @@ static int emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int ind
     char name[64], bname[80];
     cg_kernel_name(name, sizeof name, index);
     snprintf(bname, sizeof bname, "%s.body", name);
-    LLVMValueRef body = declare_body(&e, bname);
-    emit_body(&e, body, use_float ? float_width(t) : 0);
-    emit_wrapper(&e, body, name);
-    if (p->nprobes && !e.failed) {
+    if (update) {
+        LLVMValueRef body = declare_body(&e, bname);
+        emit_body(&e, body, use_float ? float_width(t) : 0);
+        emit_wrapper(&e, body, name);
+    }
+    if (probe && p->nprobes && !e.failed) {
         cg_probe_name(name, sizeof name, index);
         emit_probe(&e, name);
     }
@@ -786,7 +790,7 @@ static int emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int ind
 int cg_emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int index,
                 char *err, size_t errlen)
 {
-    return emit_pop(m, t, p, index, p->use_float, err, errlen);
+    return emit_pop(m, t, p, index, p->use_float, true, true, err, errlen);
 }
 
 /* ---- one kernel per distinct population --------------------------------------- */
@@ -823,9 +827,14 @@ static void sig_block(FILE *f, const MirBlock *b)
 /* Everything emit_body reads, as text: counts, precision, refractoriness
  * and the kernel blocks, structurally (slots, exact constants), so names,
  * sizes and initial values do not matter. Two populations with equal
- * signatures get one kernel. Returns malloc'd memory, NULL when out of it. */
-static char *kernel_signature(const MirPop *p)
+ * signatures get one update kernel. With `probes`, the probe expressions
+ * too (the probe kernel's signature; NULL when there are none), so a
+ * monitored population shares its update kernel with an unmonitored twin.
+ * Returns malloc'd memory, NULL when out of it. */
+static char *kernel_signature(const MirPop *p, bool probes)
 {
+    if (probes && !p->nprobes)
+        return NULL;
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -839,8 +848,7 @@ static char *kernel_signature(const MirPop *p)
     sig_block(f, &p->step);
     sig_expr(f, p->threshold);
     sig_block(f, &p->reset);
-    fprintf(f, " probes %d", p->nprobes);
-    for (int k = 0; k < p->nprobes; k++)
+    for (int k = 0; probes && k < p->nprobes; k++)
         sig_expr(f, p->probes[k]);
     fclose(f);
     return buf;
@@ -855,38 +863,37 @@ static int find_twin(char **sig, int i)
     return -1;
 }
 
-/* `eic_update_<i>` as an alias of `eic_update_<k>`: one symbol more in the
- * object, no second copy of the code. */
-static void add_kernel_alias(LLVMModuleRef m, int i, int k)
+/* `eic_update_<i>` (or `eic_probe_<i>`, `namer`) as an alias of the kernel
+ * of population k: one symbol more in the object, no second copy of the code. */
+static void add_kernel_alias(LLVMModuleRef m, int i, int k, void (*namer)(char *, size_t, int))
 {
     char name[64], target[64];
-    cg_kernel_name(name, sizeof name, i);
-    cg_kernel_name(target, sizeof target, k);
+    namer(name, sizeof name, i);
+    namer(target, sizeof target, k);
     LLVMValueRef fn = LLVMGetNamedFunction(m, target);
     LLVMAddAlias2(m, LLVMGlobalGetValueType(fn), 0, fn, name);
-    cg_probe_name(name, sizeof name, i);
-    cg_probe_name(target, sizeof target, k);
-    if ((fn = LLVMGetNamedFunction(m, target)))   /* twins have the same probes */
-        LLVMAddAlias2(m, LLVMGlobalGetValueType(fn), 0, fn, name);
 }
 
 LLVMModuleRef cg_emit_model(LLVMContextRef cx, const CgTarget *t, const MirModel *model,
                             char *err, size_t errlen)
 {
     LLVMModuleRef m = cg_module_create(cx, t, "eic_model");
-    char **sig = calloc((size_t)model->npops + 1, sizeof *sig);
+    char **sig = calloc(2 * ((size_t)model->npops + 1), sizeof *sig), **psig = sig + model->npops + 1;
     int rc = 0;
     for (int i = 0; i < model->npops && rc == 0; i++) {
         const MirPop *p = &model->pops[i];
-        sig[i] = kernel_signature(p);
-        int twin = find_twin(sig, i);
+        sig[i] = kernel_signature(p, false);
+        psig[i] = kernel_signature(p, true);
+        int twin = find_twin(sig, i), ptwin = find_twin(psig, i);
         if (twin >= 0)
-            add_kernel_alias(m, i, twin);
-        else
-            rc = emit_pop(m, t, p, i, p->use_float, err, errlen);   /* RT_PREC_F32 arrays */
+            add_kernel_alias(m, i, twin, cg_kernel_name);
+        if (ptwin >= 0)
+            add_kernel_alias(m, i, ptwin, cg_probe_name);
+        if (twin < 0 || (psig[i] && ptwin < 0))   /* RT_PREC_F32 arrays */
+            rc = emit_pop(m, t, p, i, p->use_float, twin < 0, psig[i] && ptwin < 0, err, errlen);
     }
     for (int i = 0; i < model->npops; i++)
-        free(sig[i]);
+        free(sig[i]), free(psig[i]);
     free(sig);
     if (rc != 0) {
         LLVMDisposeModule(m);

@@ -71,7 +71,9 @@ int cg_emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int index,
 /* Module with the update kernels of every population of `model`.
  * Populations whose MIR is the same (names, sizes and initial values aside)
  * share one kernel: the later ones' `eic_update_<k>` are aliases of the
- * first's, so COBA's E and I cost one compilation. `precision float`
+ * first's, so COBA's E and I cost one compilation (probes aside: a
+ * population with probes shares the update kernel of its twin without and
+ * gets its own `eic_probe_<k>`, shared with twins of the same probes). `precision float`
  * populations get float kernels (cg_emit_pop), the runtime float arrays
  * (RT_PREC_F32). Returns NULL with a message in err on failure. */
 LLVMModuleRef cg_emit_model(LLVMContextRef cx, const CgTarget *t, const MirModel *model,

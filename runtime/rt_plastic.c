@@ -546,6 +546,7 @@ int64_t rt_sim_synapse_bytes(const RtSim *s, int proj) {
     const RtProj *pr = &s->projs[proj];
     const RtCsr *c = &pr->csr;
     int64_t b = (c->npre + 1) * 8 + c->nsyn * (4 + 8) + (c->delay ? c->nsyn * 2 : 0);
+    b += pr->split ? (c->npre + 1) * (int64_t)(s->nthreads - 1) * 4 : 0;   /* thread split */
     const RtPlastic *pl = pr->pl;
     if (!pl)
         return b;

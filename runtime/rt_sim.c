@@ -48,18 +48,11 @@ static inline int spike_lists(const RtSim *s, const RtPop *pre, RtStep e,
     return s->nthreads;
 }
 
-/* Adds row r of `c`, restricted to posts [lo, hi), to buf, each weight
- * times the gain g (v3; g == 1 adds the weights unscaled, the same bits);
- * `whole` when [lo, hi) is every post (then no search). */
-static inline void add_row(const RtCsr *c, double *restrict buf, uint32_t r, int whole,
-                           int64_t lo, int64_t hi, double g) {
+/* Adds the synapses [a, b) of `c` (a part of one row) to buf, each weight
+ * times the gain g (v3; g == 1 adds the weights unscaled, the same bits). */
+static inline void add_row(const RtCsr *c, double *restrict buf, int64_t a, int64_t b, double g) {
     const uint32_t *post = c->post;
     const double *w = c->weight;
-    int64_t a = c->row[r], b = c->row[r + 1];
-    if (!whole) {
-        a = rt_syn_lower_bound(post, a, b, (uint32_t)lo);
-        b = rt_syn_lower_bound(post, a, b, (uint32_t)hi);
-    }
     if (c->wconst) {   /* same sums: every w[q] is w0 */
         double w0 = g == 1.0 ? c->w0 : g * c->w0;
         for (int64_t q = a; q < b; q++)
@@ -75,15 +68,9 @@ static inline void add_row(const RtCsr *c, double *restrict buf, uint32_t r, int
 /* add_row for a float buffer (RT_PREC_F32 post population): each add is
  * done in double and rounded to float once, in the same order as add_row,
  * so the float sums are bit-identical for any thread count too. */
-static inline void add_row_f32(const RtCsr *c, float *restrict buf, uint32_t r, int whole,
-                               int64_t lo, int64_t hi, double g) {
+static inline void add_row_f32(const RtCsr *c, float *restrict buf, int64_t a, int64_t b, double g) {
     const uint32_t *post = c->post;
     const double *w = c->weight;
-    int64_t a = c->row[r], b = c->row[r + 1];
-    if (!whole) {
-        a = rt_syn_lower_bound(post, a, b, (uint32_t)lo);
-        b = rt_syn_lower_bound(post, a, b, (uint32_t)hi);
-    }
     if (c->wconst) {
         double w0 = g == 1.0 ? c->w0 : g * c->w0;
         for (int64_t q = a; q < b; q++)
@@ -112,10 +99,33 @@ static inline void prefetch_row(const RtCsr *c, uint32_t r) {
             __builtin_prefetch(c->weight + q);
 }
 
+/* The synapses [*a, *b) of row r whose posts thread t owns ([lo, hi)):
+ * the whole row with one thread, else from the row's split offsets
+ * (pr->split), or by binary search when there are none. */
+static inline void row_part(const RtSim *s, const RtProj *pr, uint32_t r, int t, int64_t lo,
+                            int64_t hi, int64_t *a, int64_t *b) {
+    const RtCsr *c = &pr->csr;
+    *a = c->row[r];
+    *b = c->row[r + 1];
+    if (s->nthreads == 1)
+        return;
+    if (pr->split) {
+        const uint32_t *sp = pr->split + (size_t)r * (size_t)(s->nthreads - 1);
+        int64_t r0 = *a;
+        if (t > 0)
+            *a = r0 + sp[t - 1];
+        if (t < s->nthreads - 1)
+            *b = r0 + sp[t];
+        return;
+    }
+    *a = rt_syn_lower_bound(c->post, *a, *b, (uint32_t)lo);
+    *b = rt_syn_lower_bound(c->post, *a, *b, (uint32_t)hi);
+}
+
 /* Adds the spikes due at step `step` of projection `pr` to post neurons
- * [lo, hi): those of step - delay, every list in neuron order. The next
- * spike's whole row is prefetched while one row is added. */
-static void deliver_homogeneous(RtSim *s, RtProj *pr, RtStep step, int64_t lo, int64_t hi) {
+ * [lo, hi) (thread t's): those of step - delay, every list in neuron order.
+ * The next spike's whole row is prefetched while one row is added. */
+static void deliver_homogeneous(RtSim *s, RtProj *pr, int t, RtStep step, int64_t lo, int64_t hi) {
     const RtCsr *c = &pr->csr;
     const RtPop *pre = &s->pops[pr->d->pre];
     uint32_t *const *lists;
@@ -123,17 +133,18 @@ static void deliver_homogeneous(RtSim *s, RtProj *pr, RtStep step, int64_t lo, i
     int nl = spike_lists(s, pre, step - c->delay0, &lists, &counts);
     double *buf = s->pops[pr->d->post].input[pr->d->receptor];
     int f32 = s->pops[pr->d->post].f32;   /* buf holds floats */
-    int whole = lo == 0 && hi == c->npost;
     for (int u = 0; u < nl; u++) {
         const uint32_t *spk = lists[u * pre->hist_len];
         int64_t n = counts[u * pre->hist_len];
         for (int64_t k = 0; k < n; k++) {
             if (k + 1 < n)
                 prefetch_row(c, spk[k + 1]);
+            int64_t a, b;
+            row_part(s, pr, spk[k], t, lo, hi, &a, &b);
             if (f32)
-                add_row_f32(c, (float *)(void *)buf, spk[k], whole, lo, hi, pr->gain);
+                add_row_f32(c, (float *)(void *)buf, a, b, pr->gain);
             else
-                add_row(c, buf, spk[k], whole, lo, hi, pr->gain);
+                add_row(c, buf, a, b, pr->gain);
         }
     }
 }
@@ -418,7 +429,7 @@ static void thread_step(RtSim *s, int t, RtStep step) {
             else if (pr->ring)
                 deliver_ring(s, pr, step, lo, hi);
             else
-                deliver_homogeneous(s, pr, step, lo, hi);
+                deliver_homogeneous(s, pr, t, step, lo, hi);
         }
         for (int k = 0; k < pop->nin_inputs; k++)
             apply_input(s, pop->in_inputs[k], step, lo, hi);
@@ -797,6 +808,30 @@ static RtErrorCode validate(const RtModelDesc *m, const RtRunOptions *o, RtError
     return rc ? rc : rt_plastic_validate(m, err);
 }
 
+/* With several threads, where in each row of a homogeneous static
+ * projection the posts of threads 1..nthreads-1 begin (offsets from the
+ * row's start, nthreads-1 per row): delivery then finds the part of a row
+ * a thread adds without two binary searches per row and thread. Returns 0
+ * when out of memory. */
+static int build_split(RtSim *s, RtProj *pr) {
+    const RtCsr *c = &pr->csr;
+    int nt = s->nthreads;
+    if (nt == 1)
+        return 1;
+    pr->split = rt_alloc((size_t)(c->npre + 1) * (size_t)(nt - 1) * sizeof(uint32_t));
+    if (!pr->split)
+        return 0;
+    int64_t size = s->m->pops[pr->d->post].size;
+    for (int64_t r = 0; r < c->npre; r++)
+        for (int t = 1; t < nt; t++) {
+            int64_t lo, hi;
+            rt_sim_range(size, t, nt, &lo, &hi);
+            int64_t q = rt_syn_lower_bound(c->post, c->row[r], c->row[r + 1], (uint32_t)lo);
+            pr->split[(size_t)r * (size_t)(nt - 1) + (size_t)(t - 1)] = (uint32_t)(q - c->row[r]);
+        }
+    return 1;
+}
+
 /* Builds the projections and their rings; lists them per post population. */
 static RtErrorCode build_projections(RtSim *s, RtError *err) {
     const RtModelDesc *m = s->m;
@@ -810,6 +845,8 @@ static RtErrorCode build_projections(RtSim *s, RtError *err) {
                                       m->pops[pr->d->post].size, s->seed, s->dt, s->build_threads, err);
         if (rc)
             return rc;
+        if (!pr->csr.delay && !pr->d->plastic && !build_split(s, pr))
+            return rt_err(err, RT_E_NOMEM, "out of memory for the thread split of '%s'", pr->d->name);
         if (pr->csr.delay) {
             pr->ring_len = pr->csr.max_delay;
             pr->ring = rt_alloc((size_t)pr->ring_len * (size_t)pr->csr.npost * sizeof(double));
@@ -1071,6 +1108,7 @@ void rt_sim_free(RtSim *s) {
     for (int k = 0; s->projs && k < s->m->nprojs; k++) {
         rt_syn_free(&s->projs[k].csr);
         rt_free(s->projs[k].ring);
+        rt_free(s->projs[k].split);
         rt_plastic_free(s->projs[k].pl, s->nthreads);
     }
     rt_free(s->pops); rt_free(s->projs); rt_free(s->inputs); rt_free(s->recs);

@@ -52,6 +52,9 @@ typedef struct RtProj {
     int ring_len;
     RtPlastic *pl;       /* plastic projection (ABI v2), or NULL */
     double gain;         /* v3: factor on delivered efficacies (rt_ei.c sets it) */
+    uint32_t *split;     /* several threads, homogeneous static: per row, the offsets
+                            where threads 1..nthreads-1 begin (npre x (nthreads-1)),
+                            or NULL (rt_sim.c build_split) */
 } RtProj;
 
 typedef struct RtInputRt {

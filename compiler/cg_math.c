@@ -13,6 +13,13 @@
  * Double coefficients are SLEEF's (degree 11, about 1 ulp); float ones are
  * Cephes expf's. The IR uses separate fmul/fadd without fast-math flags
  * (or llvm.fma where CgMath.fma), exactly matching the C reference below.
+ *
+ * The exponential Euler step exp(z) x + phi1(z) w (ode.c, MF_EXPEULER,
+ * SPEC [S-ode-3a]): for |z| <= 0.35 phi1 = 1 + z Q(z) and exp = 1 + z phi1,
+ * no exp and no division; beyond, the closed forms from the reduction above.
+ * It is emitted as a call of a helper whose vector variants skip the closed
+ * forms unless a lane needs them; see "phi1 for exponential Euler: IR".
+ * The C references below are what the IR computes, bit for bit.
  */
 #include "cg_math.h"
 

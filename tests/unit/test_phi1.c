@@ -13,7 +13,7 @@
  *
  * MIR is built by hand, as in test_cg.c, so the suite does not depend on
  * ode.c; the exponential Euler formulas themselves are tested in test_ode.c
- * and end to end.
+ * and end to end. SPEC: [S-ode-3a].
  */
 #include <check.h>
 #include <math.h>

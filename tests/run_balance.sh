@@ -15,6 +15,8 @@
 #     g_I (E_I - V) + the injected current and the definition g_L (E_L - V)
 #     from the recorded g and V, to 1e-15; `every 0.7 ms` samples steps 0, 7, ...
 #   - 1 == 3 threads and JIT == AOT (eic build), byte for byte
+#   - the monitored population E and its unmonitored twin F share one update
+#     kernel (an alias); E alone has a probe kernel
 #   - `window 25 ms every 10 ms` is [invalid-value] naming both values
 . "$(dirname "$0")/lib/e2e.sh" "$@"
 
@@ -91,6 +93,10 @@ for f in E_balance E_I_syn E_I_leak E_I_syn_2 E_V E_spikes; do
   check "$f.npy: 3 threads == 1 thread" cmp -s "$work/b1/$f.npy" "$work/b3/$f.npy"
   check "$f.npy: AOT == JIT" cmp -s "$work/b1/$f.npy" "$work/aot/$f.npy"
 done
+
+ir=$("$eic" emit-llvm $model 2>/dev/null)
+check "kernels: E and its twin F share eic_update_0; eic_probe_0 exists, no eic_probe_1" \
+    bash -c '[[ "$1" == *"@eic_update_1 = alias"*"@eic_update_0"* && "$1" == *"define void @eic_probe_0("* && "$1" != *"eic_probe_1"* ]]' _ "$ir"
 
 sed 's/window 25 ms every 5 ms/window 25 ms every 10 ms/' $model > "$work/bad.ei"
 out=$("$eic" check "$work/bad.ei" 2>&1)

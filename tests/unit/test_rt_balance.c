@@ -11,7 +11,9 @@
  *     update, ceil(N/every) rows, 1 == 2 threads;
  *   - descriptor checks: a hop that does not divide the window, probe
  *     recordings below v5, a probe index out of range, probes without a
- *     probe kernel. */
+ *     probe kernel;
+ *   - every allocation of a sliding, probed monitor and a probe recording
+ *     may fail: RT_E_NOMEM, no crash, no leak (ASan). */
 #include <check.h>
 #include <math.h>
 #include <stdatomic.h>
@@ -22,6 +24,7 @@
 
 #include "rt_abi.h"
 #include "rt_tiny_model.h"
+#include "rt_util.h"
 
 #define DT 1e-4
 #define RT_TEST_DIR_PREFIX "/tmp/rt_balance_"
@@ -265,6 +268,40 @@ START_TEST(test_invalid) {
 }
 END_TEST
 
+START_TEST(test_alloc_failure) {
+    make_dir();
+    RtPopDesc pop = pop_e(1);
+    RtRecDesc recs[2] = {{.kind = RT_REC_BALANCE, .pop = 0, .var = 0, .var2 = 1, .begin = 2, .end = 7,
+                          .every = 25, .file = "E_balance.npy", .hop = 5},
+                         {.kind = RT_REC_PROBE, .pop = 0, .var = 2, .begin = 1, .end = 6, .every = 3,
+                          .file = "E_y.npy"}};
+    RtModelDesc m = tiny_model(&pop, 1, NULL, 0);
+    m.nrecs = 2;
+    m.recs = recs;
+    rec_lo = 1;
+    rec_hi = 7;
+    RtRunOptions o = options(2, dir);
+    int failures = 0;
+    for (long k = 0; k < 2000; k++) {
+        RtError err;
+        rt_alloc_fail_after(k);
+        RtSim *s = rt_sim_create(&m, &o, &err);
+        rt_alloc_fail_after(-1);
+        if (s) {
+            ck_assert_int_eq(rt_sim_run(s, 30, &err), RT_OK);
+            ck_assert_int_eq(rt_sim_finish(s, NULL, &err), RT_OK);
+            rt_sim_free(s);
+            break;
+        }
+        ck_assert_msg(err.code == RT_E_NOMEM, "%s", err.msg);
+        failures++;
+    }
+    ck_assert_int_ge(failures, 10);
+    ck_assert_int_lt(failures, 2000);
+    remove_dir();
+}
+END_TEST
+
 Suite *rt_balance_suite(void) {
     Suite *s = suite_create("rt_balance");
     TCase *tc = tcase_create("core");
@@ -273,6 +310,7 @@ Suite *rt_balance_suite(void) {
     tcase_add_test(tc, test_hop_equals_window);
     tcase_add_test(tc, test_probe_recording);
     tcase_add_test(tc, test_invalid);
+    tcase_add_test(tc, test_alloc_failure);
     suite_add_tcase(s, tc);
     return s;
 }

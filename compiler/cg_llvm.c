@@ -179,6 +179,11 @@ void cg_probe_name(char *buf, size_t len, int index)
     snprintf(buf, len, "eic_probe_%d", index);
 }
 
+void cg_init_name(char *buf, size_t len, int index)
+{
+    snprintf(buf, len, "eic_init_%d", index);
+}
+
 LLVMModuleRef cg_module_create(LLVMContextRef cx, const CgTarget *t, const char *name)
 {
     LLVMModuleRef m = LLVMModuleCreateWithNameInContext(name, cx);
@@ -490,6 +495,8 @@ static void store_neuron(Emit *e, LLVMValueRef fn, LLVMValueRef i, LLVMValueRef 
     LLVMBuildStore(e->b, LLVMBuildZExt(e->b, spike, e->i8, ""), elem_ptr(e, e->i8, spiked, i));
 }
 
+static LLVMValueRef emit_n_ref_neuron(Emit *e);
+
 /* Steps 3 and 4 of the update: refractory clamp, threshold, reset,
  * ref_until. Returns the i1 "spiked". */
 static LLVMValueRef emit_spike_logic(Emit *e, LLVMValueRef fn, LLVMValueRef i, LLVMValueRef n_ref,
@@ -499,6 +506,8 @@ static LLVMValueRef emit_spike_logic(Emit *e, LLVMValueRef fn, LLVMValueRef i, L
     int na = body_narrays(p);
     LLVMValueRef step = LLVMGetParam(fn, (unsigned)na + 2);
     LLVMValueRef ref_ptr = NULL, rf = NULL, isref = NULL;
+    if (p->refractory)   /* per neuron: parameters only, so any point of the step will do */
+        n_ref = emit_n_ref_neuron(e);
     if (n_ref) {
         ref_ptr = elem_ptr(e, e->i64, LLVMGetParam(fn, (unsigned)na - 2), i);
         rf = LLVMBuildLoad2(e->b, e->i64, ref_ptr, "ref_until");
@@ -522,15 +531,33 @@ static LLVMValueRef emit_spike_logic(Emit *e, LLVMValueRef fn, LLVMValueRef i, L
     return spike;
 }
 
-/* round(refractory_s / dt) as i64, or NULL when the population has none.
- * In double in float kernels too: the step count must not depend on the
- * precision of the state. */
+/* round(refractory_s / dt) as i64, or NULL when the population has none
+ * or its period differs per neuron (emit_n_ref_neuron). In double in float
+ * kernels too: the step count must not depend on the precision of the state. */
 static LLVMValueRef emit_n_ref(Emit *e)
 {
-    if (!(e->p->refractory_s > 0))
+    if (!(e->p->refractory_s > 0) || e->p->refractory)
         return NULL;
     LLVMValueRef q = LLVMBuildFDiv(e->b, LLVMConstReal(e->f64, e->p->refractory_s), e->dt64, "");
     q = cg_math_intrinsic(&e->math, "llvm.round", &q, 1);
+    return LLVMBuildFPToSI(e->b, q, e->i64, "n_ref");
+}
+
+/* This neuron's round(t_ref / dt) as i64 for a refractory period that
+ * differs per neuron (MirPop.refractory): the same division and rounding as
+ * emit_n_ref, in double (a float kernel's value widened exactly), so a
+ * neuron whose t_ref equals a constant period gets that period's steps. A
+ * negative or NaN t_ref gives 0 steps (maxnum), as no refractory period does:
+ * fptosi of NaN would be poison. */
+static LLVMValueRef emit_n_ref_neuron(Emit *e)
+{
+    LLVMValueRef tr = emit_expr(e, e->p->refractory);
+    if (e->real != e->f64)
+        tr = LLVMBuildFPExt(e->b, tr, e->f64, "");
+    LLVMValueRef q = LLVMBuildFDiv(e->b, tr, e->dt64, "");
+    q = cg_math_intrinsic(&e->math, "llvm.round", &q, 1);
+    LLVMValueRef mx[2] = {q, LLVMConstReal(e->f64, 0.0)};
+    q = cg_math_intrinsic(&e->math, "llvm.maxnum", mx, 2);
     return LLVMBuildFPToSI(e->b, q, e->i64, "n_ref");
 }
 
@@ -732,6 +759,72 @@ static void emit_probe(Emit *e, const char *name)
     free(arrs);
 }
 
+/* ---- the init kernel ([S-neuron-1a]) -------------------------------------------- */
+
+/* eic_init_<k>, the RtInitFn: per neuron of [begin, end), loads the states
+ * and parameters the runtime has filled (constants, draws), runs MirPop.init
+ * (the initial values computed per neuron, in dependency order) and stores
+ * the states it wrote. The arithmetic is double also for a `precision
+ * float` population, whose float values are widened exactly and whose
+ * results are rounded to float once, as the runtime does with its draws.
+ * It runs once, so it is a plain scalar loop; JIT and AOT share its object. */
+static void emit_init(Emit *e, const char *name)
+{
+    const MirPop *p = e->p;
+    LLVMTypeRef store_ty = e->real;   /* the arrays' element type */
+    e->real = e->f64;
+    LLVMTypeRef ps[3] = {e->ptr, e->i64, e->i64};
+    LLVMValueRef fn = LLVMAddFunction(e->m, name, LLVMFunctionType(LLVMVoidTypeInContext(e->cx), ps, 3, 0));
+    add_attr(e, fn, LLVMAttributeFunctionIndex, "nounwind");
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(e->cx, fn, "entry");
+    LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(e->cx, fn, "loop");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(e->cx, fn, "done");
+    LLVMPositionBuilderAtEnd(e->b, entry);
+    LLVMTypeRef st = pop_args_type(e);
+    LLVMValueRef a = LLVMGetParam(fn, 0), begin = LLVMGetParam(fn, 1), end = LLVMGetParam(fn, 2);
+    int n = p->nstates + p->nparams;
+    LLVMValueRef *arrs = calloc((size_t)n + 1, sizeof *arrs);
+    load_array_ptrs(e, load_field(e, st, a, ARG_STATE, e->ptr), p->nstates, arrs);
+    load_array_ptrs(e, load_field(e, st, a, ARG_PARAM, e->ptr), p->nparams, arrs + p->nstates);
+    e->t = load_field(e, st, a, ARG_T, e->f64);
+    e->dt = e->dt64 = load_field(e, st, a, ARG_DT, e->f64);
+    if (p->nconsts)
+        load_invariants(e, load_field(e, st, a, ARG_CONSTS, e->ptr), p->nconsts, e->consts);
+    if (p->nglobals)
+        load_invariants(e, load_field(e, st, a, ARG_GLOBALS, e->ptr), p->nglobals, e->globals);
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, begin, end, ""), loop, done);
+
+    LLVMPositionBuilderAtEnd(e->b, loop);
+    LLVMValueRef i = LLVMBuildPhi(e->b, e->i64, "i");
+    for (int v = 0; v < n; v++) {
+        LLVMValueRef x = LLVMBuildLoad2(e->b, store_ty, elem_ptr(e, store_ty, arrs[v], i), "");
+        if (store_ty != e->f64)
+            x = LLVMBuildFPExt(e->b, x, e->f64, "");
+        if (v < p->nstates)
+            e->state[v] = e->state0[v] = x;
+        else
+            e->param[v - p->nstates] = x;
+    }
+    for (int v = 0; v < p->ntemps; v++)
+        e->temp[v] = cnst(e, 0.0);
+    emit_block(e, &p->init);
+    for (int v = 0; v < p->nstates; v++) {
+        if (e->state[v] == e->state0[v])
+            continue;
+        LLVMValueRef x = store_ty != e->f64 ? LLVMBuildFPTrunc(e->b, e->state[v], store_ty, "") : e->state[v];
+        LLVMBuildStore(e->b, x, elem_ptr(e, store_ty, arrs[v], i));
+    }
+    LLVMValueRef next = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, 1, 0), "");
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, next, end, ""), loop, done);
+    LLVMValueRef inc_v[2] = {begin, next};
+    LLVMBasicBlockRef inc_b[2] = {entry, LLVMGetInsertBlock(e->b)};
+    LLVMAddIncoming(i, inc_v, inc_b, 2);
+    LLVMPositionBuilderAtEnd(e->b, done);
+    LLVMBuildRetVoid(e->b);
+    free(arrs);
+    e->real = store_ty;
+}
+
 /* Lanes of a float kernel: a full vector register of floats. Left to
  * itself the vectorizer sizes vectors by the widest type in the loop, the
  * i64 ref_until, and would give float kernels the width of double ones,
@@ -781,6 +874,10 @@ static int emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int ind
     if (probe && p->nprobes && !e.failed) {
         cg_probe_name(name, sizeof name, index);
         emit_probe(&e, name);
+    }
+    if (p->init.n && !e.failed) {   /* every population its own: it runs once */
+        cg_init_name(name, sizeof name, index);
+        emit_init(&e, name);
     }
     free(mem);
     LLVMDisposeBuilder(e.b);
@@ -844,6 +941,8 @@ static char *kernel_signature(const MirPop *p, bool probes)
             (int)p->use_float, p->refractory_s, p->nconsts, p->nglobals);
     for (int i = 0; i < p->nclamped; i++)
         fprintf(f, " c%d", p->clamped[i]);
+    if (p->refractory)
+        fputs(" r", f), sig_expr(f, p->refractory);
     sig_block(f, &p->on_input);
     sig_block(f, &p->step);
     sig_expr(f, p->threshold);
@@ -889,7 +988,7 @@ LLVMModuleRef cg_emit_model(LLVMContextRef cx, const CgTarget *t, const MirModel
             add_kernel_alias(m, i, twin, cg_kernel_name);
         if (ptwin >= 0)
             add_kernel_alias(m, i, ptwin, cg_probe_name);
-        if (twin < 0 || (psig[i] && ptwin < 0))   /* RT_PREC_F32 arrays */
+        if (twin < 0 || (psig[i] && ptwin < 0) || p->init.n)   /* RT_PREC_F32 arrays */
             rc = emit_pop(m, t, p, i, p->use_float, twin < 0, psig[i] && ptwin < 0, err, errlen);
     }
     for (int i = 0; i < model->npops; i++)

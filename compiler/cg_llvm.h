@@ -49,6 +49,11 @@ void cg_kernel_name(char *buf, size_t len, int index);
  * exists when its MirPop has probes: "eic_probe_<index>". */
 void cg_probe_name(char *buf, size_t len, int index);
 
+/* Name of the init kernel (RtInitFn) of population `index`, which exists
+ * when its MirPop has initial values computed per neuron (MirPop.init):
+ * "eic_init_<index>". */
+void cg_init_name(char *buf, size_t len, int index);
+
 /* Creates an empty module for `t` (triple and data layout set) in `cx`.
  * The data layout is t->datalayout when set, else the target machine's. */
 LLVMModuleRef cg_module_create(LLVMContextRef cx, const CgTarget *t, const char *name);

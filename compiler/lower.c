@@ -106,24 +106,40 @@ static void collect_receptors(Lower *L) {
  * body: one draw per neuron by the runtime (RtDist, keyed by population,
  * variable and neuron, so independent of the thread count). The
  * distribution's parameters are folded in the body (they may use its
- * parameters and the population's overrides) and must be constants. */
-static RtDist body_dist(LCtx *c, AstNode *call) {
-    RtDist d = {!strcmp(call->name, "uniform") ? RT_DIST_UNIFORM : RT_DIST_NORMAL, 0, 0};
-    for (int k = 0; k < 2 && k < call->items.n; k++) {
-        MirExpr *x = lower_fold(c, lower_expr(c, call->items.v[k]));
-        if (x->op != MX_CONST) lower_unsupported(c->L, call->items.v[k]->span, "a distribution parameter that differs per neuron");
-        if (k == 0) d.a = x->value;
-        else d.b = x->value;
+ * parameters and the population's overrides). When both are constants the
+ * runtime draws the value itself. When one differs per neuron (a drawn
+ * parameter, another state), the runtime draws the standard distribution,
+ * u ~ uniform(0, 1) or z ~ normal(0, 1), into the state (0 + 1*u is u
+ * exactly) and *x is set to the init kernel's expression a + (b - a)*u or
+ * a + b*z, the runtime's own formula, reading the state (slot `slot`). */
+static RtDist body_dist(LCtx *c, AstNode *call, int slot, MirExpr **x) {
+    Arena *a = c->L->a;
+    bool uniform = !strcmp(call->name, "uniform");
+    RtDist d = {uniform ? RT_DIST_UNIFORM : RT_DIST_NORMAL, 0, 0};
+    MirExpr *p[2] = {mir_const(a, 0), mir_const(a, 0)};
+    for (int k = 0; k < 2 && k < call->items.n; k++) p[k] = lower_fold(c, lower_expr(c, call->items.v[k]));
+    if (p[0]->op == MX_CONST && p[1]->op == MX_CONST) {
+        d.a = p[0]->value;
+        d.b = p[1]->value;
+        return d;
     }
+    d.b = 1;
+    MirExpr *std = mir_leaf(a, MX_STATE, slot), *scale = uniform ? mir_binary(a, MX_SUB, p[1], p[0]) : p[1];
+    *x = mir_binary(a, MX_ADD, p[0], mir_binary(a, MX_MUL, scale, std));
     return d;
 }
 
+/* The RtVarDesc of every state of `scope` (appended at out[*n]) and, for a
+ * state whose initial value differs per neuron, its expression in
+ * c->pl->init_x[slot] (RT_DIST_KERNEL, or a standard draw that the init
+ * kernel scales: body_dist). */
 static void state_vars(LCtx *c0, Scope *scope, RtVarDesc *out, int *n) {
     LCtx ic = *c0, *c = &ic;
     ic.initial = true;   /* a parameter changed during the run starts at its base value */
     for (int i = 0; i < scope->n; i++) {
         Sym *s = scope->v[i];
         if (s->kind != SYM_STATE) continue;
+        int slot = lower_state_slot(c, s);
         RtVarDesc *v = &out[(*n)++];
         v->name = lower_qualified(c, s->name);
         v->unit = lower_sym_unit(c->L, s);
@@ -132,13 +148,54 @@ static void state_vars(LCtx *c0, Scope *scope, RtVarDesc *out, int *n) {
             v->init = lower_net_dist(c->L, c->L->net->scope, ov->a);
             continue;
         }
+        MirExpr *x = NULL;
         if (lower_is_dist_call(s->decl->a)) {
-            v->init = body_dist(c, s->decl->a);
-            continue;
+            v->init = body_dist(c, s->decl->a, slot, &x);
+        } else {
+            MirExpr *init = lower_fold(c, lower_expr(c, s->decl->a));
+            if (init->op == MX_CONST) v->init = (RtDist){RT_DIST_CONST, init->value, 0};
+            else v->init = (RtDist){RT_DIST_KERNEL, 0, 0}, x = init;
         }
-        MirExpr *init = lower_fold(c, lower_expr(c, s->decl->a));
-        if (init->op != MX_CONST) lower_unsupported(c->L, s->decl->a->span, "an initial value that differs per neuron");
-        v->init = (RtDist){RT_DIST_CONST, init->value, 0};
+        if (x && c->pl->init_x) c->pl->init_x[slot] = x;
+    }
+}
+
+/* Whether `x` reads state `slot`. */
+static bool reads_state(const MirExpr *x, int slot) {
+    if (x->op == MX_STATE && x->slot == slot) return true;
+    for (int k = 0; k < x->nargs; k++)
+        if (reads_state(x->args[k], slot)) return true;
+    return false;
+}
+
+/* The init kernel's statements (MirPop.init): every state with an
+ * expression in init_x, in dependency order: a state comes after every
+ * other computed state its expression reads (its own standard draw, for a
+ * distribution, is read before it is replaced), ties in declaration order.
+ * So each initial value sees the final initial values of the states it
+ * reads, whatever the order they are written in ([S-neuron-1a]). sema
+ * reports a cycle ([definition-cycle]); one here would be a bug, reported as
+ * [unsupported] rather than emitting a wrong order. */
+static void order_init(Lower *L, PopLow *pl, SrcSpan at) {
+    int n = pl->mp->nstates, left = 0;
+    bool *done = ARENA_ARRAY(L->a, bool, n + 1);
+    for (int j = 0; j < n; j++) left += pl->init_x[j] != NULL;
+    while (left > 0) {
+        int pick = -1;
+        for (int j = 0; j < n && pick < 0; j++) {
+            if (!pl->init_x[j] || done[j]) continue;
+            bool ready = true;
+            for (int d = 0; d < n && ready; d++)
+                if (d != j && pl->init_x[d] && !done[d] && reads_state(pl->init_x[j], d)) ready = false;
+            if (ready) pick = j;
+        }
+        if (pick < 0) {
+            lower_unsupported(L, at, "initial values that depend on each other in a cycle");
+            return;
+        }
+        done[pick] = true;
+        left--;
+        mir_push(L->a, &pl->mp->init, mir_set(L->a, pick, pl->init_x[pick]));
     }
 }
 
@@ -251,12 +308,14 @@ static void lower_population(Lower *L, PopLow *pl) {
     mp->states = ARENA_ARRAY(L->a, MirVar, nstates + 1);
     mp->odes = ARENA_ARRAY(L->a, MirOde, nodes + 1);
     pl->svars = ARENA_ARRAY(L->a, RtVarDesc, nstates + 1);
+    pl->init_x = ARENA_ARRAY(L->a, MirExpr *, nstates + 1);
     state_vars(&nc, pl->nscope, pl->svars, &pl->nsvars);
     for (int i = 0; i < pl->nrecs; i++) {
         if (!pl->recs[i].receptor) continue;
         LCtx rc = {.L = L, .pl = pl, .scope = pl->recs[i].scope, .rec = &pl->recs[i], .syn = NULL};
         state_vars(&rc, rc.scope, pl->svars, &pl->nsvars);
     }
+    order_init(L, pl, neuron->span);
     int k = 0;
     lower_body_dynamics(&nc, neuron, mp, &k);
     for (int i = 0; i < pl->nrecs; i++) {
@@ -272,8 +331,8 @@ static void lower_population(Lower *L, PopLow *pl) {
             lower_block(&nc, &it->items, &mp->reset);
         } else if (it->kind == AST_REFRACTORY) {
             MirExpr *d = lower_fold(&nc, lower_expr(&nc, it->a));
-            if (d->op != MX_CONST) lower_unsupported(L, it->a->span, "a refractory period that differs per neuron");
-            mp->refractory_s = d->value;
+            if (d->op == MX_CONST) mp->refractory_s = d->value;
+            else mp->refractory = d;   /* per neuron: cg_llvm.c rounds it at each spike */
             mp->nclamped = clamp_slots(&nc, it, &mp->clamped);
         } else if (it->kind == AST_EVERY) {
             lower_unsupported(L, it->span, "'every' in a neuron");

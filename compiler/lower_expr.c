@@ -99,10 +99,17 @@ static MirExpr *param_value(LCtx *c, Sym *s, SrcSpan at) {
     MirExpr *v;
     AstNode *ov = lower_find_override(pl, c->rec, s->name);
     if (ov && lower_is_dist_call(ov->a)) {
-        GROW(c->L, pl->pvars, pl->npvars, pl->cap_pvars);
-        pl->pvars[pl->npvars] = (RtVarDesc){lower_qualified(c, s->name), lower_sym_unit(c->L, s),
-                                            lower_net_dist(c->L, c->L->net->scope, ov->a)};
-        v = mir_leaf(c->L->a, MX_PARAM, pl->npvars++);
+        /* one array per drawn parameter: an initial value (not cached) and
+         * the dynamics must read the same draws */
+        const char *qn = lower_qualified(c, s->name);
+        int k = 0;
+        while (k < pl->npvars && strcmp(pl->pvars[k].name, qn)) k++;
+        if (k == pl->npvars) {
+            GROW(c->L, pl->pvars, pl->npvars, pl->cap_pvars);
+            pl->pvars[pl->npvars++] = (RtVarDesc){qn, lower_sym_unit(c->L, s),
+                                                  lower_net_dist(c->L, c->L->net->scope, ov->a)};
+        }
+        v = mir_leaf(c->L->a, MX_PARAM, k);
     } else if (ov) {
         v = mir_const(c->L->a, lower_net_value(c->L, c->L->net->scope, ov->a));
     } else {

@@ -50,6 +50,8 @@ typedef struct PopLow {
     ParamVal *params; int nparams, cap_params;
     RtVarDesc *pvars; int npvars, cap_pvars;   /* heterogeneous parameters */
     RtVarDesc *svars; int nsvars;              /* states */
+    MirExpr **init_x;                          /* [state slot]: initial value computed per neuron
+                                                  by the init kernel, or NULL (lower.c) */
     MirPop *mp;
     int depth;
     DynParam *dyn;  int ndyn, cap_dyn;         /* parameters changed during the run */

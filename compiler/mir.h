@@ -121,7 +121,13 @@ typedef struct MirPop {
     MirBlock step;                  /* filled by ode.c: the discretized update (uses defs itself) */
     MirExpr *threshold;             /* NULL: never spikes */
     MirBlock reset;
-    double refractory_s;            /* 0: none */
+    double refractory_s;            /* 0: none (or see refractory) */
+    MirExpr *refractory;            /* a refractory period that differs per neuron (seconds,
+                                       parameters only), evaluated per spike: n_ref =
+                                       round(value/dt) in double; NULL: refractory_s */
+    MirBlock init;                  /* initial values computed per neuron (MIR_SET in dependency
+                                       order), run once by the init kernel after the runtime's
+                                       draws ([S-neuron-1a]); empty: no init kernel */
     int *clamped;    int nclamped;  /* state slots held during refractoriness */
     bool use_float;                 /* precision float */
     int nconsts;                    /* MX_PCONST slots (RtPopDesc.nconsts) */

@@ -59,6 +59,14 @@ static int compile_kernels(Lowered *l, Jit **out, PhaseMs *ph, char *err, size_t
             snprintf(err, errlen, "kernel %s not found after compilation", name);
             return -1;
         }
+        if (l->mir.pops[k].init.n) {   /* initial values computed per neuron */
+            cg_init_name(name, sizeof name, k);
+            l->pops[l->mir_pop[k]].init = (RtInitFn)(uintptr_t)jit_lookup(j, name);
+            if (!l->pops[l->mir_pop[k]].init) {
+                snprintf(err, errlen, "kernel %s not found after compilation", name);
+                return -1;
+            }
+        }
         if (!l->mir.pops[k].nprobes) continue;
         cg_probe_name(name, sizeof name, k);   /* ABI v5 */
         l->pops[l->mir_pop[k]].probe = (RtProbeFn)(uintptr_t)jit_lookup(j, name);

@@ -176,6 +176,8 @@ static Ty resolve_value(Ctx *c, Sym *sym, AstNode *value, bool constant, bool al
     }
     sym->resolving = 1;
     Ctx k = {.p = c->p, .scope = sym->home, .body = c->body, .constant = constant, .allow_dist = allow_dist};
+    k.state_init = sym->kind == SYM_STATE && sym->home && sym->home->owner &&
+                   (sym->home->owner->kind == AST_NEURON || sym->home->owner->kind == AST_RECEPTOR);
     Ty t = sema_expr(&k, value);
     if (sym->resolving == 1) sym->ty = t;
     sym->resolving = 2;
@@ -198,7 +200,7 @@ Ty sema_sym_type(Ctx *c, Sym *sym, SrcSpan use) {
         t.kind = t.kind == TY_DIST ? TY_NUM : t.kind;
         t.is_const = false;
         t.wild = false;
-        if (c->constant && !ty_bad(t)) {
+        if (c->constant && !c->state_init && !ty_bad(t)) {
             diag_report(c->p->d, use, DIAG_NOT_CONSTANT, "'%s' is a state variable, but a constant is required here",
                         sym->name);
             return ty_error();

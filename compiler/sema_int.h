@@ -131,6 +131,8 @@ typedef struct Ctx {
     bool constant;      /* only constants allowed (parameters, sizes, ...) */
     bool in_handler;    /* inside an event handler or reset */
     bool allow_dist;    /* distributions (uniform, normal) allowed: initial values, weights, delays */
+    bool state_init;    /* a neuron's or receptor's state initial value: may read other
+                           states ([S-neuron-1a]; a cycle is [definition-cycle]) */
 } Ctx;
 
 /* ---- scopes (sema.c) ---- */

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# run_hetero.sh - per-neuron heterogeneity end to end ([S-neuron-1a],
+# [S-neuron-4]; run by ctest as: bash run_hetero.sh EIC_BINARY SOURCE_DIR):
+#   - a refractory period drawn per neuron (tests/run/hetero_tref.ei): under a
+#     constant current every inter-spike interval of every neuron is, in steps,
+#     round(t_ref/dt) + m - 1 for its own t_ref (recorded through `let tr =
+#     t_ref`), m = the steps from reset to threshold of the closed form
+#     (81.09 steps here, so m = 82); a per-neuron t_ref equal to a constant
+#     one (1.25 ms = 12.5 steps exactly: rounded half away from zero, 13)
+#     spikes exactly as the constant
+#   - initial values computed per neuron (tests/run/hetero_init.ei), state
+#     recording row 0 (t = 0): W == 2*V and X == E_L (drawn) exactly, Z == W + U
+#     exactly although Z is declared first; U = normal(E_L, 2 mV) with E_L
+#     drawn per neuron: z = (U - E_L)/2 mV has mean 0 and sd 1 and U follows
+#     E_L with slope 1; Y = uniform(E_L - 1 mV, E_L + 1 mV): within its own
+#     bounds, mean of (Y - E_L + 1 mV)/2 mV is 1/2 (bounds in the script)
+#   - precision float: W == 2*V in float32 exactly
+#   - 1 == 2 threads and JIT == AOT, byte for byte, for both models
+. "$(dirname "$0")/lib/e2e.sh" "$@"
+
+cd "$src"
+
+# --- 1. refractory period per neuron ---------------------------------------------
+"$eic" run tests/run/hetero_tref.ei -o "$work/t1" --quiet || fail "tref: run"
+check "tref: every ISI = round(t_ref/dt) + 81 steps for the neuron's own t_ref; per-neuron 1.25 ms == constant 1.25 ms" \
+  "$py" - "$work/t1" <<'PY'
+import math, sys
+import numpy as np
+d = sys.argv[1]
+dt, tau, EL, Vr, Vth = 1e-4, 0.02, -0.060, -0.060, -0.050
+Vinf = EL + 300e-12 / 10e-9
+m = 1
+while not (Vinf + (Vr - Vinf) * math.exp(-m * dt / tau) > Vth):   # steps from reset to the spike
+    m += 1
+assert m == 82, m
+s, tr = np.load(d + "/A_spikes.npy"), np.load(d + "/A_tr.npy")[0]
+assert tr.shape == (40,) and tr.min() >= 0.5e-3 and tr.max() < 6e-3, tr
+assert tr.min() < 1.5e-3 and tr.max() > 5e-3, (tr.min(), tr.max())   # the draws do differ
+nref = np.floor(tr / dt + 0.5).astype(int)                            # round half away (tr > 0)
+seen = set()
+for i in range(40):
+    st = np.rint(s["t"][s["i"] == i] / dt).astype(int)
+    assert len(st) >= 10, (i, st)
+    isi = np.diff(st)
+    assert np.all(isi == nref[i] + m - 1), (i, tr[i], nref[i], isi)
+    seen.add(nref[i])
+assert len(seen) >= 20, sorted(seen)                                  # many different periods
+b, c = np.load(d + "/B_spikes.npy"), np.load(d + "/C_spikes.npy")
+assert len(c) > 40 and np.array_equal(b["t"], c["t"]) and np.array_equal(b["i"], c["i"])
+assert 1.25 * 1e-3 / dt == 12.5                                     # a tie: round() gives 13
+gaps = np.diff(np.rint(c["t"][c["i"] == 0] / dt).astype(int))
+assert np.all(gaps == 13 + m - 1), gaps                               # the constant's steps
+PY
+
+# --- 2. initial values per neuron -------------------------------------------------
+"$eic" run tests/run/hetero_init.ei -o "$work/i1" --quiet || fail "init: run"
+check "init: W == 2V, X == E_L, Z == W + U exactly at t = 0; per-neuron normal and uniform parameters" \
+  "$py" - "$work/i1" <<'PY'
+import sys
+import numpy as np
+d = sys.argv[1]
+ld = lambda n: np.load(d + "/A_%s.npy" % n)[0]
+V, W, U, X, Y, Z, el = (ld(n) for n in "V W U X Y Z el".split())
+N = 4000
+assert V.shape == (N,) and V.min() >= -0.070 and V.max() < -0.055
+assert np.array_equal(W, 2 * V)
+assert np.array_equal(X, el) and el.min() >= -0.065 and el.max() < -0.055 and el.std() > 2e-3
+assert np.array_equal(Z, W + U)
+z = (U - el) / 2e-3                              # normal(E_L, 2 mV): standard normal draws
+assert abs(z.mean()) < 4 / np.sqrt(N), z.mean()                      # 4 sd of the mean: 0.063
+assert abs(z.std() - 1) < 4 * np.sqrt(0.5 / N), z.std()              # 4 sd of the sd: 0.045
+slope = np.polyfit(el, U, 1)[0]                  # U follows its own E_L (se 0.011)
+assert abs(slope - 1) < 0.05, slope
+u = (Y - el + 1e-3) / 2e-3                       # uniform(E_L - 1 mV, E_L + 1 mV)
+assert u.min() >= -1e-9 and u.max() < 1 + 1e-9, (u.min(), u.max())
+assert abs(u.mean() - 0.5) < 4 * np.sqrt(1 / 12 / N), u.mean()       # 0.018
+assert abs(np.polyfit(el, Y, 1)[0] - 1) < 0.02
+PY
+
+sed 's/seed 5$/seed 5 precision float/' tests/run/hetero_init.ei > "$work/init_float.ei"
+grep -q 'precision float$' "$work/init_float.ei" || fail "init float: could not make the model"
+"$eic" run "$work/init_float.ei" -o "$work/if" --quiet || fail "init float: run"
+check "init float: float32 recordings, W == 2V exactly, X == E_L" "$py" - "$work/if" <<'PY'
+import sys
+import numpy as np
+d = sys.argv[1]
+V, W, X, el = (np.load(d + "/A_%s.npy" % n)[0] for n in ("V", "W", "X", "el"))
+assert V.dtype == np.float32 and W.dtype == np.float32, (V.dtype, W.dtype)
+assert np.array_equal(W, 2 * V) and np.array_equal(X.astype(float), el)
+PY
+
+# --- 3. threads and AOT -----------------------------------------------------------
+same_dir() { # a b: every .npy of a equals b's
+  local f
+  for f in "$1"/*.npy; do cmp -s "$f" "$2/$(basename "$f")" || return 1; done
+}
+for m in tref init; do
+  "$eic" run tests/run/hetero_$m.ei -o "$work/${m}2" --threads 2 --quiet || fail "$m: run --threads 2"
+  "$eic" build tests/run/hetero_$m.ei -o "$work/${m}_aot" || fail "$m: build"
+  "$work/${m}_aot" -o "$work/${m}a" --quiet || fail "$m: AOT run"
+done
+check "tref: 1 == 2 threads" same_dir "$work/t1" "$work/tref2"
+check "tref: JIT == AOT" same_dir "$work/t1" "$work/trefa"
+check "init: 1 == 2 threads" same_dir "$work/i1" "$work/init2"
+check "init: JIT == AOT" same_dir "$work/i1" "$work/inita"
+
+exit $((fails > 0))

@@ -93,7 +93,8 @@ typedef struct RtPopArgs {
                                     into code (e.g. targets of protocol events) */
     RtStep *ref_until;      /* [32] neuron i is refractory in step s iff s < ref_until[i];
                                     on a spike in step s the kernel stores
-                                    s + round(t_ref/dt) (the spike time is s*dt;
+                                    s + round(t_ref/dt), with the neuron's own
+                                    t_ref if it differs per neuron (the spike time is s*dt;
                                     integration resumes at s*dt + t_ref, as Brian2) */
     uint8_t *spiked;        /* [40] update writes spiked[i] = 1 if i spiked in this
                                     step, else 0, for every i in [begin, end) */
@@ -119,9 +120,13 @@ typedef struct RtPopArgs {
  * only elements [begin, end) of the arrays and keep no global state. */
 typedef void (*RtUpdateFn)(const RtPopArgs *a, int64_t begin, int64_t end);
 
-/* Initial values that are expressions: called once, after the runtime has
- * filled every variable whose RtVarDesc.init is a distribution or constant,
- * in declaration order. Writes the RT_DIST_KERNEL states/params of [begin, end). */
+/* Initial values that are expressions: called once over all neurons, after
+ * the runtime has filled every variable whose RtVarDesc.init is a
+ * distribution or constant. Writes the RT_DIST_KERNEL states/params of
+ * [begin, end), and may rewrite drawn ones (eic: a distribution whose
+ * parameters differ per neuron is described as uniform(0, 1) or
+ * normal(0, 1) and the kernel scales the draw), in the order the compiler
+ * chose (eic: dependency order, SPEC [S-neuron-1a]). */
 typedef void (*RtInitFn)(const RtPopArgs *a, int64_t begin, int64_t end);
 
 /* v5: the population's probes (RtPopDesc.probes) of neurons [begin, end) in

@@ -83,7 +83,7 @@ static void c_pops(FILE *f, const Lowered *l) {
         if (kernel_of(l, k) >= 0 && p->nprobes)   /* ABI v5: cg_llvm.c emits it with the update kernel */
             fprintf(f, "void eic_probe_%d(const RtPopArgs *a, int64_t begin, int64_t end, double *const *out);\n",
                     kernel_of(l, k));
-        if (kernel_of(l, k) >= 0 && l->mir.pops[kernel_of(l, k)].init.n)   /* cg_llvm.c: eic_init_<k> */
+        if (kernel_of(l, k) >= 0 && cg_has_init(&l->mir.pops[kernel_of(l, k)]))   /* cg_llvm.c: eic_init_<k> */
             fprintf(f, "void eic_init_%d(const RtPopArgs *a, int64_t begin, int64_t end);\n", kernel_of(l, k));
         c_vars(f, "states", k, p->states, p->nstates);
         c_vars(f, "probes", k, p->probes, p->nprobes);
@@ -113,7 +113,7 @@ static void c_pops(FILE *f, const Lowered *l) {
         fprintf(f, ".kind = RT_POP_NEURON, .nstates = %d, .states = states_%d, .nparams = %d, .params = params_%d, "
                    ".ninputs = %d, .input_names = inputs_%d, .update = eic_update_%d, .nconsts = %d, .consts = consts_%d",
                 p->nstates, k, p->nparams, k, p->ninputs, k, kernel_of(l, k), p->nconsts, k);
-        if (l->mir.pops[kernel_of(l, k)].init.n)
+        if (cg_has_init(&l->mir.pops[kernel_of(l, k)]))
             fprintf(f, ", .init = eic_init_%d", kernel_of(l, k));
         if (p->nprobes)   /* ABI v5 */
             fprintf(f, ", .nprobes = %d, .probes = probes_%d, .probe = eic_probe_%d", p->nprobes, k, kernel_of(l, k));

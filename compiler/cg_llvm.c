@@ -184,6 +184,11 @@ void cg_init_name(char *buf, size_t len, int index)
     snprintf(buf, len, "eic_init_%d", index);
 }
 
+bool cg_has_init(const MirPop *p)
+{
+    return p->init.n > 0 || (p->refractory && p->refractory_param >= 0);
+}
+
 LLVMModuleRef cg_module_create(LLVMContextRef cx, const CgTarget *t, const char *name)
 {
     LLVMModuleRef m = LLVMModuleCreateWithNameInContext(name, cx);
@@ -496,6 +501,7 @@ static void store_neuron(Emit *e, LLVMValueRef fn, LLVMValueRef i, LLVMValueRef 
 }
 
 static LLVMValueRef emit_n_ref_neuron(Emit *e);
+static LLVMValueRef emit_n_ref_value(Emit *e);
 
 /* Steps 3 and 4 of the update: refractory clamp, threshold, reset,
  * ref_until. Returns the i1 "spiked". */
@@ -551,14 +557,25 @@ static LLVMValueRef emit_n_ref(Emit *e)
  * fptosi of NaN would be poison. */
 static LLVMValueRef emit_n_ref_neuron(Emit *e)
 {
+    if (e->p->refractory_param >= 0)   /* computed once by the init kernel (emit_n_ref_value) */
+        return LLVMBuildFPToSI(e->b, slot_value(e, e->param, e->p->nparams, e->p->refractory_param, "parameter"),
+                               e->i64, "n_ref");
+    return LLVMBuildFPToSI(e->b, emit_n_ref_value(e), e->i64, "n_ref");
+}
+
+/* round(t_ref / dt) of this neuron as a double (an integer >= 0), for
+ * emit_n_ref_neuron or for the init kernel to store in the hidden
+ * parameter MirPop.refractory_param (a float population's float holds it
+ * exactly up to 2^24 steps). */
+static LLVMValueRef emit_n_ref_value(Emit *e)
+{
     LLVMValueRef tr = emit_expr(e, e->p->refractory);
     if (e->real != e->f64)
         tr = LLVMBuildFPExt(e->b, tr, e->f64, "");
     LLVMValueRef q = LLVMBuildFDiv(e->b, tr, e->dt64, "");
     q = cg_math_intrinsic(&e->math, "llvm.round", &q, 1);
     LLVMValueRef mx[2] = {q, LLVMConstReal(e->f64, 0.0)};
-    q = cg_math_intrinsic(&e->math, "llvm.maxnum", mx, 2);
-    return LLVMBuildFPToSI(e->b, q, e->i64, "n_ref");
+    return cg_math_intrinsic(&e->math, "llvm.maxnum", mx, 2);
 }
 
 /* Loop metadata asking the vectorizer for `width` lanes: !{self,
@@ -814,6 +831,14 @@ static void emit_init(Emit *e, const char *name)
         LLVMValueRef x = store_ty != e->f64 ? LLVMBuildFPTrunc(e->b, e->state[v], store_ty, "") : e->state[v];
         LLVMBuildStore(e->b, x, elem_ptr(e, store_ty, arrs[v], i));
     }
+    if (p->refractory && p->refractory_param >= 0 && p->refractory_param < p->nparams) {
+        /* the steps from the parameters as the runtime filled them (a float
+         * population's widened), as emit_n_ref_neuron would compute them */
+        LLVMValueRef x = emit_n_ref_value(e);
+        if (store_ty != e->f64)
+            x = LLVMBuildFPTrunc(e->b, x, store_ty, "");
+        LLVMBuildStore(e->b, x, elem_ptr(e, store_ty, arrs[p->nstates + p->refractory_param], i));
+    }
     LLVMValueRef next = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, 1, 0), "");
     LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, next, end, ""), loop, done);
     LLVMValueRef inc_v[2] = {begin, next};
@@ -875,7 +900,7 @@ static int emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int ind
         cg_probe_name(name, sizeof name, index);
         emit_probe(&e, name);
     }
-    if (p->init.n && !e.failed) {   /* every population its own: it runs once */
+    if (cg_has_init(p) && !e.failed) {   /* every population its own: it runs once */
         cg_init_name(name, sizeof name, index);
         emit_init(&e, name);
     }
@@ -942,7 +967,7 @@ static char *kernel_signature(const MirPop *p, bool probes)
     for (int i = 0; i < p->nclamped; i++)
         fprintf(f, " c%d", p->clamped[i]);
     if (p->refractory)
-        fputs(" r", f), sig_expr(f, p->refractory);
+        fprintf(f, " r%d", p->refractory_param), sig_expr(f, p->refractory);
     sig_block(f, &p->on_input);
     sig_block(f, &p->step);
     sig_expr(f, p->threshold);
@@ -988,7 +1013,7 @@ LLVMModuleRef cg_emit_model(LLVMContextRef cx, const CgTarget *t, const MirModel
             add_kernel_alias(m, i, twin, cg_kernel_name);
         if (ptwin >= 0)
             add_kernel_alias(m, i, ptwin, cg_probe_name);
-        if (twin < 0 || (psig[i] && ptwin < 0) || p->init.n)   /* RT_PREC_F32 arrays */
+        if (twin < 0 || (psig[i] && ptwin < 0) || cg_has_init(p))   /* RT_PREC_F32 arrays */
             rc = emit_pop(m, t, p, i, p->use_float, twin < 0, psig[i] && ptwin < 0, err, errlen);
     }
     for (int i = 0; i < model->npops; i++)

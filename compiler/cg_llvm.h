@@ -50,9 +50,13 @@ void cg_kernel_name(char *buf, size_t len, int index);
 void cg_probe_name(char *buf, size_t len, int index);
 
 /* Name of the init kernel (RtInitFn) of population `index`, which exists
- * when its MirPop has initial values computed per neuron (MirPop.init):
- * "eic_init_<index>". */
+ * when cg_has_init: "eic_init_<index>". */
 void cg_init_name(char *buf, size_t len, int index);
+
+/* Whether population `p` has an init kernel: initial values computed per
+ * neuron (MirPop.init) or a per-neuron refractory period whose steps it
+ * stores (MirPop.refractory_param). */
+bool cg_has_init(const MirPop *p);
 
 /* Creates an empty module for `t` (triple and data layout set) in `cx`.
  * The data layout is t->datalayout when set, else the target machine's. */

@@ -123,8 +123,11 @@ typedef struct MirPop {
     MirBlock reset;
     double refractory_s;            /* 0: none (or see refractory) */
     MirExpr *refractory;            /* a refractory period that differs per neuron (seconds,
-                                       parameters only), evaluated per spike: n_ref =
-                                       round(value/dt) in double; NULL: refractory_s */
+                                       parameters only): n_ref = round(value/dt) in double;
+                                       NULL: refractory_s */
+    int refractory_param;           /* with `refractory`: the hidden parameter slot where the
+                                       init kernel stores n_ref once, or -1: the update kernel
+                                       computes it (a value that changes during the run) */
     MirBlock init;                  /* initial values computed per neuron (MIR_SET in dependency
                                        order), run once by the init kernel after the runtime's
                                        draws ([S-neuron-1a]); empty: no init kernel */

@@ -59,7 +59,7 @@ static int compile_kernels(Lowered *l, Jit **out, PhaseMs *ph, char *err, size_t
             snprintf(err, errlen, "kernel %s not found after compilation", name);
             return -1;
         }
-        if (l->mir.pops[k].init.n) {   /* initial values computed per neuron */
+        if (cg_has_init(&l->mir.pops[k])) {   /* initial values, refractory steps per neuron */
             cg_init_name(name, sizeof name, k);
             l->pops[l->mir_pop[k]].init = (RtInitFn)(uintptr_t)jit_lookup(j, name);
             if (!l->pops[l->mir_pop[k]].init) {

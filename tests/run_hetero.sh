@@ -8,6 +8,12 @@
 #     (81.09 steps here, so m = 82); a per-neuron t_ref equal to a constant
 #     one (1.25 ms = 12.5 steps exactly: rounded half away from zero, 13)
 #     spikes exactly as the constant
+#   - precision float: the same with each neuron's float t_ref (B's 1.25 ms
+#     is 12.4999997 steps as a float: 12, C's double constant 13)
+#   - the same with T = t_ref*k_ref and k_ref set from 1 to 2 at 100 ms
+#     (tests/run/hetero_tref_event.ei, steps computed by the update kernel):
+#     intervals starting before step 1000 use round(t_ref/dt), later ones
+#     round(2 t_ref/dt)
 #   - initial values computed per neuron (tests/run/hetero_init.ei), state
 #     recording row 0 (t = 0): W == 2*V and X == E_L (drawn) exactly, Z == W + U
 #     exactly although Z is declared first; U = normal(E_L, 2 mV) with E_L
@@ -52,6 +58,41 @@ gaps = np.diff(np.rint(c["t"][c["i"] == 0] / dt).astype(int))
 assert np.all(gaps == 13 + m - 1), gaps                               # the constant's steps
 PY
 
+sed 's/seed 3$/seed 3 precision float/' tests/run/hetero_tref.ei > "$work/tref_float.ei"
+grep -q 'precision float$' "$work/tref_float.ei" || fail "tref float: could not make the model"
+"$eic" run "$work/tref_float.ei" -o "$work/tf" --quiet || fail "tref float: run"
+check "tref float: ISI = round(t_ref/dt) + 81 for the float t_ref; 1.25 ms as a float is 12.4999997 steps: 12, not the double constant's 13" \
+  "$py" - "$work/tf" <<'PY'
+import sys
+import numpy as np
+d, dt = sys.argv[1], 1e-4
+s, tr = np.load(d + "/A_spikes.npy"), np.load(d + "/A_tr.npy")[0]
+assert np.array_equal(tr, tr.astype(np.float32).astype(float))      # the float values, widened
+for i in range(40):
+    st = np.rint(s["t"][s["i"] == i] / dt).astype(int)
+    assert np.all(np.diff(st) == np.floor(tr[i] / dt + 0.5) + 81), (i, tr[i])
+b, c = np.load(d + "/B_spikes.npy"), np.load(d + "/C_spikes.npy")
+assert np.all(np.diff(np.rint(b["t"][b["i"] == 0] / dt)) == 12 + 81)
+assert np.all(np.diff(np.rint(c["t"][c["i"] == 0] / dt)) == 13 + 81)
+PY
+
+"$eic" run tests/run/hetero_tref_event.ei -o "$work/e1" --quiet || fail "tref event: run"
+check "tref event: ISI = round(k t_ref/dt) + 81 with k = 1 before step 1000, 2 from it" \
+  "$py" - "$work/e1" <<'PY'
+import sys
+import numpy as np
+d, dt = sys.argv[1], 1e-4
+s, tr = np.load(d + "/A_spikes.npy"), np.load(d + "/A_tr.npy")[0]
+n_after = 0
+for i in range(10):
+    st = np.rint(s["t"][s["i"] == i] / dt).astype(int)
+    for a, b in zip(st[:-1], st[1:]):
+        k = 2 if a >= 1000 else 1
+        assert b - a == np.floor(k * tr[i] / dt + 0.5) + 81, (i, tr[i], a, b)
+        n_after += k == 2
+assert n_after >= 30, n_after
+PY
+
 # --- 2. initial values per neuron -------------------------------------------------
 "$eic" run tests/run/hetero_init.ei -o "$work/i1" --quiet || fail "init: run"
 check "init: W == 2V, X == E_L, Z == W + U exactly at t = 0; per-neuron normal and uniform parameters" \
@@ -94,13 +135,15 @@ same_dir() { # a b: every .npy of a equals b's
   local f
   for f in "$1"/*.npy; do cmp -s "$f" "$2/$(basename "$f")" || return 1; done
 }
-for m in tref init; do
+for m in tref tref_event init; do
   "$eic" run tests/run/hetero_$m.ei -o "$work/${m}2" --threads 2 --quiet || fail "$m: run --threads 2"
   "$eic" build tests/run/hetero_$m.ei -o "$work/${m}_aot" || fail "$m: build"
   "$work/${m}_aot" -o "$work/${m}a" --quiet || fail "$m: AOT run"
 done
 check "tref: 1 == 2 threads" same_dir "$work/t1" "$work/tref2"
 check "tref: JIT == AOT" same_dir "$work/t1" "$work/trefa"
+check "tref event: 1 == 2 threads" same_dir "$work/e1" "$work/tref_event2"
+check "tref event: JIT == AOT" same_dir "$work/e1" "$work/tref_eventa"
 check "init: 1 == 2 threads" same_dir "$work/i1" "$work/init2"
 check "init: JIT == AOT" same_dir "$work/i1" "$work/inita"
 

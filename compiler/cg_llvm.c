@@ -11,6 +11,11 @@
  * the RtProbeFn (ABI v5): on_input on the loaded values, then the probe
  * expressions into out[k][i - begin]; nothing else is stored. It runs only
  * over recorded neurons, so it is a plain scalar loop.
+ * A population with initial values computed per neuron (MirPop.init) or a
+ * refractory period fixed per neuron (MirPop.refractory_param) also gets
+ *   eic_init_<k>(const RtPopArgs *a, i64 begin, i64 end)
+ * the RtInitFn: run once by the runtime after its draws, a scalar loop in
+ * double that writes those states and the hidden refractory steps.
  *
  * The per-neuron code is straight-line SSA. MIR_IF is if-converted while
  * emitting: both branches are evaluated and every write becomes

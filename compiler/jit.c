@@ -12,9 +12,11 @@
  *   digest       32 bytes: BLAKE3 of the object bytes
  *   object       `size` bytes
  */
+#define _GNU_SOURCE 1   /* dl_iterate_phdr */
 #include "jit.h"
 
 #include <errno.h>
+#include <link.h>
 #include <llvm-c/BitWriter.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
@@ -175,6 +177,37 @@ static void hex(const uint8_t *b, size_t n, char *out)
         snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
+/* The GNU build ID of the main executable (a hash of its code that the
+ * linker writes), found by walking its PT_NOTE segments. Part of the cache
+ * key because some code is generated after the key is computed (the vector
+ * variants of cg_math_finish) and because a rebuilt compiler may emit other
+ * code for the same IR: the project version alone would keep serving stale
+ * objects to a rebuilt eic. */
+typedef struct { const uint8_t *id; size_t n; } BuildId;
+
+static int find_build_id(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    BuildId *b = data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE) continue;
+        const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+        while (p + sizeof(ElfW(Nhdr)) <= end) {
+            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+            const uint8_t *desc = p + sizeof *nh + ((nh->n_namesz + 3) & ~3u);
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(p + sizeof *nh, "GNU", 4)
+                && desc + nh->n_descsz <= end) {
+                b->id = desc;
+                b->n = nh->n_descsz;
+                return 1;
+            }
+            p = desc + ((nh->n_descsz + 3) & ~3u);
+        }
+    }
+    return 1;   /* the first object is the executable: stop there either way */
+}
+
 void jit_cache_key(LLVMModuleRef m, const CgTarget *t, char key[65])
 {
     llvm_blake3_hasher h;
@@ -184,6 +217,10 @@ void jit_cache_key(LLVMModuleRef m, const CgTarget *t, char key[65])
     char ver[128];
     int n = snprintf(ver, sizeof ver, "eic-cache-2|eic %s|llvm %u.%u.%u|", EIC_VERSION, maj, min, pat);
     llvm_blake3_hasher_update(&h, ver, (size_t)n);
+    BuildId bid = {NULL, 0};
+    dl_iterate_phdr(find_build_id, &bid);
+    llvm_blake3_hasher_update(&h, &bid.n, sizeof bid.n);
+    if (bid.n) llvm_blake3_hasher_update(&h, bid.id, bid.n);
     /* NUL separators keep ("ab","c") and ("a","bc") apart */
     llvm_blake3_hasher_update(&h, t->triple, strlen(t->triple) + 1);
     llvm_blake3_hasher_update(&h, t->cpu, strlen(t->cpu) + 1);

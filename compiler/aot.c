@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cg_globals.h"
 #include "cg_llvm.h"
 #include "cg_syn.h"
 #include "driver.h"
@@ -192,10 +193,14 @@ static void c_inputs_recs_events(FILE *f, const RtModelDesc *m) {
         fputs("    {.name = ", f);
         c_string(f, in->name);
         fprintf(f, ", .kind = %s, .post = %d, .receptor = %d, .begin = %lld, .end = %lld, .n_sources = %lld, "
-                   ".rate_hz = %a, .weight = %a, .start_s = %a, .stop_s = %a},\n",
+                   ".rate_hz = %a, .weight = %a, .start_s = %a, .stop_s = %a, .weight_dist = ",
                 in->kind == RT_INPUT_POISSON ? "RT_INPUT_POISSON" : "RT_INPUT_CURRENT", in->post, in->receptor,
                 (long long)in->begin, (long long)in->end, (long long)in->n_sources, in->rate_hz, in->weight,
                 in->start_s, in->stop_s);
+        c_dist(f, in->weight_dist);
+        fputs(", .delay_dist = ", f);
+        c_dist(f, in->delay_dist);
+        fputs("},\n", f);
     }
     fputs("    {0}\n};\nstatic const RtRecDesc recs[] = {\n", f);
     static const char *rk[] = {"RT_REC_SPIKES", "RT_REC_STATE", "RT_REC_RATE", "RT_REC_BALANCE", "RT_REC_WEIGHTS",
@@ -266,13 +271,15 @@ static void write_model_c(FILE *f, const Lowered *l, const char *model_file, con
     c_plastic(f, l);
     c_projs(f, m, l);
     c_inputs_recs_events(f, m);
+    if (l->globals_mir)   /* the modulators' kernel, in kernels.o ([S-net-10]) */
+        fputs("void " CG_GLOBALS_NAME "(const RtGlobalsArgs *a);\n\n", f);
     fputs("static const RtModelDesc model = {.abi_version = RT_ABI_VERSION, .name = ", f);
     c_string(f, m->name);
     fprintf(f, ", .dt = %a, .duration_s = %a, .seed = %lluULL,\n    .npops = %d, .pops = pops, .nprojs = %d, .projs = projs, "
                ".ninputs = %d, .inputs = inputs, .nrecs = %d, .recs = recs, .nevents = %d, .events = events,\n"
-               "    .nglobals = %d, .globals = globals, .globals_update = NULL};\n\n",
+               "    .nglobals = %d, .globals = globals, .globals_update = %s};\n\n",
             m->dt, m->duration_s, (unsigned long long)m->seed, m->npops, m->nprojs, m->ninputs, m->nrecs, m->nevents,
-            m->nglobals);
+            m->nglobals, l->globals_mir ? CG_GLOBALS_NAME : "NULL");
     fprintf(f, main_template);
 }
 
@@ -305,6 +312,7 @@ static int link_executable(const Lowered *l, const char *dir, const char *exe, c
     LLVMModuleRef m = NULL;
     int rc = cg_target_host(&t, err, sizeof err) || !(m = cg_emit_model(cx, &t, &l->mir, err, sizeof err)) ||
              cg_syn_emit_all(m, &t, l->syns, l->nsyns, err, sizeof err) ||
+             (l->globals_mir && cg_globals_emit(m, &t, l->globals_mir, l->global_of, err, sizeof err)) ||
              cg_optimize(m, &t, err, sizeof err) || cg_emit_object_file(m, &t, obj, err, sizeof err);
     if (m) LLVMDisposeModule(m);
     LLVMContextDispose(cx);

@@ -521,6 +521,7 @@ Lowered *lower_program(Program *p) {
     m->npops = L.npl;   /* lower_build_desc appends the spike-time sources */
     m->pops = out->pops;
     lower_build_desc(&L, out, p->sim_dt);
+    lower_globals(&L, out);
     fill_ei(&L, out);
     fill_probes(&L, out);
     set_precision(out);

@@ -34,6 +34,11 @@ typedef struct Lowered {
     MirSyn *syns;  int nsyns; /* plastic projections: syns[k] belongs to desc.projs[syns[k].proj] */
     RtPlasticDesc *plastic;   /* plastic[k] is desc.projs[syns[k].proj].plastic; its kernels
                                  are filled in after code generation (cg_syn_bind) */
+    MirPop *globals_mir;      /* the modulator states integrated by eic_globals_step
+                                 (cg_globals.c, desc.globals_update): one "neuron" whose
+                                 states are globals; NULL when every global is a level
+                                 or an exact decay */
+    int *global_of;           /* [globals_mir->nstates]: the global each state is */
 } Lowered;
 
 /* Lowers the network named by `simulate`. Reports constructs the simulator

@@ -9,6 +9,7 @@
  * lower_net.c      projections, inputs and recordings of the descriptor
  * lower_protocol.c modulators (globals), contexts and the timed protocol
  *                  events
+ * lower_globals.c  modulator states integrated by the kernel eic_globals_step
  */
 #ifndef EIC_LOWER_INT_H
 #define EIC_LOWER_INT_H
@@ -69,6 +70,7 @@ typedef struct GlobalLow {
                                a context scales ([S-ctx-3]): one RT_GLOBAL_LEVEL per
                                projection `proj` using it; NULL for modulator states */
     int proj;
+    AstNode *ode;           /* the modulator state's ODE, or NULL (lower_protocol.c) */
     RtGlobalDesc desc;
 } GlobalLow;
 
@@ -179,5 +181,12 @@ int lower_rule_param_global(Lower *L, AstNode *rule, Sym *s, int proj, const cha
 MirExpr *lower_modulator_read(LCtx *c, AstNode *e);
 void lower_collect_dynamic(Lower *L);
 void lower_protocol(Lower *L, DescBuild *b);
+
+/* ---- lower_globals.c: the modulators' kernel ---- */
+/* After the protocol: every modulator state whose ODE is not a plain
+ * exponential decay (and every state of its modulator, and of the
+ * modulators its ODEs read) becomes RT_GLOBAL_KERNEL, integrated by the
+ * ODE planner in out->globals_mir (NULL when there is none). */
+void lower_globals(Lower *L, Lowered *out);
 
 #endif

@@ -1,6 +1,7 @@
 /* lower_protocol.c - modulators, contexts and the timed protocol
  * (lower_int.h): modulator states become network-wide globals
- * (RtGlobalDesc) with exact decay; the `at T [for D] ACTION` items are
+ * (RtGlobalDesc): levels, exact decays or states of the modulators' kernel
+ * (lower_globals.c); the `at T [for D] ACTION` items are
  * replayed at compile time into RtEventDesc entries (constant-block values,
  * projection gains, input rates, global changes, silence and lesions). */
 #include "lower_int.h"
@@ -109,47 +110,52 @@ static double global_const(Lower *L, AstNode *body, AstNode *e, const Binding *b
     return NAN;
 }
 
+/* Does `x` read anything but modulator-local state `k` and constants: time,
+ * another state (slot != k), a global (another modulator's state)? */
+static bool reads_beyond(const MirExpr *x, int k) {
+    if (x->op == MX_TIME || x->op == MX_GLOBAL || (x->op == MX_STATE && x->slot != k)) return true;
+    for (int i = 0; i < x->nargs; i++)
+        if (reads_beyond(x->args[i], k)) return true;
+    return false;
+}
+
 /* The dynamics of a modulator state: without an ODE a level that only
  * events change (RT_GLOBAL_LEVEL); `dX/dt = c X + r` with constant c < 0 and
- * r (checked at X = 0, 1, 2 with the other states at 0 and 1) decays exactly
- * toward -r/c with tau = -1/c (RT_GLOBAL_DECAY). */
+ * r, reading nothing else (checked on the MIR, then at X = 0, 1, 2 and 0.37)
+ * decays exactly toward -r/c with tau = -1/c (RT_GLOBAL_DECAY); any other
+ * ODE is integrated by the modulators' kernel (RT_GLOBAL_KERNEL, g->ode,
+ * lower_globals.c, which may also move a decay there when a kernel state
+ * reads it). */
 static void global_dynamics(Lower *L, GlobalLow *g, Scope *scope) {
     AstNode *ode = NULL;
     for (int i = 0; i < g->mod->items.n; i++)
         if (g->mod->items.v[i]->kind == AST_ODE && !strcmp(g->mod->items.v[i]->name, g->state->name)) ode = g->mod->items.v[i];
     int k = 0;   /* the state's slot among the modulator's states */
     for (int n = 0; n < scope->n && scope->v[n] != g->state; n++) k += scope->v[n]->kind == SYM_STATE;
-    double x[64] = {0}, f[3];
     g->desc.init = global_const(L, g->mod, g->state->decl->a, NULL, 0, NULL, "a modulator's initial value that is not constant");
     if (!ode) {
         g->desc.kind = RT_GLOBAL_LEVEL;
         return;
     }
-    if (k >= 64) {
-        lower_unsupported(L, ode->span, "a modulator with this many states");
-        return;
+    g->ode = ode;
+    g->desc.kind = RT_GLOBAL_KERNEL;
+    LCtx c = {.L = L, .scope = sema_body_scope(L->p, g->mod), .global = g->mod};
+    MirExpr *rhs = mir_fold(L->a, lower_expr(&c, ode->a), L->p->sim_dt);
+    if (reads_beyond(rhs, k)) return;
+    double x[64] = {0}, f[4];
+    static const double at[4] = {0, 1, 2, 0.37};
+    MirEnv env = {.states = x, .dt = L->p->sim_dt};
+    if (k >= 64) return;
+    for (int v = 0; v < 4; v++) {
+        x[k] = at[v];
+        f[v] = mir_eval(rhs, &env);
     }
-    for (int other = 0; other < 2; other++)
-        for (int v = 0; v < 3; v++) {
-            for (int j = 0; j < 64; j++) x[j] = other;
-            x[k] = v;
-            double y = global_const(L, g->mod, ode->a, NULL, 0, x, "modulator dynamics");
-            if (other && y != f[v]) {
-                lower_unsupported(L, ode->span, "modulator dynamics that read other states");
-                return;
-            }
-            f[v] = y;
-        }
-    double c = f[1] - f[0];
-    if (!(c < 0) || fabs(f[2] - 2 * f[1] + f[0]) > 1e-12 * (fabs(f[1]) + fabs(f[0]) + 1e-300)) {
-        lower_unsupported(L, ode->span, "modulator dynamics other than an exponential decay (dX/dt = (X_0 - X)/tau)");
-        return;
-    }
+    double c1 = f[1] - f[0], tol = 1e-12 * (fabs(f[1]) + fabs(f[0]) + 1e-300);
+    if (!(c1 < 0) || fabs(f[2] - 2 * f[1] + f[0]) > tol || fabs(f[3] - (f[0] + 0.37 * c1)) > tol) return;
     g->desc.kind = RT_GLOBAL_DECAY;
-    g->desc.tau = -1.0 / c;
-    g->desc.baseline = -f[0] / c;
+    g->desc.tau = -1.0 / c1;
+    g->desc.baseline = -f[0] / c1;
 }
-
 
 /* ---- the protocol: timed events ([S-net-6], [S-net-9]) ----
  *

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cg_globals.h"
 #include "cg_syn.h"
 #include "driver.h"
 #include "frontend.h"
@@ -49,8 +50,17 @@ static int compile_kernels(Lowered *l, Jit **out, PhaseMs *ph, char *err, size_t
     ph->setup = 1e3 * (t1 - t0);
     LLVMModuleRef m = cg_emit_model(jit_context(j), jit_target(j), &l->mir, err, errlen);
     ph->emit = 1e3 * (rt_cli_now() - t1);
-    if (!m || cg_syn_emit_all(m, jit_target(j), l->syns, l->nsyns, err, errlen) || jit_add_module(j, m, err, errlen))
+    if (!m || cg_syn_emit_all(m, jit_target(j), l->syns, l->nsyns, err, errlen) ||
+        (l->globals_mir && cg_globals_emit(m, jit_target(j), l->globals_mir, l->global_of, err, errlen)) ||
+        jit_add_module(j, m, err, errlen))
         return -1;
+    if (l->globals_mir) {   /* modulators with their own dynamics ([S-net-10]) */
+        l->desc.globals_update = (RtGlobalsFn)(uintptr_t)jit_lookup(j, CG_GLOBALS_NAME);
+        if (!l->desc.globals_update) {
+            snprintf(err, errlen, "kernel %s not found after compilation", CG_GLOBALS_NAME);
+            return -1;
+        }
+    }
     for (int k = 0; k < l->mir.npops; k++) {
         char name[64];
         cg_kernel_name(name, sizeof name, k);
@@ -144,7 +154,9 @@ int driver_emit_llvm(const DriverOptions *o) {
     LLVMModuleRef m = NULL;
     int code = 0;
     if (cg_target_host(&t, err, sizeof err) || !(m = cg_emit_model(cx, &t, &l->mir, err, sizeof err)) ||
-        cg_syn_emit_all(m, &t, l->syns, l->nsyns, err, sizeof err) || cg_optimize(m, &t, err, sizeof err)) {
+        cg_syn_emit_all(m, &t, l->syns, l->nsyns, err, sizeof err) ||
+        (l->globals_mir && cg_globals_emit(m, &t, l->globals_mir, l->global_of, err, sizeof err)) ||
+        cg_optimize(m, &t, err, sizeof err)) {
         fprintf(stderr, "eic: error: code generation failed: %s\n", err);
         code = EXIT_RUNTIME;
     } else {
@@ -167,6 +179,11 @@ int driver_explain(const DriverOptions *o) {
         printf("population %s:\n", l->mir.pops[k].name);
         fputs(ode_explain(&s.arena, &l->mir.pops[k]), stdout);
         if (getenv("EIC_DUMP_MIR")) mir_dump(stdout, &l->mir.pops[k]);
+    }
+    if (l->globals_mir) {
+        printf("modulators:\n");
+        fputs(ode_explain(&s.arena, l->globals_mir), stdout);
+        if (getenv("EIC_DUMP_MIR")) mir_dump(stdout, l->globals_mir);
     }
     for (int k = 0; k < l->nsyns; k++) {
         const MirSyn *ms = &l->syns[k];

@@ -700,7 +700,7 @@ static void emit_wrapper(Emit *e, LLVMValueRef body, const char *name)
     free(args);
 }
 
-/* ---- the probe kernel (ABI v5) ------------------------------------------------ */
+/* ---- scalar per-neuron kernels: eic_probe_<k>, eic_init_<k> ---------------- */
 
 /* The element pointers of `n` arrays listed at `arr` (a double **), loaded in
  * the entry block. */
@@ -711,6 +711,75 @@ static void load_array_ptrs(Emit *e, LLVMValueRef arr, int n, LLVMValueRef *out)
         out[v] = LLVMBuildLoad2(e->b, e->ptr, LLVMBuildInBoundsGEP2(e->b, e->ptr, arr, &idx, 1, ""), "");
     }
 }
+
+/* A kernel `name`(RtPopArgs *a, int64 begin, int64 end[, ptr]) with a plain
+ * loop over i in [begin, end): the probe and init kernels, which run over
+ * few neurons or once and so need neither the body/wrapper split nor a
+ * vector width. */
+typedef struct {
+    LLVMValueRef fn, a, begin, end, i;
+    LLVMTypeRef st;   /* RtPopArgs */
+    LLVMBasicBlockRef entry, loop, done;
+} ScalarLoop;
+
+/* Declares the kernel with `nparams` parameters (3, or 4 with a trailing
+ * pointer) and leaves the builder in its entry block, where the caller
+ * loads its array pointers before scalar_loop_enter. */
+static ScalarLoop scalar_loop_open(Emit *e, const char *name, unsigned nparams)
+{
+    ScalarLoop l = {0};
+    LLVMTypeRef ps[4] = {e->ptr, e->i64, e->i64, e->ptr};
+    l.fn = LLVMAddFunction(e->m, name, LLVMFunctionType(LLVMVoidTypeInContext(e->cx), ps, nparams, 0));
+    add_attr(e, l.fn, LLVMAttributeFunctionIndex, "nounwind");
+    l.entry = LLVMAppendBasicBlockInContext(e->cx, l.fn, "entry");
+    l.loop = LLVMAppendBasicBlockInContext(e->cx, l.fn, "loop");
+    l.done = LLVMAppendBasicBlockInContext(e->cx, l.fn, "done");
+    LLVMPositionBuilderAtEnd(e->b, l.entry);
+    l.st = pop_args_type(e);
+    l.a = LLVMGetParam(l.fn, 0);
+    l.begin = LLVMGetParam(l.fn, 1);
+    l.end = LLVMGetParam(l.fn, 2);
+    return l;
+}
+
+/* Ends the entry block: t, dt (in e->real), constants and globals from
+ * RtPopArgs, then into the loop when begin < end. Leaves the builder at
+ * the top of the loop body with l->i the neuron index and every temporary 0. */
+static void scalar_loop_enter(Emit *e, ScalarLoop *l)
+{
+    const MirPop *p = e->p;
+    e->t = load_field(e, l->st, l->a, ARG_T, e->f64);
+    e->dt = e->dt64 = load_field(e, l->st, l->a, ARG_DT, e->f64);
+    if (e->real != e->f64) {
+        e->t = LLVMBuildFPTrunc(e->b, e->t, e->real, "t");
+        e->dt = LLVMBuildFPTrunc(e->b, e->dt, e->real, "dt");
+    }
+    if (p->nconsts)
+        load_invariants(e, load_field(e, l->st, l->a, ARG_CONSTS, e->ptr), p->nconsts, e->consts);
+    if (p->nglobals)
+        load_invariants(e, load_field(e, l->st, l->a, ARG_GLOBALS, e->ptr), p->nglobals, e->globals);
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, l->begin, l->end, ""), l->loop, l->done);
+    LLVMPositionBuilderAtEnd(e->b, l->loop);
+    l->i = LLVMBuildPhi(e->b, e->i64, "i");
+    for (int v = 0; v < p->ntemps; v++)
+        e->temp[v] = cnst(e, 0.0);
+}
+
+/* i + 1 and back to the loop while < end (from the block the body ended
+ * in: probes add blocks), then return. */
+static void scalar_loop_close(Emit *e, ScalarLoop *l)
+{
+    LLVMValueRef next = LLVMBuildAdd(e->b, l->i, LLVMConstInt(e->i64, 1, 0), "");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(e->b);
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, next, l->end, ""), l->loop, l->done);
+    LLVMValueRef inc_v[2] = {l->begin, next};
+    LLVMBasicBlockRef inc_b[2] = {l->entry, latch};
+    LLVMAddIncoming(l->i, inc_v, inc_b, 2);
+    LLVMPositionBuilderAtEnd(e->b, l->done);
+    LLVMBuildRetVoid(e->b);
+}
+
+/* ---- the probe kernel (ABI v5) ------------------------------------------------ */
 
 /* Stores probe k's value v at out[k][i - begin] when out[k] is not NULL;
  * leaves the builder in the block after the store. */
@@ -732,52 +801,23 @@ static void store_probe(Emit *e, LLVMValueRef fn, LLVMValueRef outk, LLVMValueRe
 static void emit_probe(Emit *e, const char *name)
 {
     const MirPop *p = e->p;
-    LLVMTypeRef ps[4] = {e->ptr, e->i64, e->i64, e->ptr};
-    LLVMValueRef fn = LLVMAddFunction(e->m, name, LLVMFunctionType(LLVMVoidTypeInContext(e->cx), ps, 4, 0));
-    add_attr(e, fn, LLVMAttributeFunctionIndex, "nounwind");
-    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(e->cx, fn, "entry");
-    LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(e->cx, fn, "loop");
-    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(e->cx, fn, "done");
-    LLVMPositionBuilderAtEnd(e->b, entry);
-    LLVMTypeRef st = pop_args_type(e);
-    LLVMValueRef a = LLVMGetParam(fn, 0), begin = LLVMGetParam(fn, 1), end = LLVMGetParam(fn, 2);
+    ScalarLoop l = scalar_loop_open(e, name, 4);
     int counts[3] = {p->nstates, p->nparams, p->ninputs}, n = p->nstates + p->nparams + p->ninputs;
     LLVMValueRef *arrs = calloc((size_t)n + (size_t)p->nprobes + 1, sizeof *arrs), *outs = arrs + n;
     for (int g = 0, k = 0; g < 3; k += counts[g], g++)
-        load_array_ptrs(e, load_field(e, st, a, ARG_STATE + g, e->ptr), counts[g], arrs + k);
-    load_array_ptrs(e, LLVMGetParam(fn, 3), p->nprobes, outs);
-    e->t = load_field(e, st, a, ARG_T, e->f64);
-    e->dt = e->dt64 = load_field(e, st, a, ARG_DT, e->f64);
-    if (e->real != e->f64) {
-        e->t = LLVMBuildFPTrunc(e->b, e->t, e->real, "t");
-        e->dt = LLVMBuildFPTrunc(e->b, e->dt, e->real, "dt");
-    }
-    if (p->nconsts)
-        load_invariants(e, load_field(e, st, a, ARG_CONSTS, e->ptr), p->nconsts, e->consts);
-    if (p->nglobals)
-        load_invariants(e, load_field(e, st, a, ARG_GLOBALS, e->ptr), p->nglobals, e->globals);
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, begin, end, ""), loop, done);
+        load_array_ptrs(e, load_field(e, l.st, l.a, ARG_STATE + g, e->ptr), counts[g], arrs + k);
+    load_array_ptrs(e, LLVMGetParam(l.fn, 3), p->nprobes, outs);
+    scalar_loop_enter(e, &l);
 
-    LLVMPositionBuilderAtEnd(e->b, loop);
-    LLVMValueRef i = LLVMBuildPhi(e->b, e->i64, "i");
     LLVMValueRef *slots[3] = {e->state, e->param, e->input};
     for (int g = 0, k = 0; g < 3; k += counts[g], g++)
         for (int v = 0; v < counts[g]; v++)
-            slots[g][v] = LLVMBuildLoad2(e->b, e->real, elem_ptr(e, e->real, arrs[k + v], i), "");
-    for (int v = 0; v < p->ntemps; v++)
-        e->temp[v] = cnst(e, 0.0);
+            slots[g][v] = LLVMBuildLoad2(e->b, e->real, elem_ptr(e, e->real, arrs[k + v], l.i), "");
     emit_block(e, &p->on_input);
-    LLVMValueRef off = LLVMBuildSub(e->b, i, begin, "");
+    LLVMValueRef off = LLVMBuildSub(e->b, l.i, l.begin, "");
     for (int k = 0; k < p->nprobes && !e->failed; k++)
-        store_probe(e, fn, outs[k], off, emit_expr(e, p->probes[k]));
-    LLVMValueRef next = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, 1, 0), "");
-    LLVMBasicBlockRef latch = LLVMGetInsertBlock(e->b);
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, next, end, ""), loop, done);
-    LLVMValueRef inc_v[2] = {begin, next};
-    LLVMBasicBlockRef inc_b[2] = {entry, latch};
-    LLVMAddIncoming(i, inc_v, inc_b, 2);
-    LLVMPositionBuilderAtEnd(e->b, done);
-    LLVMBuildRetVoid(e->b);
+        store_probe(e, l.fn, outs[k], off, emit_expr(e, p->probes[k]));
+    scalar_loop_close(e, &l);
     free(arrs);
 }
 
@@ -795,31 +835,15 @@ static void emit_init(Emit *e, const char *name)
     const MirPop *p = e->p;
     LLVMTypeRef store_ty = e->real;   /* the arrays' element type */
     e->real = e->f64;
-    LLVMTypeRef ps[3] = {e->ptr, e->i64, e->i64};
-    LLVMValueRef fn = LLVMAddFunction(e->m, name, LLVMFunctionType(LLVMVoidTypeInContext(e->cx), ps, 3, 0));
-    add_attr(e, fn, LLVMAttributeFunctionIndex, "nounwind");
-    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(e->cx, fn, "entry");
-    LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(e->cx, fn, "loop");
-    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(e->cx, fn, "done");
-    LLVMPositionBuilderAtEnd(e->b, entry);
-    LLVMTypeRef st = pop_args_type(e);
-    LLVMValueRef a = LLVMGetParam(fn, 0), begin = LLVMGetParam(fn, 1), end = LLVMGetParam(fn, 2);
+    ScalarLoop l = scalar_loop_open(e, name, 3);
     int n = p->nstates + p->nparams;
     LLVMValueRef *arrs = calloc((size_t)n + 1, sizeof *arrs);
-    load_array_ptrs(e, load_field(e, st, a, ARG_STATE, e->ptr), p->nstates, arrs);
-    load_array_ptrs(e, load_field(e, st, a, ARG_PARAM, e->ptr), p->nparams, arrs + p->nstates);
-    e->t = load_field(e, st, a, ARG_T, e->f64);
-    e->dt = e->dt64 = load_field(e, st, a, ARG_DT, e->f64);
-    if (p->nconsts)
-        load_invariants(e, load_field(e, st, a, ARG_CONSTS, e->ptr), p->nconsts, e->consts);
-    if (p->nglobals)
-        load_invariants(e, load_field(e, st, a, ARG_GLOBALS, e->ptr), p->nglobals, e->globals);
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, begin, end, ""), loop, done);
+    load_array_ptrs(e, load_field(e, l.st, l.a, ARG_STATE, e->ptr), p->nstates, arrs);
+    load_array_ptrs(e, load_field(e, l.st, l.a, ARG_PARAM, e->ptr), p->nparams, arrs + p->nstates);
+    scalar_loop_enter(e, &l);
 
-    LLVMPositionBuilderAtEnd(e->b, loop);
-    LLVMValueRef i = LLVMBuildPhi(e->b, e->i64, "i");
     for (int v = 0; v < n; v++) {
-        LLVMValueRef x = LLVMBuildLoad2(e->b, store_ty, elem_ptr(e, store_ty, arrs[v], i), "");
+        LLVMValueRef x = LLVMBuildLoad2(e->b, store_ty, elem_ptr(e, store_ty, arrs[v], l.i), "");
         if (store_ty != e->f64)
             x = LLVMBuildFPExt(e->b, x, e->f64, "");
         if (v < p->nstates)
@@ -827,14 +851,12 @@ static void emit_init(Emit *e, const char *name)
         else
             e->param[v - p->nstates] = x;
     }
-    for (int v = 0; v < p->ntemps; v++)
-        e->temp[v] = cnst(e, 0.0);
     emit_block(e, &p->init);
     for (int v = 0; v < p->nstates; v++) {
         if (e->state[v] == e->state0[v])
             continue;
         LLVMValueRef x = store_ty != e->f64 ? LLVMBuildFPTrunc(e->b, e->state[v], store_ty, "") : e->state[v];
-        LLVMBuildStore(e->b, x, elem_ptr(e, store_ty, arrs[v], i));
+        LLVMBuildStore(e->b, x, elem_ptr(e, store_ty, arrs[v], l.i));
     }
     if (p->refractory && p->refractory_param >= 0 && p->refractory_param < p->nparams) {
         /* the steps from the parameters as the runtime filled them (a float
@@ -842,15 +864,9 @@ static void emit_init(Emit *e, const char *name)
         LLVMValueRef x = emit_n_ref_value(e);
         if (store_ty != e->f64)
             x = LLVMBuildFPTrunc(e->b, x, store_ty, "");
-        LLVMBuildStore(e->b, x, elem_ptr(e, store_ty, arrs[p->nstates + p->refractory_param], i));
+        LLVMBuildStore(e->b, x, elem_ptr(e, store_ty, arrs[p->nstates + p->refractory_param], l.i));
     }
-    LLVMValueRef next = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, 1, 0), "");
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, next, end, ""), loop, done);
-    LLVMValueRef inc_v[2] = {begin, next};
-    LLVMBasicBlockRef inc_b[2] = {entry, LLVMGetInsertBlock(e->b)};
-    LLVMAddIncoming(i, inc_v, inc_b, 2);
-    LLVMPositionBuilderAtEnd(e->b, done);
-    LLVMBuildRetVoid(e->b);
+    scalar_loop_close(e, &l);
     free(arrs);
     e->real = store_ty;
 }

@@ -51,4 +51,20 @@ LLVMValueRef cg_int_cond(Emit *e, const MirExpr *x);
  * selects); MIR_SET/MIR_LET update e->state / e->temp. */
 void cg_int_block(Emit *e, const MirBlock *b);
 
+/* The counted loop of every kernel, for (i = begin; i < end; i++): an
+ * entry block (loads before the loop), the loop body, and done (return). */
+typedef struct CgLoop {
+    LLVMBasicBlockRef entry, loop, done;
+    LLVMValueRef begin, end, i;
+} CgLoop;
+
+/* Appends entry, loop and done to `fn` and leaves the builder in entry. */
+CgLoop cg_int_loop_open(Emit *e, LLVMValueRef fn);
+/* Ends the entry block: into the loop when begin < end. Leaves the
+ * builder at the top of the body, l->i the phi named `name`. */
+void cg_int_loop_enter(Emit *e, CgLoop *l, LLVMValueRef begin, LLVMValueRef end, const char *name);
+/* i + 1 and back while < end, from the block the body ended in; then
+ * returns void from done. Gives the back edge (for loop metadata). */
+LLVMValueRef cg_int_loop_close(Emit *e, CgLoop *l);
+
 #endif

@@ -604,11 +604,7 @@ static void set_vector_width(Emit *e, LLVMValueRef backedge, unsigned width)
 static void emit_body(Emit *e, LLVMValueRef fn, unsigned width)
 {
     int na = body_narrays(e->p);
-    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(e->cx, fn, "entry");
-    LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(e->cx, fn, "loop");
-    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(e->cx, fn, "done");
-    LLVMValueRef begin = LLVMGetParam(fn, (unsigned)na), end = LLVMGetParam(fn, (unsigned)na + 1);
-    LLVMPositionBuilderAtEnd(e->b, entry);
+    CgLoop l = cg_int_loop_open(e, fn);
     e->t = LLVMGetParam(fn, (unsigned)na + 3);
     e->dt = e->dt64 = LLVMGetParam(fn, (unsigned)na + 4);
     if (e->real != e->f64) {   /* t and dt arrive as doubles (RtPopArgs) */
@@ -618,10 +614,8 @@ static void emit_body(Emit *e, LLVMValueRef fn, unsigned width)
     load_invariants(e, LLVMGetParam(fn, (unsigned)(na + BODY_SCALARS)), e->p->nconsts, e->consts);
     load_invariants(e, LLVMGetParam(fn, (unsigned)(na + BODY_SCALARS + 1)), e->p->nglobals, e->globals);
     LLVMValueRef n_ref = emit_n_ref(e);
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, begin, end, ""), loop, done);
-
-    LLVMPositionBuilderAtEnd(e->b, loop);
-    LLVMValueRef i = LLVMBuildPhi(e->b, e->i64, "i");
+    cg_int_loop_enter(e, &l, LLVMGetParam(fn, (unsigned)na), LLVMGetParam(fn, (unsigned)na + 1), "i");
+    LLVMValueRef i = l.i;
     load_neuron(e, fn, i);
     /* The refractory clamp restores the values from the start of the step,
      * before on_input: a delta synapse's jump (`V += w`) that arrives while
@@ -633,16 +627,9 @@ static void emit_body(Emit *e, LLVMValueRef fn, unsigned width)
     LLVMValueRef spike = emit_spike_logic(e, fn, i, n_ref, pre);
     free(pre);
     store_neuron(e, fn, i, spike);
-    LLVMValueRef next = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, 1, 0), "");
-    LLVMValueRef br = LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, next, end, ""), loop, done);
+    LLVMValueRef br = cg_int_loop_close(e, &l);
     if (width)
         set_vector_width(e, br, width);
-    LLVMValueRef inc_v[2] = {begin, next};
-    LLVMBasicBlockRef inc_b[2] = {entry, loop};
-    LLVMAddIncoming(i, inc_v, inc_b, 2);
-
-    LLVMPositionBuilderAtEnd(e->b, done);
-    LLVMBuildRetVoid(e->b);
 }
 
 /* LLVM type of RtPopArgs (field order of rt_abi.h). */
@@ -717,9 +704,9 @@ static void load_array_ptrs(Emit *e, LLVMValueRef arr, int n, LLVMValueRef *out)
  * few neurons or once and so need neither the body/wrapper split nor a
  * vector width. */
 typedef struct {
-    LLVMValueRef fn, a, begin, end, i;
+    LLVMValueRef fn, a;
     LLVMTypeRef st;   /* RtPopArgs */
-    LLVMBasicBlockRef entry, loop, done;
+    CgLoop loop;
 } ScalarLoop;
 
 /* Declares the kernel with `nparams` parameters (3, or 4 with a trailing
@@ -731,20 +718,16 @@ static ScalarLoop scalar_loop_open(Emit *e, const char *name, unsigned nparams)
     LLVMTypeRef ps[4] = {e->ptr, e->i64, e->i64, e->ptr};
     l.fn = LLVMAddFunction(e->m, name, LLVMFunctionType(LLVMVoidTypeInContext(e->cx), ps, nparams, 0));
     add_attr(e, l.fn, LLVMAttributeFunctionIndex, "nounwind");
-    l.entry = LLVMAppendBasicBlockInContext(e->cx, l.fn, "entry");
-    l.loop = LLVMAppendBasicBlockInContext(e->cx, l.fn, "loop");
-    l.done = LLVMAppendBasicBlockInContext(e->cx, l.fn, "done");
-    LLVMPositionBuilderAtEnd(e->b, l.entry);
+    l.loop = cg_int_loop_open(e, l.fn);
     l.st = pop_args_type(e);
     l.a = LLVMGetParam(l.fn, 0);
-    l.begin = LLVMGetParam(l.fn, 1);
-    l.end = LLVMGetParam(l.fn, 2);
     return l;
 }
 
 /* Ends the entry block: t, dt (in e->real), constants and globals from
- * RtPopArgs, then into the loop when begin < end. Leaves the builder at
- * the top of the loop body with l->i the neuron index and every temporary 0. */
+ * RtPopArgs, then into the loop over [begin, end). Leaves the builder at
+ * the top of the loop body with l->loop.i the neuron index and every
+ * temporary 0. */
 static void scalar_loop_enter(Emit *e, ScalarLoop *l)
 {
     const MirPop *p = e->p;
@@ -758,25 +741,9 @@ static void scalar_loop_enter(Emit *e, ScalarLoop *l)
         load_invariants(e, load_field(e, l->st, l->a, ARG_CONSTS, e->ptr), p->nconsts, e->consts);
     if (p->nglobals)
         load_invariants(e, load_field(e, l->st, l->a, ARG_GLOBALS, e->ptr), p->nglobals, e->globals);
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, l->begin, l->end, ""), l->loop, l->done);
-    LLVMPositionBuilderAtEnd(e->b, l->loop);
-    l->i = LLVMBuildPhi(e->b, e->i64, "i");
+    cg_int_loop_enter(e, &l->loop, LLVMGetParam(l->fn, 1), LLVMGetParam(l->fn, 2), "i");
     for (int v = 0; v < p->ntemps; v++)
         e->temp[v] = cnst(e, 0.0);
-}
-
-/* i + 1 and back to the loop while < end (from the block the body ended
- * in: probes add blocks), then return. */
-static void scalar_loop_close(Emit *e, ScalarLoop *l)
-{
-    LLVMValueRef next = LLVMBuildAdd(e->b, l->i, LLVMConstInt(e->i64, 1, 0), "");
-    LLVMBasicBlockRef latch = LLVMGetInsertBlock(e->b);
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, next, l->end, ""), l->loop, l->done);
-    LLVMValueRef inc_v[2] = {l->begin, next};
-    LLVMBasicBlockRef inc_b[2] = {l->entry, latch};
-    LLVMAddIncoming(l->i, inc_v, inc_b, 2);
-    LLVMPositionBuilderAtEnd(e->b, l->done);
-    LLVMBuildRetVoid(e->b);
 }
 
 /* ---- the probe kernel (ABI v5) ------------------------------------------------ */
@@ -812,12 +779,12 @@ static void emit_probe(Emit *e, const char *name)
     LLVMValueRef *slots[3] = {e->state, e->param, e->input};
     for (int g = 0, k = 0; g < 3; k += counts[g], g++)
         for (int v = 0; v < counts[g]; v++)
-            slots[g][v] = LLVMBuildLoad2(e->b, e->real, elem_ptr(e, e->real, arrs[k + v], l.i), "");
+            slots[g][v] = LLVMBuildLoad2(e->b, e->real, elem_ptr(e, e->real, arrs[k + v], l.loop.i), "");
     emit_block(e, &p->on_input);
-    LLVMValueRef off = LLVMBuildSub(e->b, l.i, l.begin, "");
+    LLVMValueRef off = LLVMBuildSub(e->b, l.loop.i, l.loop.begin, "");
     for (int k = 0; k < p->nprobes && !e->failed; k++)
         store_probe(e, l.fn, outs[k], off, emit_expr(e, p->probes[k]));
-    scalar_loop_close(e, &l);
+    cg_int_loop_close(e, &l.loop);
     free(arrs);
 }
 
@@ -843,7 +810,7 @@ static void emit_init(Emit *e, const char *name)
     scalar_loop_enter(e, &l);
 
     for (int v = 0; v < n; v++) {
-        LLVMValueRef x = LLVMBuildLoad2(e->b, store_ty, elem_ptr(e, store_ty, arrs[v], l.i), "");
+        LLVMValueRef x = LLVMBuildLoad2(e->b, store_ty, elem_ptr(e, store_ty, arrs[v], l.loop.i), "");
         if (store_ty != e->f64)
             x = LLVMBuildFPExt(e->b, x, e->f64, "");
         if (v < p->nstates)
@@ -856,7 +823,7 @@ static void emit_init(Emit *e, const char *name)
         if (e->state[v] == e->state0[v])
             continue;
         LLVMValueRef x = store_ty != e->f64 ? LLVMBuildFPTrunc(e->b, e->state[v], store_ty, "") : e->state[v];
-        LLVMBuildStore(e->b, x, elem_ptr(e, store_ty, arrs[v], l.i));
+        LLVMBuildStore(e->b, x, elem_ptr(e, store_ty, arrs[v], l.loop.i));
     }
     if (p->refractory && p->refractory_param >= 0 && p->refractory_param < p->nparams) {
         /* the steps from the parameters as the runtime filled them (a float
@@ -864,9 +831,9 @@ static void emit_init(Emit *e, const char *name)
         LLVMValueRef x = emit_n_ref_value(e);
         if (store_ty != e->f64)
             x = LLVMBuildFPTrunc(e->b, x, store_ty, "");
-        LLVMBuildStore(e->b, x, elem_ptr(e, store_ty, arrs[p->nstates + p->refractory_param], l.i));
+        LLVMBuildStore(e->b, x, elem_ptr(e, store_ty, arrs[p->nstates + p->refractory_param], l.loop.i));
     }
-    scalar_loop_close(e, &l);
+    cg_int_loop_close(e, &l.loop);
     free(arrs);
     e->real = store_ty;
 }
@@ -1127,4 +1094,36 @@ LLVMValueRef cg_int_cond(Emit *e, const MirExpr *x)
 void cg_int_block(Emit *e, const MirBlock *b)
 {
     emit_block(e, b);
+}
+
+CgLoop cg_int_loop_open(Emit *e, LLVMValueRef fn)
+{
+    CgLoop l = {0};
+    l.entry = LLVMAppendBasicBlockInContext(e->cx, fn, "entry");
+    l.loop = LLVMAppendBasicBlockInContext(e->cx, fn, "loop");
+    l.done = LLVMAppendBasicBlockInContext(e->cx, fn, "done");
+    LLVMPositionBuilderAtEnd(e->b, l.entry);
+    return l;
+}
+
+void cg_int_loop_enter(Emit *e, CgLoop *l, LLVMValueRef begin, LLVMValueRef end, const char *name)
+{
+    l->begin = begin;
+    l->end = end;
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, begin, end, ""), l->loop, l->done);
+    LLVMPositionBuilderAtEnd(e->b, l->loop);
+    l->i = LLVMBuildPhi(e->b, e->i64, name);
+}
+
+LLVMValueRef cg_int_loop_close(Emit *e, CgLoop *l)
+{
+    LLVMValueRef next = LLVMBuildAdd(e->b, l->i, LLVMConstInt(e->i64, 1, 0), "");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(e->b);
+    LLVMValueRef br = LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, next, l->end, ""), l->loop, l->done);
+    LLVMValueRef inc_v[2] = {l->begin, next};
+    LLVMBasicBlockRef inc_b[2] = {l->entry, latch};
+    LLVMAddIncoming(l->i, inc_v, inc_b, 2);
+    LLVMPositionBuilderAtEnd(e->b, l->done);
+    LLVMBuildRetVoid(e->b);
+    return br;
 }

@@ -201,10 +201,7 @@ static void loop_indices(SynEmit *se, LLVMValueRef k, LLVMValueRef *q, LLVMValue
 /* for (k = first; k < last; k++) { gather; blocks; scatter } */
 static void emit_kernel_body(SynEmit *se) {
     Emit *e = &se->e;
-    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(e->cx, se->fn, "entry");
-    LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(e->cx, se->fn, "loop");
-    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(e->cx, se->fn, "done");
-    LLVMPositionBuilderAtEnd(e->b, entry);
+    CgLoop l = cg_int_loop_open(e, se->fn);
     load_bases(se);
     LLVMValueRef first = field(se, se->ev_ty, se->ev, SE_FIRST, e->i64);
     LLVMValueRef last = field(se, se->ev_ty, se->ev, SE_LAST, e->i64);
@@ -212,9 +209,8 @@ static void emit_kernel_body(SynEmit *se) {
         LLVMValueRef one = LLVMBuildAdd(e->b, first, LLVMConstInt(e->i64, 1, 0), "");
         last = LLVMBuildSelect(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, one, last, ""), one, last, "");
     }
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, first, last, ""), loop, done);
-    LLVMPositionBuilderAtEnd(e->b, loop);
-    LLVMValueRef k = LLVMBuildPhi(e->b, e->i64, "k"), q, i, j;
+    cg_int_loop_enter(e, &l, first, last, "k");
+    LLVMValueRef k = l.i, q, i, j;
     loop_indices(se, k, &q, &i, &j);
     gather(se, q, i, j);
     e->mask = NULL;
@@ -222,13 +218,7 @@ static void emit_kernel_body(SynEmit *se) {
     if (pre || se->s->syn_clock) cg_int_block(e, &se->s->decay);
     cg_int_block(e, pre ? &se->s->on_pre : se->kind == CG_SYN_POST ? &se->s->on_post : &se->s->every);
     scatter(se, q, i, j);
-    LLVMValueRef next = LLVMBuildAdd(e->b, k, LLVMConstInt(e->i64, 1, 0), "");
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntSLT, next, last, ""), loop, done);
-    LLVMValueRef inc_v[2] = {first, next};
-    LLVMBasicBlockRef inc_b[2] = {entry, LLVMGetInsertBlock(e->b)};
-    LLVMAddIncoming(k, inc_v, inc_b, 2);
-    LLVMPositionBuilderAtEnd(e->b, done);
-    LLVMBuildRetVoid(e->b);
+    cg_int_loop_close(e, &l);
 }
 
 static void add_attr(LLVMContextRef cx, LLVMValueRef fn, unsigned idx, const char *name) {

@@ -115,7 +115,7 @@ static MirMethod kernel_method(Lower *L) {
             AstNode *it = mod->items.v[i];
             if (it->kind != AST_METHOD) continue;
             if (named && method_named(it->name) != m)
-                lower_unsupported(L, it->span, "modulators integrated together that name different methods");
+                lower_unsupported(L, it->span, "naming different methods in modulators integrated together");
             named = it;
             m = method_named(it->name);
         }

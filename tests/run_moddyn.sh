@@ -11,6 +11,7 @@
 #     2 ms)
 #   - a schedule dACh/dt = (t/1 s - ACh)/tau (exponential Euler): its closed
 #     form t - tau + tau exp(-t/tau); order of convergence 1
+#   - std.modulators' DopaminePools against a fine-step rk4 reference
 #   - --explain names each scheme; a pure decay (std Dopamine) stays the
 #     runtime's exact decay (no kernel)
 #   - 1 == 2 threads and JIT == AOT, bit for bit
@@ -100,6 +101,45 @@ check "--explain: rk4 for the uptake, one 2x2 propagator per coupled pair, expon
 "$eic" check --explain tests/run/ei_protocol.ei > "$work/explain_decay.txt" || fail "explain (decay)"
 check "a pure decay (std Dopamine) has no kernel: the runtime's exact decay as before" \
     bash -c "! grep -q '^modulators:' '$work/explain_decay.txt'"
+
+# std.modulators' DopaminePools (exact release pool, rk4 uptake) against a
+# fine-step rk4 of the same two ODEs in plain Python (dt/20)
+cat > "$work/pools.ei" <<'EOF'
+import std.modulators
+neuron Reader {
+    state W = 0 mV
+    let da = DopaminePools.DA
+    dW/dt = DopaminePools.DA*(1 V/s)
+}
+network N {
+    population P = 1 of Reader
+    at 10 ms release DopaminePools 2
+    record da of P
+}
+simulate N for 300 ms dt 0.1 ms
+EOF
+"$eic" run "$work/pools.ei" -o "$work/pools" --quiet || fail "DopaminePools: run"
+check "std DopaminePools: DA within 1e-9 of a fine-step rk4 reference (peak ~1.74 near 80 ms)" \
+    "$py" - "$work/pools" <<'PY'
+import sys
+import numpy as np
+da = np.load(sys.argv[1] + "/P_da.npy")[:, 0]
+tau_r, Vmax, Km, dt, sub = 0.02, 4.0, 0.5, 1e-4, 20
+def f(R, D):
+    return -R / tau_r, R / tau_r - Vmax * D / (Km + D)
+R, D, ref, h = 0.0, 0.0, [], dt / sub
+for k in range(len(da)):
+    if k == 100:
+        R += 2.0                                 # release at step round(10 ms/dt)
+    ref.append(D)
+    for _ in range(sub):
+        a = f(R, D); b = f(R + h / 2 * a[0], D + h / 2 * a[1])
+        c = f(R + h / 2 * b[0], D + h / 2 * b[1]); d = f(R + h * c[0], D + h * c[1])
+        R += h / 6 * (a[0] + 2 * b[0] + 2 * c[0] + d[0]); D += h / 6 * (a[1] + 2 * b[1] + 2 * c[1] + d[1])
+err = np.abs(da - np.array(ref)).max()
+print("    max |DA - reference| =", err, "peak", da.max())
+assert err <= 1e-9 and 1.6 < da.max() < 1.9, err
+PY
 
 "$eic" run $model -o "$work/b" --quiet --threads 2 || fail "run, 2 threads"
 "$eic" build $model -o "$work/exe" || fail "build"

@@ -73,11 +73,14 @@ static void lower_input(Lower *L, NetItem *ni, RtInputDesc *in) {
     in->receptor = lower_rec_instance(L, pl, receptor, lower_target_port(pl, onto, receptor), NULL);
     in->n_sources = it->a ? (int64_t)lower_net_value(L, ni->scope, it->a) : 1;
     in->rate_hz = lower_net_value(L, ni->scope, lower_clause(it, CL_RATE)->a);
-    if (lower_is_dist_call(w->a)) lower_unsupported(L, w->span, "a random weight of an input");
-    in->weight = lower_net_value(L, ni->scope, w->a);
+    /* [S-net-3] a drawn weight: one value per target neuron, shared by its
+     * N trains (the runtime draws it, RtInputDesc.weight_dist) */
+    if (lower_is_dist_call(w->a)) in->weight_dist = lower_net_dist(L, ni->scope, w->a);
+    else in->weight = lower_net_value(L, ni->scope, w->a);
     AstNode *d = lower_clause(it, CL_DELAY);
-    if (d && lower_is_dist_call(d->a)) lower_unsupported(L, d->span, "a delay drawn per neuron of a Poisson input");
-    /* [S-net-3b] a delay of d steps: the trains start d steps later */
+    /* [S-net-3b] a delay of d steps: the trains start d steps later; a
+     * drawn delay shifts each target neuron's trains by its own d_i */
+    if (d && lower_is_dist_call(d->a)) in->delay_dist = lower_net_dist(L, ni->scope, d->a);
     in->start_s = (double)lower_input_shift(L, ni->scope, it) * L->p->sim_dt;
 }
 

@@ -431,6 +431,20 @@ typedef struct RtInputDesc {
     double weight;            /* SI */
     double start_s, stop_s;   /* active in steps [round(start/dt), round(stop/dt));
                                  stop_s < 0: until the end */
+    /* Appended after v5 (zero = the earlier meaning), RT_INPUT_POISSON only.
+       Both are drawn once per target neuron i at the start of the run, keyed
+       by (seed, stream (RT_STREAM_INPUT, input, 1 resp. 2), element i): */
+    RtDist weight_dist;       /* kind != RT_DIST_CONST: neuron i's weight w_i
+                                 (SI; every source of its trains adds w_i per
+                                 spike), replacing `weight` */
+    RtDist delay_dist;        /* kind != RT_DIST_CONST: neuron i's trains are
+                                 shifted by d_i = max(0, round(draw/dt)) steps
+                                 (seconds; round half away from zero, as the
+                                 compiler rounds a constant delay into
+                                 start_s): its count in step s is drawn with
+                                 the rate in effect in step s - d_i (its
+                                 RT_EV_SET_INPUT_RATE history) and none while
+                                 s - d_i < round(start_s/dt) */
 } RtInputDesc;
 
 typedef enum RtRecKind {

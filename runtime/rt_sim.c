@@ -231,6 +231,44 @@ static void add_range_f32(float *restrict x, int64_t lo, int64_t hi, double w) {
         x[i] = (float)((double)x[i] + w);
 }
 
+/* The rate input `in` (with per-neuron delays) has in effect in step q:
+ * the last change at or before q, else the declared rate. */
+static double shifted_rate(const RtInputRt *in, RtStep q) {
+    int lo = 0, hi = in->nchg;   /* first change after q */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (in->chg_step[mid] <= q)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? in->chg_rate[lo - 1] : in->d->rate_hz;
+}
+
+/* A Poisson input with a delay drawn per neuron ([S-net-3b]) into neurons
+ * [lo, hi): neuron i's count in step `step` is drawn, keyed by (step, i) as
+ * without delays, with the rate in effect in step step - d_i, and is zero
+ * while step - d_i is before the input's start. */
+static void apply_shifted_input(RtSim *s, int idx, RtStep step, int64_t lo, int64_t hi,
+                                double *buf, float *fbuf) {
+    const RtInputRt *in = &s->inputs[idx];
+    uint32_t stream = rt_stream(RT_STREAM_INPUT, (uint32_t)idx, 0);
+    double n_src = (double)in->d->n_sources;
+    for (int64_t i = lo; i < hi; i++) {
+        RtStep q = step - in->shift[i - in->begin];
+        if (q < in->start)
+            continue;
+        RtRng r;
+        rt_rng_init(&r, s->seed, stream, (uint64_t)step << 32 | (uint64_t)i);
+        int64_t k = rt_rng_poisson(&r, n_src * shifted_rate(in, q) * s->dt);   /* as lambda below */
+        double w = in->w ? in->w[i - in->begin] : in->d->weight;
+        if (k && fbuf)
+            fbuf[i] = (float)((double)fbuf[i] + (double)k * w);
+        else if (k)
+            buf[i] += (double)k * w;
+    }
+}
+
 /* Poisson trains and current injections into neurons [lo, hi). */
 static void apply_input(RtSim *s, int idx, RtStep step, int64_t lo, int64_t hi) {
     const RtInputRt *in = &s->inputs[idx];
@@ -248,6 +286,10 @@ static void apply_input(RtSim *s, int idx, RtStep step, int64_t lo, int64_t hi) 
             add_range(buf, lo, hi, w);
         return;
     }
+    if (in->shift) {
+        apply_shifted_input(s, idx, step, lo, hi, buf, fbuf);
+        return;
+    }
     double lambda = (double)in->d->n_sources * in->rate_hz * s->dt;
     uint32_t stream = rt_stream(RT_STREAM_INPUT, (uint32_t)idx, 0);
     int64_t kk[RT_SIM_RNG_CHUNK];   /* counts of a chunk, drawn side by side (same bits) */
@@ -256,10 +298,11 @@ static void apply_input(RtSim *s, int idx, RtStep step, int64_t lo, int64_t hi) 
         rt_rng_poisson_elements(s->seed, stream, (uint64_t)step << 32 | (uint64_t)c, n, lambda, kk);
         for (int64_t i = c; i < c + n; i++) {
             int64_t k = kk[i - c];
+            double wi = in->w ? in->w[i - in->begin] : w;
             if (k && fbuf)
-                fbuf[i] = (float)((double)fbuf[i] + (double)k * w);
+                fbuf[i] = (float)((double)fbuf[i] + (double)k * wi);
             else if (k)
-                buf[i] += (double)k * w;
+                buf[i] += (double)k * wi;
         }
     }
 }
@@ -759,6 +802,15 @@ static RtErrorCode validate_pops(const RtModelDesc *m, RtError *err) {
     return RT_OK;
 }
 
+/* A drawn input weight or delay: none (RT_DIST_CONST), or uniform/normal
+ * with finite parameters on a Poisson input. */
+static int input_dist_ok(const RtDist *d, RtInputKind kind) {
+    if (d->kind == RT_DIST_CONST)
+        return 1;
+    return kind == RT_INPUT_POISSON && (d->kind == RT_DIST_UNIFORM || d->kind == RT_DIST_NORMAL)
+           && isfinite(d->a) && isfinite(d->b);
+}
+
 static RtErrorCode validate_rest(const RtModelDesc *m, RtError *err) {
     for (int k = 0; k < m->nprojs; k++) {
         const RtProjDesc *d = &m->projs[k];
@@ -772,6 +824,8 @@ static RtErrorCode validate_rest(const RtModelDesc *m, RtError *err) {
             || d->receptor >= m->pops[d->post].ninputs
             || (d->kind == RT_INPUT_POISSON && (d->n_sources < 1 || !(d->rate_hz >= 0))))
             return invalid(err, "input", k, "bad population, receptor, sources or rate");
+        if (!input_dist_ok(&d->weight_dist, d->kind) || !input_dist_ok(&d->delay_dist, d->kind))
+            return invalid(err, "input", k, "bad drawn weight or delay");
     }
     for (int k = 0; k < m->nrecs; k++) {
         const RtRecDesc *d = &m->recs[k];
@@ -903,6 +957,62 @@ static int cmp_event(const void *a, const void *b) {
     return (x->d > y->d) - (x->d < y->d);   /* descriptor order */
 }
 
+/* One value of a drawn input weight or delay (uniform or normal). */
+static double draw_input_value(const RtDist *d, RtRng *r) {
+    if (d->kind == RT_DIST_UNIFORM)
+        return d->a + (d->b - d->a) * rt_rng_uniform(r);
+    return d->a + d->b * rt_rng_normal(r);
+}
+
+/* Input k's rate changes (its RT_EV_SET_INPUT_RATE events, in the order
+ * apply_events applies them: the last of one step wins), for per-neuron
+ * delays, which look up the rate of an earlier step. */
+static RtErrorCode input_rate_history(RtSim *s, int k) {
+    RtInputRt *in = &s->inputs[k];
+    int n = 0;
+    for (int e = 0; e < s->nevents; e++)
+        n += s->events[e].d->kind == RT_EV_SET_INPUT_RATE && s->events[e].d->target == k;
+    in->chg_step = rt_alloc((size_t)(n + 1) * sizeof *in->chg_step);
+    in->chg_rate = rt_alloc((size_t)(n + 1) * sizeof *in->chg_rate);
+    if (!in->chg_step || !in->chg_rate)
+        return RT_E_NOMEM;
+    for (int e = 0; e < s->nevents; e++)
+        if (s->events[e].d->kind == RT_EV_SET_INPUT_RATE && s->events[e].d->target == k) {
+            in->chg_step[in->nchg] = s->events[e].step;
+            in->chg_rate[in->nchg++] = s->events[e].d->value;
+        }
+    return RT_OK;
+}
+
+/* Draws input k's per-neuron weights and delays (RtInputDesc.weight_dist,
+ * delay_dist), keyed by the population index of the neuron, so the values
+ * do not depend on threads and a neuron keeps its draw whatever range the
+ * input targets. */
+static RtErrorCode draw_input(RtSim *s, int k) {
+    RtInputRt *in = &s->inputs[k];
+    const RtInputDesc *d = in->d;
+    int64_t n = in->end > in->begin ? in->end - in->begin : 0;
+    RtRng r;
+    if (d->weight_dist.kind != RT_DIST_CONST) {
+        if (!(in->w = rt_alloc((size_t)(n + 1) * sizeof *in->w)))
+            return RT_E_NOMEM;
+        for (int64_t i = 0; i < n; i++) {
+            rt_rng_init(&r, s->seed, rt_stream(RT_STREAM_INPUT, (uint32_t)k, 1), (uint64_t)(in->begin + i));
+            in->w[i] = draw_input_value(&d->weight_dist, &r);
+        }
+    }
+    if (d->delay_dist.kind == RT_DIST_CONST)
+        return RT_OK;
+    if (!(in->shift = rt_alloc((size_t)(n + 1) * sizeof *in->shift)))
+        return RT_E_NOMEM;
+    for (int64_t i = 0; i < n; i++) {
+        rt_rng_init(&r, s->seed, rt_stream(RT_STREAM_INPUT, (uint32_t)k, 2), (uint64_t)(in->begin + i));
+        double steps = round(draw_input_value(&d->delay_dist, &r) / s->dt);   /* as llround in lower_net.c */
+        in->shift[i] = steps > 0 ? (steps < 1e15 ? (RtStep)steps : (RtStep)1e15) : 0;
+    }
+    return input_rate_history(s, k);
+}
+
 /* Inputs' windows and rates, and the sorted event list. */
 static RtErrorCode setup_inputs_events(RtSim *s, RtError *err) {
     const RtModelDesc *m = s->m;
@@ -913,15 +1023,20 @@ static RtErrorCode setup_inputs_events(RtSim *s, RtError *err) {
     for (int k = 0; k < m->ninputs; k++) {
         const RtInputDesc *d = &m->inputs[k];
         int64_t size = m->pops[d->post].size;
-        s->inputs[k] = (RtInputRt){d, d->rate_hz, to_step(d->start_s, s->dt),
-                                   d->stop_s < 0 ? INT64_MAX : to_step(d->stop_s, s->dt),
-                                   d->begin < 0 ? 0 : d->begin,
-                                   d->end < 0 || d->end > size ? size : d->end};
+        s->inputs[k] = (RtInputRt){.d = d, .rate_hz = d->rate_hz, .start = to_step(d->start_s, s->dt),
+                                   .stop = d->stop_s < 0 ? INT64_MAX : to_step(d->stop_s, s->dt),
+                                   .begin = d->begin < 0 ? 0 : d->begin,
+                                   .end = d->end < 0 || d->end > size ? size : d->end};
     }
     for (int k = 0; k < m->nevents; k++)
         s->events[k] = (RtEventRt){to_step(m->events[k].time_s, s->dt), &m->events[k]};
     s->nevents = m->nevents;
     qsort(s->events, (size_t)s->nevents, sizeof *s->events, cmp_event);
+    for (int k = 0; k < m->ninputs; k++) {
+        RtErrorCode rc = draw_input(s, k);
+        if (rc)
+            return rt_err(err, rc, "out of memory");
+    }
     apply_events(s, 0);
     return RT_OK;
 }
@@ -1120,6 +1235,10 @@ void rt_sim_free(RtSim *s) {
         rt_free(s->projs[k].ring);
         rt_free(s->projs[k].split);
         rt_plastic_free(s->projs[k].pl, s->nthreads);
+    }
+    for (int k = 0; s->inputs && k < s->m->ninputs; k++) {
+        rt_free(s->inputs[k].w); rt_free(s->inputs[k].shift);
+        rt_free(s->inputs[k].chg_step); rt_free(s->inputs[k].chg_rate);
     }
     rt_free(s->pops); rt_free(s->projs); rt_free(s->inputs); rt_free(s->recs);
     rt_free(s->events); rt_free(s->bad); rt_free(s->tids); rt_free(s->out_dir);

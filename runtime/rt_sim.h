@@ -62,6 +62,11 @@ typedef struct RtInputRt {
     double rate_hz;      /* changed by RT_EV_SET_INPUT_RATE */
     RtStep start, stop;
     int64_t begin, end;
+    double *w;           /* [i - begin]: drawn weights (RtInputDesc.weight_dist), or NULL */
+    RtStep *shift;       /* [i - begin]: drawn delays in steps (delay_dist), or NULL */
+    int nchg;            /* with shift: the input's rate changes, by step */
+    RtStep *chg_step;    /* [nchg] step from which chg_rate applies (ascending) */
+    double *chg_rate;    /* [nchg] */
 } RtInputRt;
 
 typedef struct RtRecRt {

@@ -73,6 +73,48 @@ static double mla_d(double a, double b, double c, bool f)
     return t + c;
 }
 
+static float mla_f(float a, float b, float c, bool f)
+{
+    if (f)
+        return fmaf(a, b, c);
+    float t = a * b;
+    return t + c;
+}
+
+/* c[0] x^(n-1) + ... + c[n-1] by Horner, as emit_horner. */
+static double horner_d(const double *c, int n, double x, bool f)
+{
+    double u = c[0];
+    for (int i = 1; i < n; i++)
+        u = mla_d(u, x, c[i], f);
+    return u;
+}
+
+static float horner_f(const float *c, int n, float x, bool f)
+{
+    float u = c[0];
+    for (int i = 1; i < n; i++)
+        u = mla_f(u, x, c[i], f);
+    return u;
+}
+
+/* 2^e for an integer e that keeps the result normal (e + bias in 1..2046). */
+static double pow2_d(int64_t e)
+{
+    uint64_t b = ((uint64_t)e + (uint64_t)EXP_D.bias) << EXP_D.mant_bits;
+    double d;
+    memcpy(&d, &b, sizeof d);
+    return d;
+}
+
+static float pow2_f(int32_t e)
+{
+    uint32_t b = ((uint32_t)e + (uint32_t)EXP_F.bias) << EXP_F.mant_bits;
+    float d;
+    memcpy(&d, &b, sizeof d);
+    return d;
+}
+
 double cg_exp_ref(double x, bool f)
 {
     const ExpConsts *k = &EXP_D;
@@ -87,28 +129,13 @@ double cg_exp_ref(double x, bool f)
     double r = x - t;
     t = n * k->ln2_lo;
     r = r - t;
-    double u = k->poly_d[0];
-    for (int i = 1; i < k->npoly; i++)
-        u = mla_d(u, r, k->poly_d[i], f);
+    double u = horner_d(k->poly_d, k->npoly, r, f);
     double z = r * r;
     u = mla_d(z, u, r, f);
     u = u + 1.0;
     int64_t ni = ki - k->shift_bits, n1 = ni >> 1, n2 = ni - n1;
-    uint64_t b1 = (uint64_t)(n1 + k->bias) << k->mant_bits;
-    uint64_t b2 = (uint64_t)(n2 + k->bias) << k->mant_bits;
-    double s1, s2;
-    memcpy(&s1, &b1, sizeof s1);
-    memcpy(&s2, &b2, sizeof s2);
-    u = u * s1;
-    return u * s2;
-}
-
-static float mla_f(float a, float b, float c, bool f)
-{
-    if (f)
-        return fmaf(a, b, c);
-    float t = a * b;
-    return t + c;
+    u = u * pow2_d(n1);
+    return u * pow2_d(n2);
 }
 
 float cg_expf_ref(float x, bool f)
@@ -125,20 +152,13 @@ float cg_expf_ref(float x, bool f)
     float r = x - t;
     t = n * (float)k->ln2_lo;
     r = r - t;
-    float u = k->poly_f[0];
-    for (int i = 1; i < k->npoly; i++)
-        u = mla_f(u, r, k->poly_f[i], f);
+    float u = horner_f(k->poly_f, k->npoly, r, f);
     float z = r * r;
     u = mla_f(z, u, r, f);
     u = u + 1.0f;
     int32_t ni = ki - (int32_t)k->shift_bits, n1 = ni >> 1, n2 = ni - n1;
-    uint32_t b1 = (uint32_t)(n1 + k->bias) << k->mant_bits;
-    uint32_t b2 = (uint32_t)(n2 + k->bias) << k->mant_bits;
-    float s1, s2;
-    memcpy(&s1, &b1, sizeof s1);
-    memcpy(&s2, &b2, sizeof s2);
-    u = u * s1;
-    return u * s2;
+    u = u * pow2_f(n1);
+    return u * pow2_f(n2);
 }
 
 /* ---- phi1 for exponential Euler: C reference ------------------------------ */
@@ -166,37 +186,14 @@ static const float PHI1_F_POLY[] = {
 #define PHI1_D_HI 800.0
 #define PHI1_F_HI 150.0f
 
-/* 2^e for an integer e that keeps the result normal (e + bias in 1..2046). */
-static double pow2_d(int64_t e)
-{
-    uint64_t b = ((uint64_t)e + (uint64_t)EXP_D.bias) << EXP_D.mant_bits;
-    double d;
-    memcpy(&d, &b, sizeof d);
-    return d;
-}
-
-static float pow2_f(int32_t e)
-{
-    uint32_t b = ((uint32_t)e + (uint32_t)EXP_F.bias) << EXP_F.mant_bits;
-    float d;
-    memcpy(&d, &b, sizeof d);
-    return d;
-}
-
 static double phi1_q_d(double z, bool f)
 {
-    double q = PHI1_D_POLY[0];
-    for (int i = 1; i < NPHI1_D; i++)
-        q = mla_d(q, z, PHI1_D_POLY[i], f);
-    return q;
+    return horner_d(PHI1_D_POLY, NPHI1_D, z, f);
 }
 
 static float phi1_q_f(float z, bool f)
 {
-    float q = PHI1_F_POLY[0];
-    for (int i = 1; i < NPHI1_F; i++)
-        q = mla_f(q, z, PHI1_F_POLY[i], f);
-    return q;
+    return horner_f(PHI1_F_POLY, NPHI1_F, z, f);
 }
 
 /* |z| > R: z = n ln2 + r as in exp, with r = rh - rl kept in two parts
@@ -425,13 +422,22 @@ static LLVMValueRef emit_pow2(const CgMath *m, const ExpConsts *k, LLVMTypeRef f
     return LLVMBuildBitCast(m->b, bits, fty, "");
 }
 
+/* c[0] x^(n-1) + ... + c[n-1] by Horner with the coefficients of x's
+ * precision (cd for double, cf for float). */
+static LLVMValueRef emit_horner(const CgMath *m, const double *cd, const float *cf, int n, LLVMValueRef x)
+{
+    LLVMTypeRef ty = LLVMTypeOf(x);
+    bool dbl = is_double(ty);
+    LLVMValueRef u = fconst(ty, dbl ? cd[0] : (double)cf[0]);
+    for (int i = 1; i < n; i++)
+        u = emit_mla(m, u, x, fconst(ty, dbl ? cd[i] : (double)cf[i]));
+    return u;
+}
+
 /* The polynomial part: 1 + r + r^2*P(r). */
 static LLVMValueRef emit_exp_poly(const CgMath *m, const ExpConsts *k, LLVMTypeRef fty, LLVMValueRef r)
 {
-    bool dbl = k->poly_d != NULL;
-    LLVMValueRef u = fconst(fty, dbl ? k->poly_d[0] : (double)k->poly_f[0]);
-    for (int i = 1; i < k->npoly; i++)
-        u = emit_mla(m, u, r, fconst(fty, dbl ? k->poly_d[i] : (double)k->poly_f[i]));
+    LLVMValueRef u = emit_horner(m, k->poly_d, k->poly_f, k->npoly, r);
     LLVMValueRef z = LLVMBuildFMul(m->b, r, r, "");
     u = emit_mla(m, z, u, r);
     return LLVMBuildFAdd(m->b, u, fconst(fty, 1.0), "");
@@ -460,6 +466,22 @@ LLVMValueRef cg_math_exp(const CgMath *m, LLVMValueRef x)
     return LLVMBuildFMul(b, y, emit_pow2(m, k, fty, ity, n2), "exp");
 }
 
+static void add_fn_attr(LLVMValueRef fn, const char *name, uint64_t val)
+{
+    LLVMContextRef cx = LLVMGetTypeContext(LLVMTypeOf(fn));
+    unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(cx, kind, val));
+}
+
+/* Pure: no memory, no unwinding, always returns (so calls can be hoisted
+ * and widened). memory(none) is the enum attribute "memory" with value 0. */
+static void set_pure(LLVMValueRef fn)
+{
+    static const char *const attrs[] = {"memory", "nounwind", "willreturn", "nosync"};
+    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
+        add_fn_attr(fn, attrs[i], 0);
+}
+
 /* Declares `name` (double) or `name`f (float) as a pure libm function. */
 static LLVMValueRef declare_libm(const CgMath *m, const char *name, LLVMTypeRef fty, unsigned n)
 {
@@ -471,14 +493,9 @@ static LLVMValueRef declare_libm(const CgMath *m, const char *name, LLVMTypeRef 
         return fn;
     LLVMTypeRef ps[2] = {fty, fty};
     fn = LLVMAddFunction(m->mod, buf, LLVMFunctionType(fty, ps, n, 0));
-    LLVMContextRef cx = LLVMGetTypeContext(fty);
-    /* memory(none): these never write memory except errno, which we ignore,
-     * so the optimiser may hoist calls with loop-invariant arguments. */
-    static const char *const attrs[] = {"memory", "nounwind", "willreturn", "nosync"};
-    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
-        unsigned kind = LLVMGetEnumAttributeKindForName(attrs[i], strlen(attrs[i]));
-        LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(cx, kind, 0));
-    }
+    /* pure: these never write memory except errno, which we ignore, so the
+     * optimiser may hoist calls with loop-invariant arguments */
+    set_pure(fn);
     return fn;
 }
 
@@ -548,13 +565,7 @@ static LLVMValueRef emit_is_big(const CgMath *m, LLVMValueRef z)
 /* Q(z) by Horner (see PHI1_D_POLY). */
 static LLVMValueRef emit_phi1_q(const CgMath *m, LLVMValueRef z)
 {
-    LLVMTypeRef ty = LLVMTypeOf(z);
-    bool dbl = is_double(ty);
-    int n = dbl ? NPHI1_D : NPHI1_F;
-    LLVMValueRef q = fconst(ty, dbl ? PHI1_D_POLY[0] : (double)PHI1_F_POLY[0]);
-    for (int i = 1; i < n; i++)
-        q = emit_mla(m, q, z, fconst(ty, dbl ? PHI1_D_POLY[i] : (double)PHI1_F_POLY[i]));
-    return q;
+    return emit_horner(m, PHI1_D_POLY, PHI1_F_POLY, is_double(LLVMTypeOf(z)) ? NPHI1_D : NPHI1_F, z);
 }
 
 /* phi1_slow_d / phi1_slow_f as IR, operation for operation; *E gets exp. */
@@ -614,22 +625,6 @@ static void set_unlikely(LLVMContextRef cx, LLVMValueRef br)
                               LLVMValueAsMetadata(LLVMConstInt(i32, 1000, 0))};
     LLVMSetMetadata(br, LLVMGetMDKindIDInContext(cx, "prof", 4),
                     LLVMMetadataAsValue(cx, LLVMMDNodeInContext2(cx, ops, 3)));
-}
-
-static void add_fn_attr(LLVMValueRef fn, const char *name, uint64_t val)
-{
-    LLVMContextRef cx = LLVMGetTypeContext(LLVMTypeOf(fn));
-    unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
-    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(cx, kind, val));
-}
-
-/* Pure: no memory, no unwinding, always returns (so calls can be hoisted
- * and widened). memory(none) is the enum attribute "memory" with value 0. */
-static void set_pure(LLVMValueRef fn)
-{
-    static const char *const attrs[] = {"memory", "nounwind", "willreturn", "nosync"};
-    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
-        add_fn_attr(fn, attrs[i], 0);
 }
 
 /* The body of the helper `fn` (scalar, or a vector variant with a mask as

@@ -276,29 +276,15 @@ RtErrorCode rt_bal_write(RtBalSet *b, RtStep step, RtStep flush, RtError *err) {
 
 /* ---- manifest, close, free ---- */
 
-static void json_name(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 void rt_bal_manifest(FILE *f, const RtSim *s, const RtBalSet *b, int k) {
     const RtRecDesc *d = &s->m->recs[k];
     const RtPopDesc *pd = &s->m->pops[d->pop];
     int i = b && b->of_rec ? b->of_rec[k] : -1;
     const Bal *x = i >= 0 ? &b->bal[i] : NULL;
     fprintf(f, "{\"file\": ");
-    json_name(f, d->file);
+    rt_json_str(f, d->file);
     fprintf(f, ", \"kind\": \"balance\", \"population\": ");
-    json_name(f, pd->name);
+    rt_json_str(f, pd->name);
     int64_t hop = hop_of(s->m, d);
     int64_t rows = s->now >= d->every ? (s->now - d->every) / hop + 1 : 0;
     fprintf(f, ", \"neurons\": [%lld, %lld], \"window_s\": %.17g, \"every_s\": %.17g, "
@@ -306,9 +292,9 @@ void rt_bal_manifest(FILE *f, const RtSim *s, const RtBalSet *b, int k) {
             "\"units\": [", (long long)(x ? x->begin : 0), (long long)(x ? x->end : 0),
             (double)d->every * s->dt, (double)hop * s->dt, (long long)rows);
     const RtVarDesc *v = pop_probes(s->m, d->pop) ? pd->probes : pd->states;
-    json_name(f, v[d->var].unit);
+    rt_json_str(f, v[d->var].unit);
     fprintf(f, ", ");
-    json_name(f, v[d->var2].unit);
+    rt_json_str(f, v[d->var2].unit);
     fprintf(f, ", \"1\", \"1\"], \"dtype\": \"%s\", \"shape\": \"[windows, neurons]\"}",
             BAL_DESCR);
 }

@@ -217,21 +217,6 @@ RtErrorCode rt_rec_close(RtSim *s, RtError *err) {
 
 /* ---- manifest.json ---- */
 
-/* Writes s as a JSON string literal. */
-static void json_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 static void manifest_pops(FILE *f, const RtSim *s) {
     double simulated = (double)s->now * s->dt;
     fprintf(f, "  \"populations\": {");
@@ -239,7 +224,7 @@ static void manifest_pops(FILE *f, const RtSim *s) {
         const RtPop *pop = &s->pops[p];
         double rate = simulated > 0 ? (double)pop->spikes_total / ((double)pop->size * simulated) : 0;
         fprintf(f, "%s\n    ", p ? "," : "");
-        json_str(f, pop->d->name);
+        rt_json_str(f, pop->d->name);
         /* "precision": the population's state arrays (rt_abi.h RT_PREC_*) */
         fprintf(f, ": {\"size\": %lld, \"spikes\": %lld, \"rate_hz\": %.17g, \"precision\": \"%s\"}",
                 (long long)pop->size, (long long)pop->spikes_total, rate, pop->f32 ? "float32" : "float64");
@@ -260,7 +245,7 @@ static void manifest_accel(FILE *f, const RtSim *s) {
         char key[256];
         snprintf(key, sizeof key, "%s %s", pj->name ? pj->name : "?", pj->plastic->rule ? pj->plastic->rule : "?");
         fprintf(f, "%s", n++ ? ", " : "");
-        json_str(f, key);
+        rt_json_str(f, key);
         fprintf(f, ": %.17g", pj->plastic->accel);
     }
     fprintf(f, "},\n");
@@ -277,23 +262,23 @@ static void manifest_recs(FILE *f, const RtSim *s) {
         }
         const RtPopDesc *pd = &s->m->pops[r->d->pop];
         fprintf(f, "%s\n    {\"file\": ", k ? "," : "");
-        json_str(f, r->d->file);
+        rt_json_str(f, r->d->file);
         fprintf(f, ", \"kind\": \"%s\", \"population\": ", kind_name(r->d->kind));
-        json_str(f, pd->name);
+        rt_json_str(f, pd->name);
         fprintf(f, ", \"neurons\": [%lld, %lld], \"every_s\": %.17g, ", (long long)r->begin,
                 (long long)r->end, (double)r->d->every * s->dt);
         if (r->d->kind == RT_REC_STATE) {
             fprintf(f, "\"variables\": [");
-            json_str(f, pd->states[r->d->var].name);
+            rt_json_str(f, pd->states[r->d->var].name);
             fprintf(f, "], \"units\": [");
-            json_str(f, pd->states[r->d->var].unit);
+            rt_json_str(f, pd->states[r->d->var].unit);
             fprintf(f, "], \"dtype\": \"%s\", \"shape\": \"[samples, neurons]\"}",
                     s->pops[r->d->pop].f32 ? "float32" : "float64");
         } else if (r->d->kind == RT_REC_PROBE) {   /* row k: step k*every, before its update */
             fprintf(f, "\"variables\": [");
-            json_str(f, pd->probes[r->d->var].name);
+            rt_json_str(f, pd->probes[r->d->var].name);
             fprintf(f, "], \"units\": [");
-            json_str(f, pd->probes[r->d->var].unit);
+            rt_json_str(f, pd->probes[r->d->var].unit);
             fprintf(f, "], \"dtype\": \"float64\", \"shape\": \"[samples, neurons]\"}");
         } else if (r->d->kind == RT_REC_SPIKES)
             fprintf(f, "\"variables\": [\"t\", \"i\"], \"units\": [\"s\", \"1\"], "
@@ -306,18 +291,18 @@ static void manifest_recs(FILE *f, const RtSim *s) {
 
 static void manifest_body(FILE *f, const RtSim *s, const RtTimings *t, int complete) {
     fprintf(f, "{\n  \"eic_version\": ");
-    json_str(f, s->opt.eic_version ? s->opt.eic_version : "unknown");
+    rt_json_str(f, s->opt.eic_version ? s->opt.eic_version : "unknown");
     fprintf(f, ",\n  \"model\": ");
-    json_str(f, s->opt.model_file ? s->opt.model_file : s->m->name);
+    rt_json_str(f, s->opt.model_file ? s->opt.model_file : s->m->name);
     fprintf(f, ",\n  \"network\": ");
-    json_str(f, s->m->name);
+    rt_json_str(f, s->m->name);
     fprintf(f, ",\n  \"abi_version\": %d,\n  \"seed\": %llu,\n  \"dt_s\": %.17g,\n"
                "  \"duration_s\": %.17g,\n  \"simulated_s\": %.17g,\n  \"steps\": %lld,\n"
                "  \"threads\": %d,\n  \"complete\": %s,\n  \"error\": ",
             RT_ABI_VERSION, (unsigned long long)s->seed, s->dt, (double)s->total * s->dt,
             (double)s->now * s->dt, (long long)s->now, s->nthreads, complete ? "true" : "false");
     if (s->fail.code)
-        json_str(f, s->fail.msg);
+        rt_json_str(f, s->fail.msg);
     else
         fprintf(f, "null");
     fprintf(f, ",\n  \"timings\": {\"parse_s\": %.6f, \"compile_s\": %.6f, \"build_s\": %.6f, "

@@ -1,4 +1,5 @@
-/* rt_util.c - allocation hook with fault injection, error formatting, clock.
+/* rt_util.c - allocation hook with fault injection, error formatting, clock,
+ * JSON strings.
  * The one place where libeicrt calls malloc (see rt_util.h). */
 #include "rt_util.h"
 
@@ -85,4 +86,18 @@ void rt_arrays_free(double **a, int n) {
     for (int k = 0; a && k < n; k++)
         rt_free(a[k]);
     rt_free(a);
+}
+
+void rt_json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
 }

@@ -1,4 +1,4 @@
-/* rt_util.h - allocation hook and error formatting shared by the runtime.
+/* rt_util.h - allocation hook, error formatting and JSON strings shared by the runtime.
  *
  * Every allocation of libeicrt goes through rt_alloc/rt_realloc so that tests
  * can make the n-th allocation fail (rt_alloc_fail_after) and check that each
@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "rt_abi.h"
 
@@ -34,6 +35,10 @@ void rt_arrays_free(double **a, int n);
 /* Formats a message into *e (if e is not NULL), sets its code, returns code. */
 RtErrorCode rt_err(RtError *e, RtErrorCode code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Writes s as a JSON string literal (quotes, backslashes and control
+ * characters escaped; NULL as ""), for the manifests. */
+void rt_json_str(FILE *f, const char *s);
 
 /* Monotonic wall time in seconds. */
 double rt_now_s(void);

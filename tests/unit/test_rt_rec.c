@@ -15,6 +15,7 @@
 #include "rt_abi.h"
 #include "rt_npy.h"
 #include "rt_tiny_model.h"
+#include "rt_util.h"
 
 #define RT_TEST_DIR_PREFIX "/tmp/rt_rec_"
 #include "rt_test_files.h"
@@ -222,6 +223,30 @@ START_TEST(test_wide_rows) {
 }
 END_TEST
 
+/* rt_json_str, which every manifest writer uses: quotes, backslashes and
+ * control characters escaped, other bytes (UTF-8 too) as they are, NULL as "". */
+static const char *json_of(const char *in) {
+    static char out[128];
+    FILE *f = tmpfile();
+    ck_assert(f != NULL);
+    rt_json_str(f, in);
+    rewind(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = 0;
+    fclose(f);
+    return out;
+}
+
+START_TEST(test_json_str) {
+    ck_assert_str_eq(json_of("E_V.npy"), "\"E_V.npy\"");
+    ck_assert_str_eq(json_of("a\"b\\c"), "\"a\\\"b\\\\c\"");
+    ck_assert_str_eq(json_of("l1\nl2\t\x01\x1f"), "\"l1\\u000al2\\u0009\\u0001\\u001f\"");
+    ck_assert_str_eq(json_of("\xc2\xb5V /"), "\"\xc2\xb5V /\"");
+    ck_assert_str_eq(json_of(""), "\"\"");
+    ck_assert_str_eq(json_of(NULL), "\"\"");
+}
+END_TEST
+
 Suite *rt_rec_suite(void) {
     Suite *s = suite_create("rt_rec");
     TCase *tc = tcase_create("files");
@@ -230,6 +255,7 @@ Suite *rt_rec_suite(void) {
     tcase_add_test(tc, test_interrupted_run);
     tcase_add_test(tc, test_io_errors);
     tcase_add_test(tc, test_wide_rows);
+    tcase_add_test(tc, test_json_str);
     suite_add_tcase(s, tc);
     return s;
 }

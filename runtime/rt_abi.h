@@ -630,7 +630,9 @@ typedef struct RtModelDesc {
     int nevents;  const RtEventDesc *events;
     /* v3: network-wide scalars kernels read through RtPopArgs/RtSynArgs.globals */
     int nglobals; const RtGlobalDesc *globals;
-    RtGlobalsFn globals_update;   /* NULL, or run once per step, see "ABI v3" */
+    RtGlobalsFn globals_update;   /* NULL, or run once per step, see "ABI v3"; eic
+                                     generates it (eic_globals_step, compiler/cg_globals.c)
+                                     for modulator states whose ODE is not a plain decay */
 } RtModelDesc;
 
 /* ---- running -------------------------------------------------------------- */

@@ -181,6 +181,9 @@ static const float PHI1_F_POLY[] = {
 };
 #define NPHI1_D ((int)(sizeof PHI1_D_POLY / sizeof PHI1_D_POLY[0]))
 #define NPHI1_F ((int)(sizeof PHI1_F_POLY / sizeof PHI1_F_POLY[0]))
+/* phi1 = 1 + z Q(z): one degree more than Q, i.e. Q's number of coefficients */
+_Static_assert(NPHI1_D == CG_PHI1_DEGREE_D, "PHI1_D_POLY and CG_PHI1_DEGREE_D disagree");
+_Static_assert(NPHI1_F == CG_PHI1_DEGREE_F, "PHI1_F_POLY and CG_PHI1_DEGREE_F disagree");
 /* z beyond +-PHI1_HI gives expm1(z) = -1 or an overflow; the clamp keeps
  * 2^n1, 2^n2 and 2^-n1 normal numbers. */
 #define PHI1_D_HI 800.0

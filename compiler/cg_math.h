@@ -33,7 +33,9 @@ float cg_expf_ref(float x, bool fma);
  * ulp (polynomial part 1.0), exp within 1.1 ulp. phi1 of NaN is NaN,
  * phi1(-inf) = 0, and overflow gives +inf. The emitted IR computes the same
  * bits as these references. */
-#define CG_PHI1_R 0.35   /* also in ode.c's --explain text, with the degrees */
+#define CG_PHI1_R 0.35          /* ode.c's --explain text prints these three */
+#define CG_PHI1_DEGREE_D 10     /* degree of the polynomial phi1, double */
+#define CG_PHI1_DEGREE_F 6      /* and float */
 double cg_phi1_ref(double z, bool fma);
 float cg_phi1f_ref(float z, bool fma);
 double cg_phi1_exp_ref(double z, bool fma);      /* the exp(z) that goes with it */

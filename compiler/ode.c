@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cg_math.h"
 #include "mir_eval.h"
 
 /* ==== matrix exponential ================================================= */
@@ -495,8 +496,9 @@ static MirExpr *emit_expeuler(Plan *p, int i, MirExpr *c, MirExpr *r) {
         MirExpr *w = emit_let(p, k_mul(p, dt, r));
         MirOde *o = &p->pop->odes[i];
         o->reason = arena_printf(p->a, "%s; phi1(a*dt) = (exp(a*dt) - 1)/(a*dt) by a degree-%d polynomial and "
-                                 "exp(a*dt) = 1 + a*dt*phi1 where |a*dt| <= 0.35 (no exp, no division), "
-                                 "closed forms beyond", o->reason, p->pop->use_float ? 6 : 10);
+                                 "exp(a*dt) = 1 + a*dt*phi1 where |a*dt| <= %g (no exp, no division), "
+                                 "closed forms beyond", o->reason,
+                                 p->pop->use_float ? CG_PHI1_DEGREE_F : CG_PHI1_DEGREE_D, CG_PHI1_R);
         return emit_let(p, mir_call(p->a, MF_EXPEULER, 3, (MirExpr *[]){z, x, w}));
     }
     if (z->op != MX_CONST) return emit_let(p, k_mul(p, emit_let(p, mir_call(p->a, MF_EXP, 1, &z)), x));

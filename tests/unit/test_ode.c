@@ -300,6 +300,11 @@ START_TEST(coba_methods_and_order) {
                                      "where |a*dt| <= 0.35 (no exp, no division), closed forms beyond\n"));
     ck_assert_ptr_nonnull(strstr(ex, "g_e: exact - linear with constant coefficients"));
     ck_assert_ptr_nonnull(strstr(ex, "\ng_i: exact"));
+    /* precision float: the float polynomial (cg_math.c PHI1_F_POLY) */
+    MirPop *pf = coba(10e-9);
+    pf->use_float = true;
+    ck_assert_ptr_nonnull(strstr(ode_explain(&A, plan(pf, MM_AUTO, 1e-4)),
+                                 "by a degree-6 polynomial and exp(a*dt) = 1 + a*dt*phi1 where |a*dt| <= 0.35 "));
     /* first order: halving dt halves the error (reference: rk4 at dt/64) */
     const double T = 0.02;
     double err[2];

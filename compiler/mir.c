@@ -279,8 +279,31 @@ static void dump_section(FILE *f, const MirPop *p, const char *title, const MirB
     mir_dump_block(f, p, b, 2);
 }
 
+/* The refractory period: a constant, or per neuron its expression and
+ * where round(T/dt) comes from (the init kernel's hidden parameter, or the
+ * update kernel every step); then the states clamped meanwhile. */
+static void dump_refractory(FILE *f, const MirPop *p) {
+    if (p->refractory) {
+        fputs("  refractory ", f);
+        mir_dump_expr(f, p, p->refractory);
+        if (p->refractory_param >= 0 && p->refractory_param < p->nparams)
+            fprintf(f, " s per neuron, steps in %s (init)", p->params[p->refractory_param].name);
+        else
+            fputs(" s per neuron, steps every step", f);
+    } else if (p->refractory_s > 0) {
+        fprintf(f, "  refractory %.17g s", p->refractory_s);
+    } else {
+        return;
+    }
+    fputs(" clamp", f);
+    for (int i = 0; i < p->nclamped; i++)
+        fprintf(f, " %s", (p->clamped[i] >= 0 && p->clamped[i] < p->nstates) ? p->states[p->clamped[i]].name : "?");
+    fputc('\n', f);
+}
+
 /* Prints the whole population: declarations, definitions, ODEs with their
- * chosen methods, and every kernel block. */
+ * chosen methods, every kernel block (the init kernel's first, as it runs
+ * first) and the probes. */
 void mir_dump(FILE *f, const MirPop *p) {
     fprintf(f, "population %s size %" PRId64 "%s\n", p->name ? p->name : "?", p->size,
             p->use_float ? " float" : "");
@@ -292,6 +315,7 @@ void mir_dump(FILE *f, const MirPop *p) {
     for (int i = 0; i < p->ninputs; i++)
         fprintf(f, "  input %s\n", p->input_names ? p->input_names[i] : "?");
     if (p->method_hint != MM_AUTO) fprintf(f, "  method %s\n", mir_method_name(p->method_hint));
+    dump_section(f, p, "init", &p->init);
     dump_section(f, p, "defs", &p->defs);
     for (int i = 0; i < p->nodes; i++) {
         const MirOde *o = &p->odes[i];
@@ -307,10 +331,11 @@ void mir_dump(FILE *f, const MirPop *p) {
         fputc('\n', f);
     }
     dump_section(f, p, "reset", &p->reset);
-    if (p->refractory_s > 0) {
-        fprintf(f, "  refractory %.17g s clamp", p->refractory_s);
-        for (int i = 0; i < p->nclamped; i++)
-            fprintf(f, " %s", (p->clamped[i] >= 0 && p->clamped[i] < p->nstates) ? p->states[p->clamped[i]].name : "?");
+    dump_refractory(f, p);
+    if (p->nprobes) fputs("  probes (after on_input):\n", f);
+    for (int k = 0; k < p->nprobes; k++) {
+        fprintf(f, "    probe %d = ", k);
+        mir_dump_expr(f, p, p->probes[k]);
         fputc('\n', f);
     }
 }

@@ -212,6 +212,36 @@ START_TEST(dump_population) {
 }
 END_TEST
 
+/* The per-neuron parts of a population: the init block (before defs, as
+ * it runs first), a refractory period per neuron with where its steps come
+ * from, and the probes. */
+START_TEST(dump_per_neuron) {
+    MirPop p = named_pop();
+    mir_push(&A, &p.init, mir_set(&A, 1, bin(MX_MUL, num(2), st(0))));
+    p.refractory = mir_leaf(&A, MX_PARAM, 0);
+    p.refractory_param = 0;
+    static int clamped[1] = {0};
+    p.clamped = clamped, p.nclamped = 1;
+    MirExpr *probes[2] = {bin(MX_MUL, st(1), mir_leaf(&A, MX_INPUT, 0)), st(0)};
+    p.probes = probes, p.nprobes = 2;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    mir_dump(f, &p);
+    p.refractory_param = -1;   /* a period that changes during the run */
+    mir_dump(f, &p);
+    p.refractory = NULL, p.refractory_s = 0.002;
+    mir_dump(f, &p);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(buf, "  input AMPA\n  init:\n    g_e = 2*V\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "  refractory tau s per neuron, steps in tau (init) clamp V\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "  refractory tau s per neuron, steps every step clamp V\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "  refractory 0.002 s clamp V\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "  probes (after on_input):\n    probe 0 = g_e*input.AMPA\n    probe 1 = V\n"));
+    free(buf);
+}
+END_TEST
+
 Suite *mir_suite(void) {
     Suite *s = suite_create("mir");
     TCase *tc = tcase_create("core");
@@ -224,6 +254,7 @@ Suite *mir_suite(void) {
     tcase_add_test(tc, fold_constants);
     tcase_add_test(tc, dump_expressions);
     tcase_add_test(tc, dump_population);
+    tcase_add_test(tc, dump_per_neuron);
     suite_add_tcase(s, tc);
     return s;
 }

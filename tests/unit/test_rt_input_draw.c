@@ -99,7 +99,10 @@ END_TEST
 /* Delays drawn per neuron, uniform(1 ms, 3 ms) at dt = 0.1 ms: with 100
  * expected arrivals per step (P(none) = e^-100), neuron i's first arrival is
  * in step d_i = round(draw_i/dt) (10..30); a rate event to 0 Hz at 4 ms
- * stops it after step 40 + d_i - 1. Identical for 1, 2 and 3 threads. */
+ * stops it after step 40 + d_i - 1; each neuron's total equals the sum of
+ * the documented draws (whether its chunk was drawn side by side or, when
+ * its neurons straddle the rate change, one by one). Identical for 1, 2
+ * and 3 threads. */
 START_TEST(test_input_delay_per_neuron) {
     enum { M = 1000, STEPS = 80 };
     static double x[M], prev[M], last_x[3][M];
@@ -141,6 +144,13 @@ START_TEST(test_input_delay_per_neuron) {
             ck_assert_msg(last[i] == 40 + d - 1, "neuron %d: last arrival %lld", i, (long long)last[i]);
             if (threads == 1)
                 hist[d]++;
+            double want = 0;   /* the documented counts: keyed by (step, i), rate of step - d */
+            for (RtStep k = d; k < STEPS; k++) {
+                RtRng r;
+                rt_rng_init(&r, SEED, rt_stream(RT_STREAM_INPUT, 0, 0), (uint64_t)k << 32 | (uint64_t)i);
+                want += (double)rt_rng_poisson(&r, 1000.0 * (k - d < 40 ? 1000.0 : 0.0) * 1e-4);
+            }
+            ck_assert_msg(x[i] == want, "neuron %d: %g arrivals, want %g", i, x[i], want);
         }
         memcpy(last_x[threads - 1], x, sizeof x);
         rt_sim_free(s);

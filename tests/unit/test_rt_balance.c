@@ -29,6 +29,7 @@
 #define DT 1e-4
 #define RT_TEST_DIR_PREFIX "/tmp/rt_balance_"
 #include "rt_test_files.h"
+#include "rt_test_run.h"
 
 /* ---- kernels: currents as functions of (neuron, step) ---- */
 
@@ -85,15 +86,6 @@ static RtPopDesc pop_e(int with_probes) {
     return p;
 }
 
-static RtRunOptions options(int threads, const char *out) {
-    RtRunOptions o;
-    rt_run_options_init(&o);
-    o.threads = threads;
-    o.out_dir = out;
-    o.eic_version = "test";
-    return o;
-}
-
 /* Runs `steps` steps of E with recording `rec` into dir. */
 static void run(RtPopDesc *pop, RtRecDesc *rec, int threads, int steps) {
     RtModelDesc m = tiny_model(pop, 1, NULL, 0);
@@ -102,13 +94,8 @@ static void run(RtPopDesc *pop, RtRecDesc *rec, int threads, int steps) {
     m.duration_s = steps * DT;
     rec_lo = rec->begin;
     rec_hi = rec->end;
-    RtRunOptions o = options(threads, dir);
-    RtError err;
-    RtSim *s = rt_sim_create(&m, &o, &err);
-    ck_assert_msg(s != NULL, "%s", err.msg);
-    ck_assert_int_eq(rt_sim_run(s, -1, &err), RT_OK);
-    ck_assert_int_eq(rt_sim_finish(s, NULL, &err), RT_OK);
-    rt_sim_free(s);
+    RtRunOptions o = run_options_out(threads, dir);
+    run_to_files(&m, &o);
 }
 
 /* ---- sliding windows ---- */
@@ -236,7 +223,7 @@ static RtErrorCode create_code(RtPopDesc *pop, RtRecDesc *rec, uint32_t abi) {
     m.abi_version = abi;
     m.nrecs = 1;
     m.recs = rec;
-    RtRunOptions o = options(1, NULL);
+    RtRunOptions o = run_options_out(1, NULL);
     RtError err;
     RtSim *s = rt_sim_create(&m, &o, &err);
     rt_sim_free(s);
@@ -280,22 +267,8 @@ START_TEST(test_alloc_failure) {
     m.recs = recs;
     rec_lo = 1;
     rec_hi = 7;
-    RtRunOptions o = options(2, dir);
-    int failures = 0;
-    for (long k = 0; k < 2000; k++) {
-        RtError err;
-        rt_alloc_fail_after(k);
-        RtSim *s = rt_sim_create(&m, &o, &err);
-        rt_alloc_fail_after(-1);
-        if (s) {
-            ck_assert_int_eq(rt_sim_run(s, 30, &err), RT_OK);
-            ck_assert_int_eq(rt_sim_finish(s, NULL, &err), RT_OK);
-            rt_sim_free(s);
-            break;
-        }
-        ck_assert_msg(err.code == RT_E_NOMEM, "%s", err.msg);
-        failures++;
-    }
+    RtRunOptions o = run_options_out(2, dir);
+    int failures = create_failures(&m, &o, 30, true, 2000);
     ck_assert_int_ge(failures, 10);
     ck_assert_int_lt(failures, 2000);
     remove_dir();

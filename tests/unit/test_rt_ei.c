@@ -32,14 +32,12 @@ _Static_assert(offsetof(RtGlobalsArgs, step) == 8 && offsetof(RtGlobalsArgs, ngl
 
 #define RT_TEST_DIR_PREFIX "/tmp/rt_ei_"
 #include "rt_test_files.h"
+#include "rt_test_run.h"
 
+/* run_options_out with the seed these tests' expected values assume. */
 static RtRunOptions options(int threads, const char *out) {
-    RtRunOptions o;
-    rt_run_options_init(&o);
-    o.threads = threads;
+    RtRunOptions o = run_options_out(threads, out);
     o.seed = 11;
-    o.out_dir = out;
-    o.eic_version = "test";
     return o;
 }
 
@@ -457,12 +455,7 @@ static double *run_balance(int threads, int W, int64_t *rows, int64_t *cols) {
     m.recs = &rec;
     m.duration_s = 110 * DT;
     RtRunOptions o = options(threads, dir);
-    RtError err;
-    RtSim *s = rt_sim_create(&m, &o, &err);
-    ck_assert_msg(s != NULL, "%s", err.msg);
-    ck_assert_int_eq(rt_sim_run(s, -1, &err), RT_OK);
-    ck_assert_int_eq(rt_sim_finish(s, NULL, &err), RT_OK);
-    rt_sim_free(s);
+    run_to_files(&m, &o);
     char descr[64];
     double *d = read_npy("E_balance.npy", descr, rows, cols, 5 * 32);
     ck_assert_str_eq(descr, "[('I_E','<f8'),('I_I','<f8'),('ratio','<f8'),('corr','<f8')]");
@@ -820,21 +813,7 @@ START_TEST(test_alloc_failure) {
     m.nrecs = 2;
     m.recs = recs;
     RtRunOptions o = options(2, dir);
-    int failures = 0;
-    for (long k = 0; k < 2000; k++) {
-        RtError err;
-        rt_alloc_fail_after(k);
-        RtSim *s = rt_sim_create(&m, &o, &err);
-        rt_alloc_fail_after(-1);
-        if (s) {
-            ck_assert_int_eq(rt_sim_run(s, 20, &err), RT_OK);
-            ck_assert_int_eq(rt_sim_finish(s, NULL, &err), RT_OK);
-            rt_sim_free(s);
-            break;
-        }
-        ck_assert_msg(err.code == RT_E_NOMEM, "%s", err.msg);
-        failures++;
-    }
+    int failures = create_failures(&m, &o, 20, true, 2000);
     ck_assert_int_ge(failures, 30);
     ck_assert_int_lt(failures, 2000);
     remove_dir();

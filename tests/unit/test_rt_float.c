@@ -22,6 +22,9 @@
 #include "rt_npy.h"
 #include "rt_test_run.h"
 
+#define RT_TEST_DIR_PREFIX "/tmp/rt_float_"
+#include "rt_test_files.h"
+
 /* ---- the COBA kernel in float (as coba_loop, every constant rounded) ---- */
 
 static void coba_loop_f(float *restrict v, float *restrict ge, float *restrict gi,
@@ -309,8 +312,7 @@ static RtPopDesc grow_pop(int64_t size) {
  * the manifest says "float32". A balance monitor of the float states
  * gives the window means (the exact values) and ratio 2. */
 START_TEST(test_float_recording_and_balance) {
-    char dir[] = "/tmp/rt_float_XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    make_dir();
     RtPopDesc pop = grow_pop(4);
     RtRecDesc recs[2] = {
         {.kind = RT_REC_STATE, .pop = 0, .var = 0, .begin = 1, .end = 4, .every = 1, .file = "x.npy"},
@@ -321,55 +323,34 @@ START_TEST(test_float_recording_and_balance) {
     RtRunOptions o;
     rt_run_options_init(&o);
     o.out_dir = dir;
-    RtError err;
-    RtSim *s = rt_sim_create(&m, &o, &err);
-    ck_assert_msg(s != NULL, "%s", err.msg);
-    ck_assert_int_eq(rt_sim_run(s, -1, &err), RT_OK);
-    ck_assert_int_eq(rt_sim_finish(s, NULL, &err), RT_OK);
-    rt_sim_free(s);
-    char path[128], descr[64];
-    snprintf(path, sizeof path, "%s/x.npy", dir);
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
+    run_to_files(&m, &o);
+    char descr[64];
     int64_t rows, cols;
-    long hl;
-    ck_assert_int_eq(rt_npy_parse_header(f, descr, sizeof descr, &rows, &cols, &hl, &err), RT_OK);
+    float *x = read_npy("x.npy", descr, &rows, &cols, 3 * sizeof(float));
     ck_assert_str_eq(descr, "'<f4'");
     ck_assert_int_eq(rows, 5);
     ck_assert_int_eq(cols, 3);
-    float x[5][3];
-    fseek(f, hl, SEEK_SET);
-    ck_assert_int_eq(fread(x, 4, 15, f), 15);
-    ck_assert(fgetc(f) == EOF);
-    fclose(f);
     for (int j = 0; j < 3; j++) {
-        ck_assert(x[0][j] == (float)0.1);
+        ck_assert(x[j] == (float)0.1);
         for (int k = 1; k < 5; k++)
-            ck_assert(x[k][j] == (float)(j + 2) * (float)(1 << (k - 1)));
+            ck_assert(x[3 * k + j] == (float)(j + 2) * (float)(1 << (k - 1)));
     }
-    size_t n;
-    snprintf(path, sizeof path, "%s/manifest.json", dir);
-    char *man = slurp(path, &n);
+    free(x);
+    char *man = read_text("manifest.json");
     ck_assert_msg(strstr(man, "\"dtype\": \"float32\"") != NULL, "%s", man);
-    free(man);
-    snprintf(path, sizeof path, "%s/b.npy", dir);
-    f = fopen(path, "rb");
-    ck_assert_int_eq(rt_npy_parse_header(f, descr, sizeof descr, &rows, &cols, &hl, &err), RT_OK);
+    double *b = read_npy("b.npy", descr, &rows, &cols, 4 * 4 * sizeof(double));
     ck_assert_int_eq(rows, 2);
     ck_assert_int_eq(cols, 4);
-    double b[2][4][4];
-    fseek(f, hl, SEEK_SET);
-    ck_assert_int_eq(fread(b, 8, 32, f), 32);
-    fclose(f);
     for (int w = 0; w < 2; w++)
         for (int i = 0; i < 4; i++) {   /* window w: steps 2w, 2w+1: x = (i+1)*2^(2w) * {1, 2} */
+            const double *bi = b + 16 * w + 4 * i;
             double e = (i + 1) * 1.5 * (double)(1 << (2 * w));
-            ck_assert_msg(b[w][i][0] == e, "window %d neuron %d: I_E %g want %g", w, i, b[w][i][0], e);
-            ck_assert(b[w][i][1] == -2 * e);
-            ck_assert(b[w][i][2] == 2.0);
+            ck_assert_msg(bi[0] == e, "window %d neuron %d: I_E %g want %g", w, i, bi[0], e);
+            ck_assert(bi[1] == -2 * e);
+            ck_assert(bi[2] == 2.0);
         }
-    snprintf(path, sizeof path, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(path), 0);
+    free(b);
+    remove_dir();
 }
 END_TEST
 

@@ -16,6 +16,7 @@
 #include "rt_npy.h"
 #include "rt_tiny_model.h"
 #include "rt_util.h"
+#include "rt_test_run.h"
 
 #define DT 1e-4
 
@@ -720,23 +721,8 @@ START_TEST(test_alloc_failure) {
     RtPlasticDesc pl[2];
     RtInputDesc in;
     net_model(&m, pops, pr, pl, &in);
-    RtRunOptions o;
-    rt_run_options_init(&o);
-    o.threads = 2;
-    int failures = 0;
-    for (long k = 0; k < 1000; k++) {
-        RtError err;
-        rt_alloc_fail_after(k);
-        RtSim *s = rt_sim_create(&m, &o, &err);
-        rt_alloc_fail_after(-1);
-        if (s) {
-            ck_assert_int_eq(rt_sim_run(s, 100, &err), RT_OK);
-            rt_sim_free(s);
-            break;
-        }
-        ck_assert_int_eq(err.code, RT_E_NOMEM);
-        failures++;
-    }
+    RtRunOptions o = run_options(2);
+    int failures = create_failures(&m, &o, 100, false, 1000);
     ck_assert_int_ge(failures, 40);
     ck_assert_int_lt(failures, 1000);
 }

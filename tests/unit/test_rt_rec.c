@@ -19,6 +19,7 @@
 
 #define RT_TEST_DIR_PREFIX "/tmp/rt_rec_"
 #include "rt_test_files.h"
+#include "rt_test_run.h"
 
 /* The tiny raster network with all three recording kinds. */
 static const double times[] = {0.0, 0.5e-3};
@@ -206,12 +207,7 @@ START_TEST(test_wide_rows) {
     RtRunOptions o;
     rt_run_options_init(&o);
     o.out_dir = dir;
-    RtError err;
-    RtSim *s = rt_sim_create(&m, &o, &err);
-    ck_assert_msg(s != NULL, "%s", err.msg);
-    ck_assert_int_eq(rt_sim_run(s, -1, &err), RT_OK);
-    ck_assert_int_eq(rt_sim_finish(s, NULL, &err), RT_OK);
-    rt_sim_free(s);
+    run_to_files(&m, &o);
     char descr[64];
     int64_t rows, cols;
     double *x = read_npy("W_x.npy", descr, &rows, &cols, 150000 * 8);

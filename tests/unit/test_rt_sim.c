@@ -560,20 +560,7 @@ START_TEST(test_create_alloc_failure) {
     RtProjDesc projs[4];
     coba_model(&m, pops, projs, 200, 0.1);
     RtRunOptions o = run_options(2);
-    int failures = 0;
-    for (long k = 0; k < 500; k++) {
-        RtError err;
-        rt_alloc_fail_after(k);
-        RtSim *s = rt_sim_create(&m, &o, &err);
-        rt_alloc_fail_after(-1);
-        if (s) {
-            ck_assert_int_eq(rt_sim_run(s, 100, &err), RT_OK);
-            rt_sim_free(s);
-            break;
-        }
-        ck_assert_int_eq(err.code, RT_E_NOMEM);
-        failures++;
-    }
+    int failures = create_failures(&m, &o, 100, false, 500);
     ck_assert_int_ge(failures, 20);
     ck_assert_int_lt(failures, 500);
 }

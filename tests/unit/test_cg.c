@@ -22,6 +22,7 @@
 #include "jit.h"
 #include "mir.h"
 #include "rt_abi.h"
+#include "ulp_test.h"
 
 /* A check for hot loops: ck_assert writes a message per call (20 million
  * writes made this suite take 20 s), this only on failure. */
@@ -275,26 +276,6 @@ static RtUpdateFn jit_pop(Jit **out, const MirPop *p, const char *cache_dir)
 }
 
 /* ---- exp accuracy ------------------------------------------------------------ */
-
-static double ulp_err(double y, double ref)
-{
-    if (y == ref)
-        return 0;
-    int e;
-    frexp(ref, &e);
-    double ulp = fabs(ref) < 0x1p-1022 ? 0x1p-1074 : ldexp(1.0, e - 53);
-    return fabs(y - ref) / ulp;
-}
-
-static double ulp_errf(float y, float ref)
-{
-    if (y == ref)
-        return 0;
-    int e;
-    frexpf(ref, &e);
-    double ulp = fabsf(ref) < 0x1p-126f ? 0x1p-149 : ldexp(1.0, e - 24);
-    return fabs((double)y - (double)ref) / ulp;
-}
 
 /* 10^7 points over [-700, 700] (the grid is offset so that points do not
  * fall on round numbers), both FMA variants; plus monotonicity on the grid. */

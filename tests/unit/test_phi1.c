@@ -28,6 +28,7 @@
 #include "jit.h"
 #include "mir.h"
 #include "rt_abi.h"
+#include "ulp_test.h"
 
 /* ck_assert in hot loops writes a message per call; this only on failure. */
 #define CHECK(cond, ...) do { if (!(cond)) ck_abort_msg(__VA_ARGS__); } while (0)
@@ -56,29 +57,6 @@ static void target(void)
 static long double phi1_l(double z)
 {
     return z == 0 ? 1.0L : expm1l((long double)z) / (long double)z;
-}
-
-/* |y - ref| in units of the last place of ref rounded to double. */
-static double ulp_err(double y, long double ref)
-{
-    double r = (double)ref;
-    if (y == ref || (isinf(y) && y == r))
-        return 0;
-    int e;
-    frexp(r, &e);
-    double ulp = fabs(r) < 0x1p-1022 ? 0x1p-1074 : ldexp(1.0, e - 53);
-    return (double)fabsl((long double)y - ref) / ulp;
-}
-
-static double ulp_errf(float y, long double ref)
-{
-    float r = (float)ref;
-    if (y == ref || (isinf(y) && y == r))
-        return 0;
-    int e;
-    frexpf(r, &e);
-    double ulp = fabsf(r) < 0x1p-126f ? 0x1p-149 : ldexp(1.0, e - 24);
-    return (double)fabsl((long double)y - ref) / ulp;
 }
 
 /* Worst errors over a set of z, both precisions of the reference. */

@@ -35,12 +35,7 @@ PY
 for t in 2 3; do
   check "leak: V bit-identical for 1 and $t threads" cmp -s "$work/leak1/P_V.npy" "$work/leak$t/P_V.npy"
 done
-if "$eic" build $leak -o "$work/leak_exe"; then
-  "$work/leak_exe" -o "$work/leak_aot" --threads 2 --quiet || fail "leak: aot run"
-  check "leak: eic build bit-identical to eic run" cmp -s "$work/leak1/P_V.npy" "$work/leak_aot/P_V.npy"
-else
-  fail "leak: eic build"
-fi
+aot_check "leak" $leak "$work/leak1" P_V.npy --threads 2
 check "leak: --explain says how phi1 is computed" \
   bash -c "'$eic' check --explain $leak | grep -q 'V: exact - .*phi1(a\*dt) = (exp(a\*dt) - 1)/(a\*dt) by a degree-10 polynomial.*closed forms beyond'"
 
@@ -57,14 +52,7 @@ PY
 for f in E_spikes.npy I_spikes.npy E_V.npy; do
   check "coba: $f bit-identical for 1 and 3 threads" cmp -s "$work/coba1/$f" "$work/coba3/$f"
 done
-if "$eic" build "$work/coba_ee.ei" -o "$work/coba_exe"; then
-  "$work/coba_exe" -o "$work/coba_aot" --threads 2 --quiet || fail "coba: aot run"
-  for f in E_spikes.npy I_spikes.npy E_V.npy; do
-    check "coba: $f of eic build bit-identical to eic run" cmp -s "$work/coba1/$f" "$work/coba_aot/$f"
-  done
-else
-  fail "coba: eic build"
-fi
+aot_check "coba" "$work/coba_ee.ei" "$work/coba1" "E_spikes.npy I_spikes.npy E_V.npy" --threads 2
 
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all passed"

@@ -97,14 +97,7 @@ assert not np.array_equal(f.astype(float), d)             # it ran in float
 assert np.max(np.abs(f[:6].astype(float) - d[:6])) < 1e-6
 PY
 
-if "$eic" build "$work/coba_float.ei" -o "$work/coba_float_exe"; then
-  "$work/coba_float_exe" -o "$work/aot" --threads 2 --quiet || fail "coba float: aot run"
-  for f in E_spikes.npy I_spikes.npy E_V.npy; do
-    check "coba float: $f bit-identical between JIT and AOT" cmp -s "$work/f1/$f" "$work/aot/$f"
-  done
-else
-  fail "coba float: eic build"
-fi
+aot_check "coba float" "$work/coba_float.ei" "$work/f1" "E_spikes.npy I_spikes.npy E_V.npy" --threads 2
 
 # --- IR: the update loop works on float vectors --------------------------------
 "$eic" emit-llvm "$work/coba_float.ei" > "$work/coba_float.ll" 2>&1 || fail "coba float: emit-llvm"
@@ -122,6 +115,7 @@ check "tm float: EPSC amplitudes (steps of the float Count.g) match the TM recur
   "$py" - "$work/tm" <<'PY'
 import json, sys
 import numpy as np
+from e2e_ref import tm_recursion
 d, dt, delay = sys.argv[1], 1e-4, 10
 m = json.load(open(d + "/manifest.json"))
 assert all(p["precision"] == "float32" for p in m["populations"].values()), m["populations"]
@@ -129,18 +123,8 @@ arrive = np.rint(np.load(d + "/Pre_spikes.npy")["t"] / dt).astype(int) + delay
 arrive = arrive[arrive < 3000]
 assert len(arrive) >= 20, arrive
 
-def recursion(U, tau_rec, tau_fac, w=1e-9):   # as tests/run_plastic.sh
-    u, x, last, out = U, 1.0, 0, []
-    for a in arrive:
-        D = (a - last) * dt
-        u = U + (u - U) * np.exp(-D / tau_fac) if tau_fac is not None else U
-        x = 1 - (1 - x) * np.exp(-D / tau_rec)
-        out.append(w * u * x)
-        x = x - u * x
-        if tau_fac is not None:
-            u = u + U * (1 - u)
-        last = a
-    return np.array(out)
+def recursion(U, tau_rec, tau_fac):
+    return tm_recursion(arrive, dt, U, tau_rec, tau_fac)
 
 worst = {}
 for name, col, want in (("Dep", 0, recursion(0.5, 0.8, None)), ("Fac", 0, recursion(0.1, 0.1, 1.0)),
@@ -196,18 +180,9 @@ PY
 for f in E_spikes.npy I_spikes.npy E_balance.npy I_E_weights.npy; do
   check "vogels float: $f bit-identical for 1 and 2 threads" cmp -s "$work/vf1/$f" "$work/vf2/$f"
 done
-if "$eic" build "$work/vog_f.ei" -I examples -o "$work/vog_f_exe" && "$eic" build "$work/tm_float.ei" -o "$work/tm_f_exe"; then
-  "$work/vog_f_exe" -o "$work/vaot" --threads 2 --quiet || fail "vogels float: aot run"
-  "$work/tm_f_exe" -o "$work/tmaot" --quiet || fail "tm float: aot run"
-  for f in E_spikes.npy I_spikes.npy E_balance.npy I_E_weights.npy; do
-    check "vogels float: $f bit-identical between JIT and AOT" cmp -s "$work/vf1/$f" "$work/vaot/$f"
-  done
-  for f in Dep_Count.g.npy Fac_Count.g.npy Shared_Count.g.npy Shared_V.npy; do
-    check "tm float: $f bit-identical between JIT and AOT" cmp -s "$work/tm/$f" "$work/tmaot/$f"
-  done
-else
-  fail "plastic float: eic build"
-fi
+EIC_PATH=examples aot_check "vogels float" "$work/vog_f.ei" "$work/vf1" \
+  "E_spikes.npy I_spikes.npy E_balance.npy I_E_weights.npy" --threads 2
+aot_check "tm float" "$work/tm_float.ei" "$work/tm" "Dep_Count.g.npy Fac_Count.g.npy Shared_Count.g.npy Shared_V.npy"
 
 # --- plastic projections in float: a rule reading post.V and pre.V -----------------
 for t in 1 2; do
@@ -236,12 +211,7 @@ assert n >= 30, n
 PY
 check "prepost float: weights and V bit-identical for 1 and 2 threads" \
   bash -c "cmp -s '$work/pp1/Pre_Post_weights.npy' '$work/pp2/Pre_Post_weights.npy' && cmp -s '$work/pp1/Post_V.npy' '$work/pp2/Post_V.npy'"
-if "$eic" build tests/run/float_prepost.ei -o "$work/pp_exe" && "$work/pp_exe" -o "$work/ppaot" --quiet; then
-  check "prepost float: weights and V bit-identical between JIT and AOT" \
-    bash -c "cmp -s '$work/pp1/Pre_Post_weights.npy' '$work/ppaot/Pre_Post_weights.npy' && cmp -s '$work/pp1/Post_V.npy' '$work/ppaot/Post_V.npy'"
-else
-  fail "prepost float: eic build / run"
-fi
+aot_check "prepost float" tests/run/float_prepost.ei "$work/pp1" "Pre_Post_weights.npy Post_V.npy"
 
 # --- plastic projections in float: Song et al. 2000, 30 s of learning --------------
 for p in d f; do

@@ -19,6 +19,7 @@ cd "$src"
 check "tm: depressing (per synapse and per pre) and facilitating EPSC amplitudes match the TM recursion (rtol 1e-8)" "$py" - "$work/tm" <<'PY'
 import sys
 import numpy as np
+from e2e_ref import tm_recursion
 d, dt, delay = sys.argv[1], 1e-4, 10
 k = 1e-4 * 1e-3 / 100e-9                  # volts of Q per siemens of g and step
 arrive = np.rint(np.load(d + "/Pre_spikes.npy")["t"] / dt).astype(int) + delay
@@ -33,21 +34,8 @@ def measured(name, col=0):
     assert (hit == arrive).all(), (hit, arrive)
     return amp[hit]
 
-def recursion(U, tau_rec, tau_fac, w=1e-9):
-    # u relaxes to U with tau_fac, x to 1 with tau_rec, exactly, between arrivals
-    # (the first since t = 0); at an arrival A = w u x, then x -= u x and
-    # u += U(1-u) (std.synapses: the first EPSC after a pause is w U).
-    u, x, last, out = U, 1.0, 0, []
-    for a in arrive:
-        D = (a - last) * dt
-        u = U + (u - U) * np.exp(-D / tau_fac) if tau_fac is not None else U
-        x = 1 - (1 - x) * np.exp(-D / tau_rec)
-        out.append(w * u * x)
-        x = x - u * x
-        if tau_fac is not None:
-            u = u + U * (1 - u)
-        last = a
-    return np.array(out)
+def recursion(U, tau_rec, tau_fac):
+    return tm_recursion(arrive, dt, U, tau_rec, tau_fac)
 
 dep, fac = measured("Dep"), measured("Fac")
 want_dep, want_fac = recursion(0.5, 0.8, None), recursion(0.1, 0.1, 1.0)
@@ -117,18 +105,8 @@ for f in E_spikes.npy I_spikes.npy E_V.npy I_V.npy; do
 done
 check "net: plasticity acts (E fires > 1000 spikes in 1 s here; 765 with the same static weights)" "$py" -c "
 import numpy as np, sys; sys.exit(not len(np.load('$work/net1/E_spikes.npy')) > 1000)"
-if "$eic" build tests/run/plastic_net.ei -o "$work/net_exe" && "$eic" build examples/tsodyks_markram.ei -o "$work/tm_exe"; then
-  "$work/net_exe" -o "$work/net_aot" --threads 2 --quiet || fail "aot: run net"
-  "$work/tm_exe" -o "$work/tm_aot" --quiet || fail "aot: run tm"
-  for f in E_spikes.npy I_spikes.npy E_V.npy I_V.npy; do
-    check "aot: net $f bit-identical to eic run" cmp -s "$work/net1/$f" "$work/net_aot/$f"
-  done
-  for f in Dep_V.npy Fac_V.npy Shared_V.npy; do
-    check "aot: tm $f bit-identical to eic run" cmp -s "$work/tm/$f" "$work/tm_aot/$f"
-  done
-else
-  fail "aot: eic build"
-fi
+aot_check "net" tests/run/plastic_net.ei "$work/net1" "E_spikes.npy I_spikes.npy E_V.npy I_V.npy" --threads 2
+aot_check "tm" examples/tsodyks_markram.ei "$work/tm" "Dep_V.npy Fac_V.npy Shared_V.npy"
 
 # --- a three-factor rule: a modulator read in a plasticity rule ----------------
 cat > "$work/dopa.ei" <<'EI'

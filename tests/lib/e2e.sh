@@ -1,8 +1,9 @@
 # e2e.sh - the common preamble and helpers of the end-to-end scripts (tests/run_*.sh), sourced as
 #   . "$(dirname "$0")/lib/e2e.sh" "$@"
 # with the script's arguments EIC_BINARY SOURCE_DIR. Sets eic, src, py, a temporary work
-# directory (removed on exit) that also holds the object cache, the failure count `fails`
-# and the reporters pass/fail/check. Lives outside tests/*.sh so that ctest does not run it.
+# directory (removed on exit) that also holds the object cache, the failure count `fails`,
+# the reporters pass/fail/check, aot_check (JIT == AOT) and PYTHONPATH for tests/lib/e2e_ref.py.
+# Lives outside tests/*.sh so that ctest does not run it.
 set -u
 if [ $# -lt 2 ]; then
   echo "usage: $(basename "$0") EIC_BINARY SOURCE_DIR" >&2

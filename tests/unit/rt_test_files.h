@@ -1,5 +1,6 @@
 /* rt_test_files.h - output-directory helpers shared by the runtime suites that
- * check files (test_rt_rec.c, test_rt_ei.c): a temporary directory, .npy and
+ * check files (test_rt_rec.c, test_rt_ei.c, test_rt_balance.c,
+ * test_rt_float.c): a temporary directory, .npy and
  * text readers, and numpy checks. Include once per test file, after defining
  * RT_TEST_DIR_PREFIX (e.g. "/tmp/rt_rec_"). */
 #ifndef EIC_RT_TEST_FILES_H

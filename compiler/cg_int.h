@@ -15,6 +15,7 @@
 
 #include <llvm-c/Core.h>
 
+#include "cg_llvm.h"
 #include "cg_math.h"
 #include "mir.h"
 
@@ -42,6 +43,13 @@ typedef struct Emit {
     size_t errlen;
     bool failed;
 } Emit;
+
+/* Starts emitting into `m` for target `t`: context, a new builder (the
+ * caller disposes of it), math, types, model values in double or, with
+ * use_float, float, and the error buffer. The slot arrays are the
+ * caller's to set. */
+void cg_int_init(Emit *e, LLVMModuleRef m, const CgTarget *t, const MirPop *p, bool use_float, char *err,
+                 size_t errlen);
 
 /* The value of MIR expression `x` (a double) at the builder's position. */
 LLVMValueRef cg_int_expr(Emit *e, const MirExpr *x);

@@ -856,20 +856,8 @@ static unsigned float_width(const CgTarget *t)
 static int emit_pop(LLVMModuleRef m, const CgTarget *t, const MirPop *p, int index, bool use_float,
                     bool update, bool probe, char *err, size_t errlen)
 {
-    Emit e = {0};
-    e.cx = LLVMGetModuleContext(m);
-    e.m = m;
-    e.b = LLVMCreateBuilderInContext(e.cx);
-    e.math = (CgMath){m, e.b, t->fma};
-    e.p = p;
-    e.f64 = LLVMDoubleTypeInContext(e.cx);
-    e.real = use_float ? LLVMFloatTypeInContext(e.cx) : e.f64;
-    e.i64 = LLVMInt64TypeInContext(e.cx);
-    e.i8 = LLVMInt8TypeInContext(e.cx);
-    e.i1 = LLVMInt1TypeInContext(e.cx);
-    e.ptr = LLVMPointerTypeInContext(e.cx, 0);
-    e.err = err;
-    e.errlen = errlen;
+    Emit e;
+    cg_int_init(&e, m, t, p, use_float, err, errlen);
     size_t n = (size_t)(p->nstates + p->ninputs + p->nparams + p->ntemps + p->nconsts + p->nglobals + 1);
     LLVMValueRef *mem = calloc(2 * n, sizeof *mem);
     e.state = mem;             e.state0 = e.state + p->nstates;
@@ -1094,6 +1082,25 @@ LLVMValueRef cg_int_cond(Emit *e, const MirExpr *x)
 void cg_int_block(Emit *e, const MirBlock *b)
 {
     emit_block(e, b);
+}
+
+void cg_int_init(Emit *e, LLVMModuleRef m, const CgTarget *t, const MirPop *p, bool use_float, char *err,
+                 size_t errlen)
+{
+    *e = (Emit){0};
+    e->cx = LLVMGetModuleContext(m);
+    e->m = m;
+    e->b = LLVMCreateBuilderInContext(e->cx);
+    e->math = (CgMath){m, e->b, t->fma};
+    e->p = p;
+    e->f64 = LLVMDoubleTypeInContext(e->cx);
+    e->real = use_float ? LLVMFloatTypeInContext(e->cx) : e->f64;
+    e->i64 = LLVMInt64TypeInContext(e->cx);
+    e->i8 = LLVMInt8TypeInContext(e->cx);
+    e->i1 = LLVMInt1TypeInContext(e->cx);
+    e->ptr = LLVMPointerTypeInContext(e->cx, 0);
+    e->err = err;
+    e->errlen = errlen;
 }
 
 CgLoop cg_int_loop_open(Emit *e, LLVMValueRef fn)

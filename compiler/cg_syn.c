@@ -230,18 +230,7 @@ static int emit_kernel(LLVMModuleRef m, const CgTarget *t, const MirSyn *s, int 
                        size_t errlen) {
     SynEmit se = {.s = s, .kind = kind};
     Emit *e = &se.e;
-    e->cx = LLVMGetModuleContext(m);
-    e->m = m;
-    e->b = LLVMCreateBuilderInContext(e->cx);
-    e->math = (CgMath){m, e->b, t->fma};
-    e->p = &s->shape;
-    e->f64 = LLVMDoubleTypeInContext(e->cx);
-    e->i64 = LLVMInt64TypeInContext(e->cx);
-    e->i8 = LLVMInt8TypeInContext(e->cx);
-    e->i1 = LLVMInt1TypeInContext(e->cx);
-    e->ptr = LLVMPointerTypeInContext(e->cx, 0);
-    e->err = err;
-    e->errlen = errlen;
+    cg_int_init(e, m, t, &s->shape, false, err, errlen);   /* synapse variables are double */
     se.i32 = LLVMInt32TypeInContext(e->cx);
     se.post_ty = s->post_f32 ? LLVMFloatTypeInContext(e->cx) : e->f64;
     se.args_ty = args_type(&se);

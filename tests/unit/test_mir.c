@@ -190,6 +190,17 @@ START_TEST(dump_expressions) {
 }
 END_TEST
 
+/* mir_dump's text of `p` (malloc'd). */
+static char *dump_of(const MirPop *p) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(f);
+    mir_dump(f, p);
+    fclose(f);
+    return buf;
+}
+
 START_TEST(dump_population) {
     MirPop p = named_pop();
     MirOde ode = {1, bin(MX_DIV, mir_unary(&A, MX_NEG, st(1)), num(0.005)), MM_EXACT, NULL, {0}};
@@ -198,11 +209,7 @@ START_TEST(dump_population) {
     mir_push(&A, &p.on_input, mir_input_clear(&A, 0));
     p.threshold = bin(MX_GT, st(0), num(-0.05));
     mir_push(&A, &p.reset, mir_set(&A, 0, num(-0.06)));
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    mir_dump(f, &p);
-    fclose(f);
+    char *buf = dump_of(&p);
     ck_assert_ptr_nonnull(strstr(buf, "population E size 10\n"));
     ck_assert_ptr_nonnull(strstr(buf, "  dg_e/dt = -g_e/0.0050000000000000001    [exact]\n"));
     ck_assert_ptr_nonnull(strstr(buf, "    g_e = g_e + input.AMPA\n    clear input.AMPA\n"));
@@ -224,20 +231,18 @@ START_TEST(dump_per_neuron) {
     p.clamped = clamped, p.nclamped = 1;
     MirExpr *probes[2] = {bin(MX_MUL, st(1), mir_leaf(&A, MX_INPUT, 0)), st(0)};
     p.probes = probes, p.nprobes = 2;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    mir_dump(f, &p);
-    p.refractory_param = -1;   /* a period that changes during the run */
-    mir_dump(f, &p);
-    p.refractory = NULL, p.refractory_s = 0.002;
-    mir_dump(f, &p);
-    fclose(f);
+    char *buf = dump_of(&p);
     ck_assert_ptr_nonnull(strstr(buf, "  input AMPA\n  init:\n    g_e = 2*V\n"));
     ck_assert_ptr_nonnull(strstr(buf, "  refractory tau s per neuron, steps in tau (init) clamp V\n"));
-    ck_assert_ptr_nonnull(strstr(buf, "  refractory tau s per neuron, steps every step clamp V\n"));
-    ck_assert_ptr_nonnull(strstr(buf, "  refractory 0.002 s clamp V\n"));
     ck_assert_ptr_nonnull(strstr(buf, "  probes (after on_input):\n    probe 0 = g_e*input.AMPA\n    probe 1 = V\n"));
+    free(buf);
+    p.refractory_param = -1;   /* a period that changes during the run */
+    buf = dump_of(&p);
+    ck_assert_ptr_nonnull(strstr(buf, "  refractory tau s per neuron, steps every step clamp V\n"));
+    free(buf);
+    p.refractory = NULL, p.refractory_s = 0.002;
+    buf = dump_of(&p);
+    ck_assert_ptr_nonnull(strstr(buf, "  refractory 0.002 s clamp V\n"));
     free(buf);
 }
 END_TEST

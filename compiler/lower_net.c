@@ -42,8 +42,11 @@ static void lower_connect(Lower *L, NetItem *ni, RtProjDesc *pd, int proj) {
     AstNode *w = lower_clause(it, CL_WEIGHT), *d = lower_clause(it, CL_DELAY);
     pd->weight = w ? lower_net_dist(L, ni->scope, w->a) : (RtDist){RT_DIST_CONST, 0, 0};
     pd->delay = d ? lower_net_dist(L, ni->scope, d->a) : (RtDist){RT_DIST_CONST, 0, 0};
-    if (lower_syn(L, ni, proj, src, dst) && pd->delay.kind != RT_DIST_CONST)
-        lower_unsupported(L, d->span, "a delay drawn per synapse in a plastic projection");
+    /* [S-plastic-1] per-synapse delays: the runtime groups synapses by
+     * delay; per-pre state would need one arrival time per pre neuron */
+    MirSyn *ms = lower_syn(L, ni, proj, src, dst);
+    if (ms && ms->per_pre && pd->delay.kind != RT_DIST_CONST)
+        lower_unsupported(L, d->span, "a delay drawn per synapse with per-presynaptic-neuron synapse state");
 }
 
 int64_t lower_input_shift(Lower *L, Scope *scope, AstNode *input) {

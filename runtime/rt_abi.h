@@ -270,6 +270,12 @@ typedef enum RtConnRule {
  * include the arrivals up to and including s (a spike that arrives in the
  * step its post neuron fires counts as pre-before-post, delta t = 0).
  * Pre traces jump at ARRIVAL (emission + d), the time STDP and STP act.
+ * With per-synapse delays (not with per_pre state) the runtime keeps the
+ * pre traces, last arrivals and pre-state snapshots once per distinct delay
+ * d_g and passes the kernels the index g*npre + i instead of the pre neuron
+ * i (RtSynEvent.neuron of on_pre, RtSynEvent.pre of on_post/every), so
+ * each synapse reads the traces of the arrivals at its own delay; rows are
+ * sorted by (delay, post) and on_pre's range is one delay's part of a row.
  *
  * Traces decay exactly: x *= exp(-dt/tau) per step (both sides), and at a
  * spike x += inc (RT_TRACE_ADD) or x = inc (RT_TRACE_SET). A rate estimate

@@ -47,8 +47,8 @@ static RtErrorCode validate_one(const RtModelDesc *m, const RtProjDesc *pd, RtEr
         return bad_plastic(err, pd, "plasticity needs ABI version 2");
     if (m->pops[pd->post].kind != RT_POP_NEURON)
         return bad_plastic(err, pd, "a plastic projection must target a neuron population");
-    if (pd->delay.kind != RT_DIST_CONST)
-        return rt_err(err, RT_E_UNSUPPORTED, "projection '%s': a plastic projection needs one "
+    if (pd->delay.kind != RT_DIST_CONST && d->per_pre)
+        return rt_err(err, RT_E_UNSUPPORTED, "projection '%s': per-pre synapse state needs one "
                       "delay, not a distribution", pd->name);
     if (d->nsynvars < 0 || (d->nsynvars && !d->synvars) || d->nsynvars > 4096)
         return bad_plastic(err, pd, "bad synapse variables");
@@ -90,6 +90,89 @@ RtErrorCode rt_plastic_validate(const RtModelDesc *m, RtError *err) {
 }
 
 /* ---- building ---- */
+
+/* Insertion sort of row [a, b) by (delay, post); rows are short and
+ * already ascending in post, so this is about linear. */
+static void sort_row(RtCsr *c, int64_t a, int64_t b) {
+    for (int64_t q = a + 1; q < b; q++) {
+        uint16_t d = c->delay[q];
+        uint32_t j = c->post[q];
+        double w = c->weight[q];
+        int64_t r = q;
+        for (; r > a && (c->delay[r - 1] > d || (c->delay[r - 1] == d && c->post[r - 1] > j)); r--) {
+            c->delay[r] = c->delay[r - 1];
+            c->post[r] = c->post[r - 1];
+            c->weight[r] = c->weight[r - 1];
+        }
+        c->delay[r] = d;
+        c->post[r] = j;
+        c->weight[r] = w;
+    }
+}
+
+void rt_plastic_sort_rows(RtCsr *c) {
+    for (int64_t i = 0; c->delay && i < c->npre; i++)
+        sort_row(c, c->row[i], c->row[i + 1]);
+}
+
+/* The delay groups of pl (one group of delay0 without per-synapse delays).
+ * Returns 0 when out of memory. */
+static int build_groups(RtPlastic *pl, const RtCsr *c) {
+    pl->ngroups = 1;
+    pl->syn_delay = c->delay;
+    if (!c->delay) {
+        pl->gdelay = rt_alloc(sizeof(int));
+        if (!pl->gdelay)
+            return 0;
+        pl->gdelay[0] = pl->delay;
+        pl->nvirt = pl->npre;
+        return 1;
+    }
+    pl->group_of = rt_alloc((size_t)(c->max_delay + 1) * sizeof(int));
+    pl->gdelay = rt_alloc((size_t)(c->max_delay + 1) * sizeof(int));
+    if (!pl->group_of || !pl->gdelay)
+        return 0;
+    for (int64_t q = 0; q < c->nsyn; q++)
+        pl->group_of[c->delay[q]] = 1;
+    pl->ngroups = 0;
+    for (int d = 0; d <= c->max_delay; d++)
+        if (pl->group_of[d]) {
+            pl->gdelay[pl->ngroups] = d;
+            pl->group_of[d] = pl->ngroups++;
+        }
+    if (pl->ngroups == 0)
+        pl->gdelay[pl->ngroups++] = 1;
+    pl->nvirt = pl->ngroups * pl->npre;
+    return 1;
+}
+
+/* The virtual pre index of synapse q of pre neuron i (see RtPlastic). */
+static inline uint32_t virt_pre(const RtPlastic *pl, int64_t q, uint32_t i) {
+    return pl->group_of ? (uint32_t)(pl->group_of[pl->syn_delay[q]] * pl->npre + i) : i;
+}
+
+/* The first q in [a, b) with delay[q] >= d (the row is sorted by delay). */
+static int64_t delay_bound(const uint16_t *delay, int64_t a, int64_t b, int d) {
+    while (a < b) {
+        int64_t mid = a + (b - a) / 2;
+        if (delay[mid] < d)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return a;
+}
+
+/* Row i's synapses of group g: [*a, *b) (the whole row with one group). */
+static void group_segment(const RtPlastic *pl, const int64_t *row, uint32_t i, int g, int64_t *a,
+                          int64_t *b) {
+    *a = row[i];
+    *b = row[i + 1];
+    if (!pl->group_of)
+        return;
+    *a = delay_bound(pl->syn_delay, *a, *b, pl->gdelay[g]);
+    *b = delay_bound(pl->syn_delay, *a, *b, pl->gdelay[g] + 1);
+}
 
 
 /* Bits that hold the values 0 .. n-1 (0 when n <= 1). */
@@ -135,7 +218,7 @@ static int build_csc(RtPlastic *pl, const RtCsr *c) {
             int64_t at = pl->col[c->post[q]]++;
             if (pl->csc_pre) {
                 pl->csc[at] = (uint32_t)q;
-                pl->csc_pre[at] = (uint32_t)i;
+                pl->csc_pre[at] = virt_pre(pl, q, (uint32_t)i);
             } else   /* off_bits is 32 only when npre <= 1, i.e. i == 0 */
                 pl->csc[at] = (uint32_t)((uint64_t)i << pl->off_bits | (uint64_t)(q - c->row[i]));
         }
@@ -176,13 +259,13 @@ static void init_synvars(RtPlastic *pl, const RtCsr *c, uint64_t seed) {
 static int alloc_state(RtPlastic *pl, int nthreads) {
     const RtPlasticDesc *d = pl->d;
     pl->syn = rt_arrays_alloc(d->nsynvars, (d->per_pre ? pl->npre : pl->nsyn) + 1, sizeof(double));
-    pl->pre_tr = rt_arrays_alloc(d->ntraces_pre, pl->npre + 1, sizeof(double));
-    pl->pre_before = rt_arrays_alloc(d->ntraces_pre, pl->npre + 1, sizeof(double));
+    pl->pre_tr = rt_arrays_alloc(d->ntraces_pre, pl->nvirt + 1, sizeof(double));
+    pl->pre_before = rt_arrays_alloc(d->ntraces_pre, pl->nvirt + 1, sizeof(double));
     pl->post_tr = rt_arrays_alloc(d->ntraces_post, pl->npost + 1, sizeof(double));
-    pl->pre_snap = rt_arrays_alloc(d->npre_vars, pl->npre + 1, sizeof(double));
+    pl->pre_snap = rt_arrays_alloc(d->npre_vars, pl->nvirt + 1, sizeof(double));
     pl->pre_f = rt_alloc((size_t)(d->ntraces_pre + 1) * sizeof(double));
     pl->post_f = rt_alloc((size_t)(d->ntraces_post + 1) * sizeof(double));
-    pl->last_arr = rt_alloc((size_t)(pl->npre + 1) * sizeof(RtStep));
+    pl->last_arr = rt_alloc((size_t)(pl->nvirt + 1) * sizeof(RtStep));
     pl->last_post = rt_alloc((size_t)(pl->npost + 1) * sizeof(RtStep));
     pl->consts = rt_alloc((size_t)(d->nconsts + 1) * sizeof(double));
     pl->scratch = rt_alloc((size_t)nthreads * sizeof *pl->scratch);
@@ -204,13 +287,15 @@ static void snapshot_pre(RtSim *s, RtPlastic *pl) {
     const RtPop *pre = &s->pops[s->m->projs[pl->proj].pre];
     for (int k = 0; k < pl->d->npre_vars; k++) {
         const double *x = pre->state[pl->d->pre_vars[k]];
-        if (!pre->f32) {
+        if (!pre->f32)
             memcpy(pl->pre_snap[k], x, (size_t)pl->npre * sizeof(double));
-            continue;
+        else {
+            const float *f = (const float *)(const void *)x;
+            for (int64_t i = 0; i < pl->npre; i++)
+                pl->pre_snap[k][i] = f[i];
         }
-        const float *f = (const float *)(const void *)x;
-        for (int64_t i = 0; i < pl->npre; i++)
-            pl->pre_snap[k][i] = f[i];
+        for (int g = 1; g < pl->ngroups; g++)   /* every group's block: pre.X of the same step */
+            memcpy(pl->pre_snap[k] + g * pl->npre, pl->pre_snap[k], (size_t)pl->npre * sizeof(double));
     }
 }
 
@@ -234,8 +319,8 @@ static RtErrorCode build_one(RtSim *s, int k, RtError *err) {
     RtProj *pr = &s->projs[k];
     const RtProjDesc *pd = pr->d;
     RtCsr *c = &pr->csr;
-    if (c->delay)
-        return rt_err(err, RT_E_UNSUPPORTED, "projection '%s': a plastic projection needs one "
+    if (c->delay && pd->plastic->per_pre)
+        return rt_err(err, RT_E_UNSUPPORTED, "projection '%s': per-pre synapse state needs one "
                       "delay for all its synapses", pd->name);
     if (c->nsyn >= (int64_t)UINT32_MAX)
         return rt_err(err, RT_E_OVERFLOW, "projection '%s': %lld synapses; a plastic projection "
@@ -246,7 +331,10 @@ static RtErrorCode build_one(RtSim *s, int k, RtError *err) {
     pr->pl = pl;
     *pl = (RtPlastic){.d = pd->plastic, .proj = k, .npre = c->npre, .npost = c->npost,
                       .nsyn = c->nsyn, .delay = c->delay0};
-    if (!build_csc(pl, c) || !alloc_state(pl, s->nthreads))
+    if ((uint64_t)(c->max_delay + 1) * (uint64_t)c->npre >= UINT32_MAX)
+        return rt_err(err, RT_E_OVERFLOW, "projection '%s': too many pre neurons times delays",
+                      pd->name);
+    if (!build_groups(pl, c) || !build_csc(pl, c) || !alloc_state(pl, s->nthreads))
         return rt_err(err, RT_E_NOMEM, "out of memory for the plastic state of '%s'", pd->name);
     const RtPlasticDesc *d = pl->d;
     for (int q = 0; q < d->ntraces_pre; q++)
@@ -296,16 +384,19 @@ void rt_plastic_free(RtPlastic *pl, int nthreads) {
     rt_free(pl->last_arr);
     rt_free(pl->last_post);
     rt_free(pl->consts);
+    rt_free(pl->gdelay);
+    rt_free(pl->group_of);
     rt_free(pl);
 }
 
 /* ---- the step ---- */
 
-/* Spikes of the pre population that arrive in step `step` (emitted in
- * step - delay); *n receives their count (0 before the first arrival). */
-static const uint32_t *arrivals(const RtSim *s, const RtPlastic *pl, RtStep step, int64_t *n) {
+/* Spikes of the pre population that arrive at the synapses of group g in
+ * step `step` (emitted in step - delay of g); *n receives their count (0
+ * before the first arrival). */
+static const uint32_t *arrivals(const RtSim *s, const RtPlastic *pl, int g, RtStep step, int64_t *n) {
     const RtPop *pre = &s->pops[s->m->projs[pl->proj].pre];
-    RtStep e = step - pl->delay;
+    RtStep e = step - pl->gdelay[g];
     if (e < 0) {
         *n = 0;
         return NULL;
@@ -315,17 +406,19 @@ static const uint32_t *arrivals(const RtSim *s, const RtPlastic *pl, RtStep step
     return pre->hist[slot];
 }
 
-void rt_plastic_deliver(RtSim *s, int k, RtStep step, int64_t lo, int64_t hi) {
-    RtPlastic *pl = s->projs[k].pl;
+/* The on_pre calls (or plain deliveries) of group g's arrivals of `step`
+ * onto post neurons [lo, hi). */
+static void deliver_group(RtSim *s, int k, RtPlastic *pl, int g, RtStep step, int64_t lo, int64_t hi) {
     int64_t n;
-    const uint32_t *spk = arrivals(s, pl, step, &n);
+    const uint32_t *spk = arrivals(s, pl, g, step, &n);
     const int64_t *row = pl->args_pre.row;
     const uint32_t *post = pl->args_pre.post;
     int whole = lo == 0 && hi == pl->npost;
     int f32 = s->pops[s->m->projs[k].post].f32;   /* input holds floats ([S-cg-7]) */
     for (int64_t m = 0; m < n; m++) {
         uint32_t i = spk[m];
-        int64_t a = row[i], b = row[i + 1];
+        int64_t a, b;
+        group_segment(pl, row, i, g, &a, &b);
         if (!whole) {
             a = rt_syn_lower_bound(post, a, b, (uint32_t)lo);
             b = rt_syn_lower_bound(post, a, b, (uint32_t)hi);
@@ -333,21 +426,28 @@ void rt_plastic_deliver(RtSim *s, int k, RtStep step, int64_t lo, int64_t hi) {
         if (a >= b)
             continue;
         if (!pl->d->on_pre) {   /* plain plastic projection: deliver w (times the v3 gain) */
-            double g = pl->args_pre.gain;
+            double gain = pl->args_pre.gain;
             if (f32) {   /* float buffer: add in double, round once, as rt_sim.c's add_row_f32 */
                 float *in = (float *)(void *)pl->args_pre.input;
                 for (int64_t q = a; q < b; q++)
-                    in[post[q]] = (float)((double)in[post[q]] + (g == 1.0 ? pl->args_pre.w[q]
-                                                                          : g * pl->args_pre.w[q]));
+                    in[post[q]] = (float)((double)in[post[q]] + (gain == 1.0 ? pl->args_pre.w[q]
+                                                                             : gain * pl->args_pre.w[q]));
                 continue;
             }
             for (int64_t q = a; q < b; q++)
-                pl->args_pre.input[post[q]] += g == 1.0 ? pl->args_pre.w[q] : g * pl->args_pre.w[q];
+                pl->args_pre.input[post[q]] += gain == 1.0 ? pl->args_pre.w[q] : gain * pl->args_pre.w[q];
             continue;
         }
-        RtSynEvent ev = {NULL, NULL, a, b, i, 0, (double)(step - pl->last_arr[i]) * s->dt};
+        uint32_t v = (uint32_t)(g * pl->npre + i);   /* the group's pre traces and clock */
+        RtSynEvent ev = {NULL, NULL, a, b, v, 0, (double)(step - pl->last_arr[v]) * s->dt};
         pl->d->on_pre(&pl->args_pre, &ev);
     }
+}
+
+void rt_plastic_deliver(RtSim *s, int k, RtStep step, int64_t lo, int64_t hi) {
+    RtPlastic *pl = s->projs[k].pl;
+    for (int g = 0; g < pl->ngroups; g++)
+        deliver_group(s, k, pl, g, step, lo, hi);
 }
 
 /* The synapses of column j and their pre neurons: *syn and *pre receive
@@ -377,7 +477,7 @@ static int64_t column(const RtPlastic *pl, int t, int64_t j, const uint32_t **sy
         uint32_t q = (uint32_t)(row[i] + (e[k] & mask));
         __builtin_prefetch(w + q, 1);   /* the kernel's w[q], in flight */
         qs[k] = q;
-        is[k] = i;
+        is[k] = pl->group_of ? virt_pre(pl, q, i) : i;
     }
     *syn = qs;
     *pre = is;
@@ -470,17 +570,19 @@ void rt_plastic_post(RtSim *s, int p, int t, RtStep step, int64_t lo, int64_t hi
 
 /* on_pre_row for the arrivals of `step`, then their last-arrival steps. */
 static void row_events(RtSim *s, RtPlastic *pl, RtStep step) {
-    int64_t n;
-    const uint32_t *spk = arrivals(s, pl, step, &n);
     const int64_t *row = pl->args_pre.row;
-    for (int64_t m = 0; m < n; m++) {
-        uint32_t i = spk[m];
-        if (pl->d->on_pre_row) {
-            RtSynEvent ev = {NULL, NULL, row[i], row[i + 1], i, 0,
-                             (double)(step - pl->last_arr[i]) * s->dt};
-            pl->d->on_pre_row(&pl->args_pre, &ev);
+    for (int g = 0; g < pl->ngroups; g++) {   /* on_pre_row: per_pre, so one group */
+        int64_t n;
+        const uint32_t *spk = arrivals(s, pl, g, step, &n);
+        for (int64_t m = 0; m < n; m++) {
+            uint32_t i = spk[m];
+            if (pl->d->on_pre_row) {
+                RtSynEvent ev = {NULL, NULL, row[i], row[i + 1], i, 0,
+                                 (double)(step - pl->last_arr[i]) * s->dt};
+                pl->d->on_pre_row(&pl->args_pre, &ev);
+            }
+            pl->last_arr[g * pl->npre + i] = step;
         }
-        pl->last_arr[i] = step;
     }
 }
 
@@ -488,17 +590,20 @@ static void row_events(RtSim *s, RtPlastic *pl, RtStep step) {
  * arrivals of step+1, keeping each arriving neuron's value before its jump. */
 static void advance_pre_traces(RtSim *s, RtPlastic *pl, RtStep step) {
     const RtPlasticDesc *d = pl->d;
-    int64_t n;
-    const uint32_t *spk = arrivals(s, pl, step + 1, &n);
-    for (int q = 0; q < d->ntraces_pre; q++) {
-        double *x = pl->pre_tr[q], *before = pl->pre_before[q], f = pl->pre_f[q];
-        double inc = d->traces_pre[q].inc;
-        int set = d->traces_pre[q].mode == RT_TRACE_SET;
-        scale_range(x, 0, pl->npre, f);
-        for (int64_t m = 0; m < n; m++) {
-            uint32_t i = spk[m];
-            before[i] = x[i];
-            x[i] = set ? inc : x[i] + inc;
+    for (int q = 0; q < d->ntraces_pre; q++)
+        scale_range(pl->pre_tr[q], 0, pl->nvirt, pl->pre_f[q]);
+    for (int g = 0; g < pl->ngroups; g++) {   /* group g's block jumps at its own arrivals */
+        int64_t n;
+        const uint32_t *spk = arrivals(s, pl, g, step + 1, &n);
+        for (int q = 0; q < d->ntraces_pre; q++) {
+            double *x = pl->pre_tr[q] + g * pl->npre, *before = pl->pre_before[q] + g * pl->npre;
+            double inc = d->traces_pre[q].inc;
+            int set = d->traces_pre[q].mode == RT_TRACE_SET;
+            for (int64_t m = 0; m < n; m++) {
+                uint32_t i = spk[m];
+                before[i] = x[i];
+                x[i] = set ? inc : x[i] + inc;
+            }
         }
     }
 }
@@ -554,7 +659,7 @@ int64_t rt_sim_synapse_bytes(const RtSim *s, int proj) {
     b += (pl->npost + 1) * 8 + pl->nsyn * (pl->csc_pre ? 8 : 4);     /* CSC */
     b += (int64_t)d->nsynvars * 8 * (d->per_pre ? pl->npre : pl->nsyn);
     b += d->syn_clock ? pl->nsyn * 8 : 0;
-    b += pl->npre * 8 * (2 * (int64_t)d->ntraces_pre + d->npre_vars + 1);  /* + last_arr */
+    b += pl->nvirt * 8 * (2 * (int64_t)d->ntraces_pre + d->npre_vars + 1);  /* + last_arr, per delay group */
     b += pl->npost * 8 * ((int64_t)d->ntraces_post + 1);               /* + last_post */
     b += (int64_t)s->nthreads * (pl->max_in + 1) * 8;                  /* scratch */
     return b;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "rt_abi.h"
+#include "rt_syn.h"
 
 typedef struct RtSim RtSim;
 
@@ -17,7 +18,17 @@ typedef struct RtPlastic {
     const RtPlasticDesc *d;
     int proj;
     int64_t npre, npost, nsyn;
-    int delay;                /* homogeneous delay in steps */
+    int delay;                /* homogeneous delay in steps (ngroups == 1) */
+    /* Per-synapse delays (SPEC [S-plastic-1]): the synapses are split into
+     * groups of one delay each (rows sorted by delay, then post); every
+     * pre-indexed array (pre traces, pre_before, pre_snap, last_arr) holds a
+     * block of npre per group, and kernels see the "virtual" pre index
+     * g*npre + i, so a group's pre traces jump at its own arrivals. */
+    int ngroups;              /* 1 without per-synapse delays */
+    int *gdelay;              /* [ngroups] delay of each group in steps, ascending */
+    int *group_of;            /* [max delay + 1] group of a delay, or NULL */
+    const uint16_t *syn_delay; /* the CSR's per-synapse delays, or NULL */
+    int64_t nvirt;            /* ngroups * npre */
     int64_t *col;             /* npost + 1 offsets into csc */
     uint32_t *csc;            /* the synapses of each post neuron, ascending:
                                  off_bits < 32: packed (pre i << off_bits) | (q -
@@ -42,6 +53,11 @@ typedef struct RtPlastic {
     RtSynArgs args_pre;       /* for on_pre, on_pre_row: pre_trace = pre_before */
     RtSynArgs args_post;      /* for on_post, every: pre_trace = pre_tr */
 } RtPlastic;
+
+/* Sorts every row of a plastic projection's CSR with per-synapse delays by
+ * (delay, post), moving weights and delays along; called right after the
+ * CSR is built, before anything indexes its synapses. */
+void rt_plastic_sort_rows(RtCsr *c);
 
 /* Checks the plastic descriptors of `m` and the RT_EV_SET_PROJ_CONST events
  * (called by rt_sim_create before anything is built). */

@@ -942,6 +942,10 @@ static RtErrorCode build_projections(RtSim *s, RtError *err) {
             return rc;
         if (!pr->csr.delay && !pr->d->plastic && !build_split(s, pr))
             return rt_err(err, RT_E_NOMEM, "out of memory for the thread split of '%s'", pr->d->name);
+        if (pr->csr.delay && pr->d->plastic) {   /* delivered by rt_plastic.c per delay group */
+            rt_plastic_sort_rows(&pr->csr);
+            continue;
+        }
         if (pr->csr.delay) {
             pr->ring_len = pr->csr.max_delay;
             pr->ring = rt_alloc((size_t)pr->ring_len * (size_t)pr->csr.npost * sizeof(double));
@@ -964,8 +968,10 @@ static RtErrorCode wire_populations(RtSim *s, RtError *err) {
         if (!pop->in_projs || !pop->in_inputs)
             return rt_err(err, RT_E_NOMEM, "out of memory");
         for (int k = 0; k < m->nprojs; k++) {
-            if (m->projs[k].pre == p && !s->projs[k].ring && s->projs[k].csr.delay0 + 1 > len)
-                len = s->projs[k].csr.delay0 + 1;
+            const RtCsr *c = &s->projs[k].csr;   /* plastic: per-synapse delays read the history */
+            int dmax = c->delay ? c->max_delay : c->delay0;
+            if (m->projs[k].pre == p && !s->projs[k].ring && dmax + 1 > len)
+                len = dmax + 1;
             if (m->projs[k].post == p)
                 pop->in_projs[pop->nin_projs++] = k;
         }

@@ -688,10 +688,12 @@ START_TEST(test_invalid_plastic) {
     ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
     ck_assert_int_eq(err.code, RT_E_INVALID);
     m.abi_version = RT_ABI_VERSION;
-    pr[0].delay = (RtDist){RT_DIST_UNIFORM, 1e-3, 2e-3};
+    pr[0].delay = (RtDist){RT_DIST_UNIFORM, 1e-3, 2e-3};   /* per-synapse delays: per-pre state */
+    pl[0].per_pre = true;                                  /* needs one delay ([S-plastic-1]) */
     ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
     ck_assert_int_eq(err.code, RT_E_UNSUPPORTED);
     ck_assert_msg(strstr(err.msg, "'E->E'") != NULL, "%s", err.msg);
+    pl[0].per_pre = false;
     pr[0].delay = (RtDist){RT_DIST_CONST, 1e-3, 0};
     pr[1].pre = 0;
     pr[1].post = 1;                             /* onto a Poisson population */

@@ -11,8 +11,10 @@
 # independent replica of pair STDP whose pre events are the DELAYED arrivals
 # pre + d_j (rtol 1e-9), and the change of the first pair against the
 # closed form +A_plus w_max e^-(60-d_j) dt/tau (pre before post) or
-# -A_minus w_max e^-(d_j-60) dt/tau (rtol 1e-6); 1 == 2 == 3 threads and
-# eic run == eic build, bit for bit.
+# -A_minus w_max e^-(d_j-60) dt/tau (rtol 1e-6); the delays read back and
+# written as a connection file (4th column) give the same bits; 1 == 2 == 3
+# threads and eic run == eic build, bit for bit, also on
+# tests/run/plastic_net.ei with every delay drawn.
 . "$(dirname "$0")/lib/e2e.sh" "$@"
 
 cd "$src"
@@ -34,7 +36,7 @@ for t in 1 2 3; do
   "$eic" run "$work/pd.ei" -o "$work/pd$t" --quiet --threads $t || fail "plastic delays: run --threads $t"
 done
 check "plastic delays: each synapse's weights equal pair STDP with its own delayed arrivals (rtol 1e-9); first change on the closed form (1e-6)" \
-    "$py" - "$work/pd1" <<'PY'
+    "$py" - "$work/pd1" "$work/pd_conn.csv" <<'PY'
 import math, sys
 import numpy as np
 d, dt = sys.argv[1], 1e-4
@@ -75,7 +77,20 @@ for j in range(Q.shape[1]):
         one = (A_plus * math.exp(-(60 - dj) * dt / tau) if dj < 60 else -A_minus * math.exp(-(dj - 60) * dt / tau)) * w_max
         assert abs((w[1] - w[0]) / one - 1) < 1e-6, (j, dj, (w[1] - w[0]) / one - 1)
 assert len(set(delays)) >= 25, sorted(delays)   # many delay groups
+with open(sys.argv[2], "w") as f:               # the same synapses as a file, posts descending
+    f.write("pre,post,weight,delay\n")
+    for j in reversed(range(len(delays))):
+        f.write("0,%d,5e-9,%r\n" % (j, delays[j] * dt))
 PY
+# the delays read back from the recording, given as a connection file: the same bits
+sed "s|delay uniform(1 ms, 11 ms) with STDP|from \"$work/pd_conn.csv\" with STDP|; s|Count all_to_all|Count|" \
+    "$work/pd.ei" > "$work/pdfile.ei"
+if "$eic" run "$work/pdfile.ei" -o "$work/pdfile" --quiet --threads 2; then
+  check "plastic delays: a connection file with the same delays gives the same bits" \
+    cmp -s "$work/pd1/T_Q.npy" "$work/pdfile/T_Q.npy"
+else
+  fail "plastic delays: run with a connection file"
+fi
 for f in T_Q T_spikes; do
   check "plastic delays: $f bit-identical for 1, 2 and 3 threads" \
     sh -c "cmp -s '$work/pd1/$f.npy' '$work/pd2/$f.npy' && cmp -s '$work/pd1/$f.npy' '$work/pd3/$f.npy'"

@@ -63,6 +63,19 @@ assert len(np.unique(np.round(ws / 1e-12))) > 0.99 * n  # one weight per neuron,
 PY
 check "drawn weight: 1 == 2 threads" cmp -s "$work/wdraw1/A_V.npy" "$work/wdraw2/A_V.npy"
 
+# precision float: the same draws (V within float rounding of the double run), 1 == 2 threads
+sed 's/seed 3$/seed 3 precision float/' "$work/wdraw.ei" > "$work/wdrawf.ei"
+"$eic" run "$work/wdrawf.ei" -o "$work/wdrawf1" --quiet --threads 1 || fail "drawn weight, float: run"
+"$eic" run "$work/wdrawf.ei" -o "$work/wdrawf2" --quiet --threads 2 || fail "drawn weight, float: run, 2 threads"
+check "drawn weight, float: V within 1e-6 (relative) of the double run; 1 == 2 threads" \
+    "$py" - "$work/wdraw1" "$work/wdrawf1" "$work/wdrawf2" <<'PY'
+import sys
+import numpy as np
+d, f1, f2 = (np.load(x + "/A_V.npy") for x in sys.argv[1:])
+assert f1.dtype == np.float32 and (f1.view(np.uint32) == f2.view(np.uint32)).all()
+assert d.max() > 0 and np.allclose(f1, d, rtol=1e-6, atol=0), np.max(np.abs(f1 / np.where(d == 0, 1, d) - 1))
+PY
+
 # --- 2. a delay drawn per neuron ------------------------------------------------------
 cat > "$work/ddraw.ei" <<'EOF'
 import std.receptors

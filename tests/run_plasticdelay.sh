@@ -101,6 +101,15 @@ else
   fail "plastic delays: eic build or run"
 fi
 
+# precision float: 1 == 2 threads, eic build == eic run
+sed 's/seed 1$/seed 1 precision float/' "$work/pd.ei" > "$work/pdf.ei"
+ok=1
+"$eic" run "$work/pdf.ei" -o "$work/pdf1" --quiet --threads 1 || ok=0
+"$eic" run "$work/pdf.ei" -o "$work/pdf2" --quiet --threads 2 || ok=0
+"$eic" build "$work/pdf.ei" -o "$work/pdf_exe" && "$work/pdf_exe" -o "$work/pdf_aot" --quiet --threads 2 || ok=0
+check "plastic delays, float: runs; 1 == 2 threads == eic build" \
+    sh -c "[ $ok = 1 ] && cmp -s '$work/pdf1/T_Q.npy' '$work/pdf2/T_Q.npy' && cmp -s '$work/pdf1/T_Q.npy' '$work/pdf_aot/T_Q.npy'"
+
 # --- every kind of plastic projection with drawn delays: threads and AOT ----------------
 # tests/run/plastic_net.ei with every delay drawn (TsodyksMarkram per synapse,
 # STDP, SoftSTDP, Vogels, triplet, eligibility, scaling; the `every` kernel and

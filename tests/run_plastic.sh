@@ -53,6 +53,7 @@ PY
 check "stdp: dw = +A_plus w_max e^-1/2 at +10 ms, -A_minus w_max e^-1/2 at -10 ms; replica of all pairs" "$py" - "$work/stdp" <<'PY'
 import math, sys
 import numpy as np
+from e2e_ref import stdp_pair_replica
 d, dt = sys.argv[1], 1e-4
 k = 1e-4 * 1e-3 / 100e-9
 A_plus, A_minus, w_max, tau = 0.01, 0.0105, 10e-9, 0.020
@@ -65,20 +66,8 @@ def delivered(name):
     hit = np.nonzero(np.abs(amp) > 1e-14)[0]
     return hit, amp[hit]
 
-def replica(arrivals, posts, w=5e-9):
-    """Pair STDP, all-to-all, traces decaying exactly; arrivals of step s act
-    before the post spikes of step s; a handler sees the other side's trace
-    from strictly earlier events (post) or up to and including s (pre)."""
-    out = []
-    for s in sorted(set(arrivals) | set(posts)):
-        if s in arrivals:
-            out.append(w)
-            x_post = sum(math.exp(-(s - p) * dt / tau) for p in posts if p < s)
-            w = min(max(w - A_minus * w_max * x_post, 0.0), w_max)
-        if s in posts:
-            x_pre = sum(math.exp(-(s - a) * dt / tau) for a in arrivals if a <= s)
-            w = min(max(w + A_plus * w_max * x_pre, 0.0), w_max)
-    return np.array(out)
+def replica(arrivals, posts):
+    return stdp_pair_replica(arrivals, posts, dt, tau, A_plus, A_minus, w_max)
 
 for name, d_plastic, d_kick, sign in (("Plus", 10, 110, 1), ("Minus", 110, 10, -1)):
     posts = np.rint(np.load(d + "/%s_spikes.npy" % name)["t"] / dt).astype(int)

@@ -1,5 +1,7 @@
 """e2e_ref.py - reference models shared by the end-to-end scripts' Python checks
 (tests/run_*.sh put tests/lib on PYTHONPATH through tests/lib/e2e.sh)."""
+import math
+
 import numpy as np
 
 
@@ -18,4 +20,22 @@ def tm_recursion(arrive, dt, U, tau_rec, tau_fac, w=1e-9):
         if tau_fac is not None:
             u = u + U * (1 - u)
         last = a
+    return np.array(out)
+
+
+def stdp_pair_replica(arrivals, posts, dt, tau, A_plus, A_minus, w_max, w=5e-9):
+    """Weights delivered at the arrival steps `arrivals` (a set) by all-to-all pair
+    STDP with exactly decaying traces, post spikes at the steps `posts` (a set):
+    arrivals of step s act before the post spikes of step s; a handler sees the
+    other side's trace from strictly earlier events (post) or up to and including
+    s (pre); w stays in [0, w_max]."""
+    out = []
+    for s in sorted(set(arrivals) | set(posts)):
+        if s in arrivals:
+            out.append(w)
+            x_post = sum(math.exp(-(s - p) * dt / tau) for p in posts if p < s)
+            w = min(max(w - A_minus * w_max * x_post, 0.0), w_max)
+        if s in posts:
+            x_pre = sum(math.exp(-(s - a) * dt / tau) for a in arrivals if a <= s)
+            w = min(max(w + A_plus * w_max * x_pre, 0.0), w_max)
     return np.array(out)

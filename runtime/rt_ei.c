@@ -513,20 +513,6 @@ void rt_ei_apply_event(RtSim *s, const RtEventDesc *e) {
 
 /* ---- manifest, finish, free, inspection ---- */
 
-static void json_name(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 void rt_ei_manifest_rec(FILE *f, const RtSim *s, int k) {
     const RtRecDesc *d = &s->m->recs[k];
     if (d->kind == RT_REC_BALANCE) {
@@ -534,16 +520,16 @@ void rt_ei_manifest_rec(FILE *f, const RtSim *s, int k) {
         return;
     }
     fprintf(f, "{\"file\": ");
-    json_name(f, d->file);
+    rt_json_str(f, d->file);
     fprintf(f, ", \"kind\": \"weights\", \"projection\": ");
-    json_name(f, s->m->projs[d->proj].name);
+    rt_json_str(f, s->m->projs[d->proj].name);
     char syn[600];
     size_t n = strlen(d->file);
     n = n >= 4 && strcmp(d->file + n - 4, ".npy") == 0 ? n - 4 : n;
     snprintf(syn, sizeof syn, "%.*s_syn.npy", (int)n, d->file);
     fprintf(f, ", \"synapses\": %lld, \"every_s\": %.17g, \"index_file\": ",
             (long long)s->projs[d->proj].csr.nsyn, (double)d->every * s->dt);
-    json_name(f, syn);
+    rt_json_str(f, syn);
     fprintf(f, ", \"units\": [\"SI\"], \"dtype\": \"float64\", \"shape\": \"[samples, synapses]\"}");
 }
 

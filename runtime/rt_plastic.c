@@ -331,10 +331,12 @@ static RtErrorCode build_one(RtSim *s, int k, RtError *err) {
     pr->pl = pl;
     *pl = (RtPlastic){.d = pd->plastic, .proj = k, .npre = c->npre, .npost = c->npost,
                       .nsyn = c->nsyn, .delay = c->delay0};
-    if ((uint64_t)(c->max_delay + 1) * (uint64_t)c->npre >= UINT32_MAX)
-        return rt_err(err, RT_E_OVERFLOW, "projection '%s': too many pre neurons times delays",
-                      pd->name);
-    if (!build_groups(pl, c) || !build_csc(pl, c) || !alloc_state(pl, s->nthreads))
+    if (!build_groups(pl, c))
+        return rt_err(err, RT_E_NOMEM, "out of memory for the plastic state of '%s'", pd->name);
+    if (pl->nvirt >= (int64_t)UINT32_MAX)   /* virtual pre indices are uint32 */
+        return rt_err(err, RT_E_OVERFLOW, "projection '%s': %lld pre neurons times %d different "
+                      "delays exceed 2^32", pd->name, (long long)pl->npre, pl->ngroups);
+    if (!build_csc(pl, c) || !alloc_state(pl, s->nthreads))
         return rt_err(err, RT_E_NOMEM, "out of memory for the plastic state of '%s'", pd->name);
     const RtPlasticDesc *d = pl->d;
     for (int q = 0; q < d->ntraces_pre; q++)

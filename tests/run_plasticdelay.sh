@@ -46,17 +46,10 @@ pre = np.rint(np.load(d + "/Pre_spikes.npy")["t"] / dt).astype(int)
 sp = np.load(d + "/T_spikes.npy")
 Q = np.load(d + "/T_Q.npy")
 
-def replica(arrivals, posts, w=5e-9):
-    out = []
-    for s in sorted(set(arrivals) | set(posts)):
-        if s in arrivals:
-            out.append(w)
-            x_post = sum(math.exp(-(s - p) * dt / tau) for p in posts if p < s)
-            w = min(max(w - A_minus * w_max * x_post, 0.0), w_max)
-        if s in posts:
-            x_pre = sum(math.exp(-(s - a) * dt / tau) for a in arrivals if a <= s)
-            w = min(max(w + A_plus * w_max * x_pre, 0.0), w_max)
-    return np.array(out)
+from e2e_ref import stdp_pair_replica
+
+def replica(arrivals, posts):
+    return stdp_pair_replica(arrivals, posts, dt, tau, A_plus, A_minus, w_max)
 
 delays = []
 for j in range(Q.shape[1]):

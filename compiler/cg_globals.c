@@ -52,20 +52,8 @@ static void emit_body(Emit *e, LLVMValueRef fn, const int *global_of) {
 
 int cg_globals_emit(LLVMModuleRef m, const CgTarget *t, const MirPop *p, const int *global_of, char *err,
                     size_t errlen) {
-    Emit e = {0};
-    e.cx = LLVMGetModuleContext(m);
-    e.m = m;
-    e.b = LLVMCreateBuilderInContext(e.cx);
-    e.math = (CgMath){m, e.b, t->fma};
-    e.p = p;
-    e.f64 = LLVMDoubleTypeInContext(e.cx);
-    e.real = e.f64;
-    e.i64 = LLVMInt64TypeInContext(e.cx);
-    e.i8 = LLVMInt8TypeInContext(e.cx);
-    e.i1 = LLVMInt1TypeInContext(e.cx);
-    e.ptr = LLVMPointerTypeInContext(e.cx, 0);
-    e.err = err;
-    e.errlen = errlen;
+    Emit e;
+    cg_int_init(&e, m, t, p, false, err, errlen);   /* modulator states are double */
     LLVMValueRef *mem = calloc((size_t)(2 * p->nstates + p->ntemps + p->nglobals + 1), sizeof *mem);
     if (!mem) {
         snprintf(err, errlen, "out of memory emitting %s", CG_GLOBALS_NAME);

@@ -233,7 +233,7 @@ static int clamp_slots(LCtx *c, AstNode *refr, int **out) {
     return n;
 }
 
-static MirMethod method_of(const char *name) {
+MirMethod lower_method_of(const char *name) {
     static const struct { const char *n; MirMethod m; } map[] = {
         {"euler", MM_EULER}, {"rk2", MM_RK2}, {"rk4", MM_RK4}, {"exponential_euler", MM_EXPONENTIAL_EULER},
         {"exact", MM_EXACT}};
@@ -260,7 +260,7 @@ static void lower_body_dynamics(LCtx *c, AstNode *body, MirPop *mp, int *node) {
             hc.scope = h;
             lower_block(&hc, &it->items, &mp->on_input);
         } else if (it->kind == AST_METHOD) {
-            mp->method_hint = method_of(it->name);
+            mp->method_hint = lower_method_of(it->name);
         }
     }
 }
@@ -505,7 +505,7 @@ Lowered *lower_program(Program *p) {
         if (L.pl[i].mp) lower_population(&L, &L.pl[i]);
     MirMethod hint = MM_AUTO;
     AstNode *mcl = simulate_clause(p, CL_METHOD), *pcl = simulate_clause(p, CL_PRECISION);
-    if (mcl) hint = method_of(mcl->a->name);
+    if (mcl) hint = lower_method_of(mcl->a->name);
     out->use_float = pcl && !strcmp(pcl->a->name, "float");
     for (int i = 0; i < out->mir.npops; i++)
         if (out->mir.pops[i].method_hint == MM_AUTO) out->mir.pops[i].method_hint = hint;
@@ -568,7 +568,7 @@ static bool check_type_odes(Program *p, AstNode *neuron) {
     if (L.failed || silent.nerrors) return true;
     if (mp.method_hint == MM_AUTO && p->simulate) {
         AstNode *m = lower_clause(p->simulate, CL_METHOD);
-        if (m) mp.method_hint = method_of(m->a->name);
+        if (m) mp.method_hint = lower_method_of(m->a->name);
     }
     return ode_plan(p->a, &mp, p->sim_dt > 0 ? p->sim_dt : 1e-4, p->d);
 }

@@ -94,15 +94,6 @@ static MirExpr *remap(Lower *L, AstNode *mod, const int *kslot, const MirExpr *x
     return y;
 }
 
-static MirMethod method_named(const char *name) {
-    static const struct { const char *n; MirMethod m; } map[] = {
-        {"euler", MM_EULER}, {"rk2", MM_RK2}, {"rk4", MM_RK4}, {"exponential_euler", MM_EXPONENTIAL_EULER},
-        {"exact", MM_EXACT}};
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (!strcmp(map[i].n, name)) return map[i].m;
-    return MM_AUTO;
-}
-
 /* The method of the kernel: the one the kernel modulators name (`method M`
  * in the body; they must agree), else the simulate's, else automatic. */
 static MirMethod kernel_method(Lower *L) {
@@ -114,14 +105,14 @@ static MirMethod kernel_method(Lower *L) {
         for (int i = 0; i < mod->items.n; i++) {
             AstNode *it = mod->items.v[i];
             if (it->kind != AST_METHOD) continue;
-            if (named && method_named(it->name) != m)
+            if (named && lower_method_of(it->name) != m)
                 lower_unsupported(L, it->span, "naming different methods in modulators integrated together");
             named = it;
-            m = method_named(it->name);
+            m = lower_method_of(it->name);
         }
     }
     AstNode *sim = named ? NULL : lower_clause(L->p->simulate, CL_METHOD);
-    return sim ? method_named(sim->a->name) : m;
+    return sim ? lower_method_of(sim->a->name) : m;
 }
 
 void lower_globals(Lower *L, Lowered *out) {

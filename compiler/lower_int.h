@@ -129,6 +129,8 @@ typedef struct DescBuild {
 /* ---- lower.c: populations and helpers ---- */
 /* Reports [unsupported] "WHAT is not supported by the simulator yet". */
 void lower_unsupported(Lower *L, SrcSpan at, const char *what);
+/* The MirMethod a `method NAME` names (MM_AUTO for an unknown name). */
+MirMethod lower_method_of(const char *name);
 PopLow *lower_pop_low(Lower *L, Population *pop);
 int lower_pop_index(Lower *L, Population *pop);
 Population *lower_selector_pop(Scope *scope, AstNode *sel, Lower *L);

@@ -15,6 +15,15 @@
  * Threads accumulate their own neurons in the thread phase (each neuron's
  * sums are formed by one thread in step order, so results do not depend on
  * the number of threads); rows are appended in the serial phase.
+ *
+ * Population level (NAME_pop.npy): the same statistics of the currents
+ * averaged over the recorded neurons, Ibar_E(s) = mean_i I_E,i(s). Threads
+ * store each neuron's sample of step s in a per-slot buffer; the serial phase
+ * of s sums it in a fixed order (sum_fixed: the same bits for any thread
+ * count) and feeds the mean to one more accumulator slot, j = ncols, with the
+ * same Welford/Chan arithmetic. The buffer is double-buffered by step parity
+ * because the workers may already run step s+1 (never s+2) while the serial
+ * phase of s reads it (rt_sim.c, wait_start).
  */
 #include "rt_balance.h"
 
@@ -26,21 +35,26 @@
 #include "rt_util.h"
 
 #define BAL_DESCR "[('I_E','<f8'),('I_I','<f8'),('ratio','<f8'),('corr','<f8')]"
+#define BAL_POP_SUFFIX "_pop"   /* NAME.npy -> NAME_pop.npy: float64 [windows, 4] */
 
-/* One balance recording. Block b of neuron slot j is element j*nblocks + b
- * of the five accumulator arrays. */
+/* One balance recording. Block b of slot j is element j*nblocks + b of the
+ * five accumulator arrays; slots 0 .. ncols-1 are the recorded neurons, slot
+ * ncols the population average. */
 typedef struct Bal {
     const RtRecDesc *d;
     int64_t begin, end, window, hop;
+    int64_t ncols;            /* recorded neurons, end - begin */
     int64_t nblocks;          /* window / hop */
     double *me, *mi;          /* per block: running means of I_E, I_I */
     double *m2e, *m2i, *cei;  /* per block: sums of squared deviations, co-moment */
-    double *row;              /* 4 doubles per neuron: the window's output */
+    double *row;              /* 4 doubles per slot: the window's output */
     int probed;               /* samples from the probe kernel (v5), else states */
-    double *xe, *xi;          /* probed: this step's samples per neuron slot */
+    double *xe, *xi;          /* the samples of step s per neuron slot, at
+                                 (s & 1) * (ncols + 1) + j */
     double **outs;            /* probed: per thread part, the probe kernel's out[] */
     int nprobes;
-    RtNpy npy;
+    RtNpy npy;                /* NAME.npy: per neuron */
+    RtNpy pop_npy;            /* NAME_pop.npy: the population average */
 } Bal;
 
 struct RtBalSet {
@@ -84,6 +98,15 @@ static RtErrorCode bal_nomem(RtError *err) {
     return rt_err(err, RT_E_NOMEM, "out of memory");
 }
 
+/* "NAME.npy" (or "NAME") -> "NAME_pop.npy" into out; 0 if it does not fit. */
+static int pop_file(const char *file, char *out, size_t size) {
+    size_t n = strlen(file);
+    if (n >= 4 && strcmp(file + n - 4, ".npy") == 0)
+        n -= 4;
+    int w = snprintf(out, size, "%.*s" BAL_POP_SUFFIX ".npy", (int)n, file);
+    return w >= 0 && (size_t)w < size;
+}
+
 static RtErrorCode open_one(RtSim *s, Bal *b, const RtRecDesc *d, RtError *err) {
     int64_t size = s->pops[d->pop].size;
     b->d = d;
@@ -94,7 +117,8 @@ static RtErrorCode open_one(RtSim *s, Bal *b, const RtRecDesc *d, RtError *err) 
     b->window = d->every;
     b->hop = hop_of(s->m, d);
     b->nblocks = b->window / b->hop;
-    size_t n = (size_t)(b->end - b->begin + 1);
+    b->ncols = b->end - b->begin;
+    size_t n = (size_t)(b->ncols + 1);   /* + the population slot */
     double **a[] = {&b->me, &b->mi, &b->m2e, &b->m2i, &b->cei};
     for (int k = 0; k < 5; k++)
         if (!(*a[k] = rt_alloc(n * (size_t)b->nblocks * sizeof(double))))
@@ -104,20 +128,22 @@ static RtErrorCode open_one(RtSim *s, Bal *b, const RtRecDesc *d, RtError *err) 
     b->nprobes = pop_probes(s->m, d->pop);
     b->probed = b->nprobes > 0;
     s->probed |= b->probed;
-    if (b->probed) {
-        b->xe = rt_alloc(n * sizeof(double));
-        b->xi = rt_alloc(n * sizeof(double));
-        b->outs = rt_alloc((size_t)s->nthreads * (size_t)b->nprobes * sizeof *b->outs);
-        if (!b->xe || !b->xi || !b->outs)
-            return bal_nomem(err);
-    }
-    char path[800];
+    b->xe = rt_alloc(2 * n * sizeof(double));
+    b->xi = rt_alloc(2 * n * sizeof(double));
+    if (!b->xe || !b->xi)
+        return bal_nomem(err);
+    if (b->probed
+        && !(b->outs = rt_alloc((size_t)s->nthreads * (size_t)b->nprobes * sizeof *b->outs)))
+        return bal_nomem(err);
+    char path[800], ppath[800], pop[600];
     int w = snprintf(path, sizeof path, "%s/%s", s->out_dir, d->file);
-    if (w < 0 || (size_t)w >= sizeof path)
+    int wp = pop_file(d->file, pop, sizeof pop) ? snprintf(ppath, sizeof ppath, "%s/%s", s->out_dir, pop) : -1;
+    if (w < 0 || (size_t)w >= sizeof path || wp < 0 || (size_t)wp >= sizeof ppath)
         return rt_err(err, RT_E_INVALID, "recording path too long: %s/%s", s->out_dir, d->file);
-    int64_t cols = b->end - b->begin;
-    return rt_npy_open(&b->npy, path, BAL_DESCR, cols ? cols : 1, (size_t)(cols ? cols : 1) * 32,
-                       err);
+    int64_t cols = b->ncols;
+    RtErrorCode rc = rt_npy_open(&b->npy, path, BAL_DESCR, cols ? cols : 1,
+                                 (size_t)(cols ? cols : 1) * 32, err);
+    return rc ? rc : rt_npy_open(&b->pop_npy, ppath, "'<f8'", 4, 4 * sizeof(double), err);
 }
 
 RtErrorCode rt_bal_open(RtSim *s, RtBalSet **out, RtError *err) {
@@ -161,8 +187,8 @@ static Moments merge(Moments a, double na, Moments c, double nc) {
                      a.m2i + c.m2i + di * di * f, a.cei + c.cei + de * di * f};
 }
 
-/* Window statistics of neuron slot j into row[4j..4j+3]; `newest` is the
- * block that has just been completed. */
+/* Window statistics of slot j into row[4j..4j+3]; `newest` is the block
+ * that has just been completed. */
 static void window_output(const Bal *b, int64_t j, int64_t newest) {
     int64_t nb = b->nblocks, q0 = j * nb;
     Moments w = block_of(b, q0 + (newest + 1) % nb);   /* the oldest block */
@@ -193,7 +219,7 @@ static Pos pos_of(const Bal *b, RtStep step) {
     return (Pos){step % b->hop + 1, (step / b->hop) % b->nblocks, row_due(b, step)};
 }
 
-/* Welford's update of neuron slot j's current block with the sample (e, x);
+/* Welford's update of slot j's current block with the sample (e, x);
  * at the block's last step, the window's outputs if one is due. */
 static inline void add_sample(Bal *b, int64_t j, Pos ps, double e, double x) {
     int64_t n = ps.n, q = j * b->nblocks + ps.blk;
@@ -213,6 +239,11 @@ static inline void add_sample(Bal *b, int64_t j, Pos ps, double e, double x) {
         window_output(b, j, ps.blk);
 }
 
+/* Offset of step `step`'s half of the sample buffers xe, xi. */
+static int64_t half_of(const Bal *b, RtStep step) {
+    return (step & 1) * (b->ncols + 1);
+}
+
 /* Before v5: the samples of `step` are states var, var2 after the update. */
 static void bal_states(RtSim *s, Bal *b, RtStep step, int64_t lo, int64_t hi) {
     if (lo < b->begin) lo = b->begin;
@@ -222,8 +253,12 @@ static void bal_states(RtSim *s, Bal *b, RtStep step, int64_t lo, int64_t hi) {
     const float *fe = pop->f32 ? (const float *)(const void *)xe : NULL;   /* RT_PREC_F32 */
     const float *fi = pop->f32 ? (const float *)(const void *)xi : NULL;
     Pos ps = pos_of(b, step);
-    for (int64_t i = lo; i < hi; i++)
-        add_sample(b, i - b->begin, ps, fe ? (double)fe[i] : xe[i], fi ? (double)fi[i] : xi[i]);
+    double *ye = b->xe + half_of(b, step) - b->begin, *yi = b->xi + half_of(b, step) - b->begin;
+    for (int64_t i = lo; i < hi; i++) {
+        ye[i] = fe ? (double)fe[i] : xe[i];
+        yi[i] = fi ? (double)fi[i] : xi[i];
+        add_sample(b, i - b->begin, ps, ye[i], yi[i]);
+    }
 }
 
 /* v5: the samples of `step` from the probe kernel, before the update, over
@@ -234,12 +269,13 @@ static void bal_probe(RtSim *s, Bal *b, int t, RtPopArgs *args, RtStep step, int
     if (lo >= hi)
         return;
     double **out = b->outs + (size_t)t * (size_t)b->nprobes;   /* the others stay NULL */
-    out[b->d->var] = b->xe + (lo - b->begin);
-    out[b->d->var2] = b->xi + (lo - b->begin);
+    double *ye = b->xe + half_of(b, step), *yi = b->xi + half_of(b, step);
+    out[b->d->var] = ye + (lo - b->begin);
+    out[b->d->var2] = yi + (lo - b->begin);
     s->pops[b->d->pop].d->probe(args, lo, hi, out);
     Pos ps = pos_of(b, step);
     for (int64_t j = lo - b->begin; j < hi - b->begin; j++)
-        add_sample(b, j, ps, b->xe[j], b->xi[j]);
+        add_sample(b, j, ps, ye[j], yi[j]);
 }
 
 void rt_bal_before_update(RtBalSet *b, RtSim *s, int p, int t, RtPopArgs *args, RtStep step,
@@ -262,15 +298,50 @@ int rt_bal_holds(const RtBalSet *b, RtStep step) {
     return 0;
 }
 
+/* Sum of y[0..n) in a fixed order, whatever the thread count: four partial
+ * sums over j mod 4 (four independent addition chains, not one long chain
+ * in the serial phase), then (s0 + s1) + (s2 + s3). */
+static double sum_fixed(const double *y, int64_t n) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        s0 += y[j];
+        s1 += y[j + 1];
+        s2 += y[j + 2];
+        s3 += y[j + 3];
+    }
+    for (; j < n; j++)
+        s0 += y[j];
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* Serial phase of `step`: the population sample, the mean of the threads'
+ * samples of this step (sum_fixed), into slot ncols (and its row if one is
+ * due). The caller skips monitors without recorded neurons. */
+static void bal_population(Bal *b, RtStep step) {
+    double n = (double)b->ncols;
+    add_sample(b, b->ncols, pos_of(b, step), sum_fixed(b->xe + half_of(b, step), b->ncols) / n,
+               sum_fixed(b->xi + half_of(b, step), b->ncols) / n);
+}
+
 RtErrorCode rt_bal_write(RtBalSet *b, RtStep step, RtStep flush, RtError *err) {
     RtErrorCode rc = RT_OK;
     for (int k = 0; rc == RT_OK && k < b->nbal; k++) {
         Bal *x = &b->bal[k];
-        if (row_due(x, step) && x->end > x->begin)
+        if (x->ncols == 0)
+            continue;
+        bal_population(x, step);
+        if (row_due(x, step)) {
             rc = rt_npy_append(&x->npy, x->row, 1, err);
+            if (rc == RT_OK)
+                rc = rt_npy_append(&x->pop_npy, x->row + 4 * x->ncols, 1, err);
+        }
     }
-    for (int k = 0; rc == RT_OK && (step + 1) % flush == 0 && k < b->nbal; k++)
+    for (int k = 0; rc == RT_OK && (step + 1) % flush == 0 && k < b->nbal; k++) {
         rc = rt_npy_flush(&b->bal[k].npy, err);
+        if (rc == RT_OK)
+            rc = rt_npy_flush(&b->bal[k].pop_npy, err);
+    }
     return rc;
 }
 
@@ -295,14 +366,20 @@ void rt_bal_manifest(FILE *f, const RtSim *s, const RtBalSet *b, int k) {
     rt_json_str(f, v[d->var].unit);
     fprintf(f, ", ");
     rt_json_str(f, v[d->var2].unit);
-    fprintf(f, ", \"1\", \"1\"], \"dtype\": \"%s\", \"shape\": \"[windows, neurons]\"}",
-            BAL_DESCR);
+    fprintf(f, ", \"1\", \"1\"], \"dtype\": \"%s\", \"shape\": \"[windows, neurons]\", "
+            "\"population_file\": ", BAL_DESCR);
+    char pop[600];
+    rt_json_str(f, pop_file(d->file, pop, sizeof pop) ? pop : "");
+    fprintf(f, ", \"population_columns\": [\"I_E\", \"I_I\", \"ratio\", \"corr\"], "
+            "\"population_dtype\": \"float64\", \"population_shape\": \"[windows, 4]\"}");
 }
 
 RtErrorCode rt_bal_close(RtBalSet *b, RtError *err) {
     RtErrorCode rc = RT_OK;
     for (int k = 0; b && k < b->nbal; k++) {
         RtErrorCode r = rt_npy_close(&b->bal[k].npy, rc ? NULL : err);
+        rc = rc ? rc : r;
+        r = rt_npy_close(&b->bal[k].pop_npy, rc ? NULL : err);
         rc = rc ? rc : r;
     }
     return rc;
@@ -314,6 +391,7 @@ void rt_bal_free(RtBalSet *b) {
     for (int k = 0; b->bal && k < b->nbal; k++) {
         Bal *x = &b->bal[k];
         rt_npy_close(&x->npy, NULL);
+        rt_npy_close(&x->pop_npy, NULL);
         rt_free(x->me); rt_free(x->mi); rt_free(x->m2e); rt_free(x->m2i); rt_free(x->cei);
         rt_free(x->row); rt_free(x->xe); rt_free(x->xi); rt_free(x->outs);
     }

@@ -1,6 +1,7 @@
 /* rt_balance.h - the balance monitor (RT_REC_BALANCE, see "BALANCE MONITOR"
  * in rt_abi.h): per recorded neuron, online window statistics of its
- * excitatory and inhibitory input currents, written as structured .npy rows.
+ * excitatory and inhibitory input currents, written as structured .npy rows,
+ * and the same statistics of the currents averaged over those neurons.
  * rt_ei.c owns one RtBalSet per simulation and calls these at the points of
  * the step "ABI v3" in rt_abi.h names. Not part of the ABI. */
 #ifndef EIC_RT_BALANCE_H
@@ -35,8 +36,10 @@ void rt_bal_after_update(RtBalSet *b, RtSim *s, int p, RtStep step, int64_t lo, 
 /* 1 if a row is due after `step` (the serial phase reads what threads wrote). */
 int rt_bal_holds(const RtBalSet *b, RtStep step);
 
-/* Serial phase after `step`: appends the rows due, flushes every `flush`
- * steps. */
+/* Serial phase after `step`: the population sample of every monitor (the
+ * mean of the step's samples over its neurons, summed in a fixed order),
+ * appends the rows due (NAME.npy and NAME_pop.npy), flushes every `flush`
+ * steps. Called after every step. */
 RtErrorCode rt_bal_write(RtBalSet *b, RtStep step, RtStep flush, RtError *err);
 
 /* Writes the manifest object of recording k (an RT_REC_BALANCE) to f; b may

@@ -8,13 +8,20 @@
 #     currents are functions of the recorded states), then the sliding means,
 #     ratio and correlation (two-pass): equal to 1e-12; rows from the first
 #     complete window on, one every 5 ms; the manifest's window, every, rows
+#   - population level (E_balance_pop.npy, float64 [windows, 4]): numpy
+#     averages the same I_E, I_I over the 8 neurons per step, then the
+#     window means, ratio and correlation of the averages: equal to 1e-12;
+#     the mean columns equal the neuron average of E_balance.npy's means
+#     (1e-13), the correlation differs from the neurons' average one; the
+#     manifest names the file and its columns
 #   - window 25 ms without every (H = W) gives rows equal to every 5th row
 #     of the sliding run to 1e-13, and equal byte for byte to the same model
 #     with `every 25 ms`
 #   - `record I_syn, I_leak of E`: the port current g_E (E_E - V) +
 #     g_I (E_I - V) + the injected current and the definition g_L (E_L - V)
 #     from the recorded g and V, to 1e-15; `every 0.7 ms` samples steps 0, 7, ...
-#   - 1 == 3 threads and JIT == AOT (eic build), byte for byte
+#   - 1 == 3 threads and JIT == AOT (eic build), byte for byte (the
+#     population file too: the threads' samples are summed in neuron order)
 #   - the monitored population E and its unmonitored twin F share one update
 #     kernel (an alias); E alone has a probe kernel
 #   - `window 25 ms every 10 ms` is [invalid-value] naming both values
@@ -64,6 +71,43 @@ print(f"  {rows} rows of 8 neurons, corr in [{b['corr'].min():.3f}, {b['corr'].m
 PY
 check "balance: window W == window W every W, byte for byte" cmp -s "$work/bt/E_balance.npy" "$work/bt2/E_balance.npy"
 
+check "balance: population averages (E_balance_pop.npy) == numpy from the state recording (1e-12)" \
+    "$py" - "$work/b1" "$work/bt" <<'PY'
+import json, sys
+import numpy as np
+d, nsteps = sys.argv[1], 2000
+V, gE, gI = (np.load(f"{d}/E_{n}.npy")[:nsteps] for n in ("V", "Ex.g", "In.g"))
+cE, cI = gE * (0.0 - V), gI * (-75e-3 - V)
+IE = (np.maximum(cE, 0) + np.maximum(cI, 0)).mean(1)       # the population averages per step
+II = (np.minimum(cE, 0) + np.minimum(cI, 0)).mean(1)
+W, H = 250, 50
+rows = (nsteps - W) // H + 1
+p = np.load(f"{d}/E_balance_pop.npy")
+assert p.dtype == np.float64 and p.shape == (rows, 4), (p.dtype, p.shape)
+for r in range(rows):
+    e, i = IE[r * H:r * H + W], II[r * H:r * H + W]
+    me, mi = e.mean(), i.mean()
+    corr = -((e - me) * (i - mi)).sum() / np.sqrt(((e - me) ** 2).sum() * ((i - mi) ** 2).sum())
+    for c, ref in ((0, me), (1, mi), (2, -mi / me)):
+        assert abs(p[r, c] - ref) <= 1e-12 * abs(ref), (r, c, p[r, c], ref)
+    assert abs(p[r, 3] - corr) <= 1e-12, (r, p[r, 3], corr)
+b = np.load(f"{d}/E_balance.npy")                           # linear: the neurons' means average
+for c, name in ((0, "I_E"), (1, "I_I")):
+    err = np.abs(p[:, c] - b[name].mean(1)).max() / np.abs(p[:, c]).max()
+    assert err <= 1e-13, (name, err)
+assert np.abs(p[:, 3] - b["corr"].mean(1)).max() > 0.05    # global != mean of detailed balance
+rec = [x for x in json.load(open(f"{d}/manifest.json"))["recordings"] if x["kind"] == "balance"][0]
+assert rec["population_file"] == "E_balance_pop.npy", rec
+assert rec["population_columns"] == ["I_E", "I_I", "ratio", "corr"] and rec["population_shape"] == "[windows, 4]", rec
+t = np.load(f"{sys.argv[2]}/E_balance_pop.npy")             # H = W: rows 0, 5, 10, ... of the sliding run
+assert t.shape == (nsteps // W, 4)
+err = np.abs(t - p[::W // H]).max(0) / np.abs(t).max(0)
+assert (err <= 1e-13).all(), err
+print(f"  {rows} rows; ratio in [{p[:, 2].min():.3f}, {p[:, 2].max():.3f}], corr in [{p[:, 3].min():.3f}, {p[:, 3].max():.3f}]"
+      f" (neurons' mean corr [{b['corr'].mean(1).min():.3f}, {b['corr'].mean(1).max():.3f}])")
+PY
+check "balance: population file, window W == window W every W, byte for byte" cmp -s "$work/bt/E_balance_pop.npy" "$work/bt2/E_balance_pop.npy"
+
 check "probes: I_syn = g_E (E_E - V) + g_I (E_I - V) + 260 pA and I_leak = g_L (E_L - V) (1e-15); every 0.7 ms" \
     "$py" - "$work/b1" <<'PY'
 import json, sys
@@ -89,7 +133,7 @@ PY
 "$eic" run $model -o "$work/b3" --quiet --threads 3 || fail "balance: run, 3 threads"
 "$eic" build $model -o "$work/exe" || fail "balance: eic build"
 "$work/exe" -o "$work/aot" --quiet --threads 2 || fail "balance: AOT run"
-for f in E_balance E_I_syn E_I_leak E_I_syn_2 E_V E_spikes; do
+for f in E_balance E_balance_pop E_I_syn E_I_leak E_I_syn_2 E_V E_spikes; do
   check "$f.npy: 3 threads == 1 thread" cmp -s "$work/b1/$f.npy" "$work/b3/$f.npy"
   check "$f.npy: AOT == JIT" cmp -s "$work/b1/$f.npy" "$work/aot/$f.npy"
 done

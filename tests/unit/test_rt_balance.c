@@ -4,6 +4,10 @@
  *     reference computed from the same current traces, rows from the first
  *     complete window on, the manifest's window, every and row count, and
  *     the same bytes for 1 and 3 threads;
+ *   - the population file NAME_pop.npy (float64 [windows, 4]): the same
+ *     statistics of the currents averaged over the recorded neurons each
+ *     step, against the two-pass reference of the averaged traces, 1 == 3
+ *     threads; probed == states for H = W; no rows without neurons;
  *   - a probed monitor with H = W (and H = 0) writes the same bytes as the
  *     state-reading monitor of ABI v3/v4 on the same currents;
  *   - probe kernels run only over the recorded neurons;
@@ -100,16 +104,36 @@ static void run(RtPopDesc *pop, RtRecDesc *rec, int threads, int steps) {
 
 /* ---- sliding windows ---- */
 
-/* Two-pass statistics of steps [first, first + W) of neuron i. */
+/* The currents of step s averaged over neurons [2, 7) (i = -1 in the
+ * reference below). */
+static double avg_e(RtStep s) {
+    double t = 0;
+    for (int64_t i = 2; i < 7; i++)
+        t += cur_e(i, s);
+    return t / 5;
+}
+
+static double avg_i(RtStep s) {
+    double t = 0;
+    for (int64_t i = 2; i < 7; i++)
+        t += cur_i(i, s);
+    return t / 5;
+}
+
+static double ref_e(int64_t i, RtStep s) { return i < 0 ? avg_e(s) : cur_e(i, s); }
+static double ref_i(int64_t i, RtStep s) { return i < 0 ? avg_i(s) : cur_i(i, s); }
+
+/* Two-pass statistics of steps [first, first + W) of neuron i (i = -1: of
+ * the population averages). */
 static void reference(int64_t i, int64_t first, int W, double out[4]) {
     double se = 0, si = 0;
     for (int k = 0; k < W; k++) {
-        se += cur_e(i, first + k);
-        si += cur_i(i, first + k);
+        se += ref_e(i, first + k);
+        si += ref_i(i, first + k);
     }
     double me = se / W, mi = si / W, vee = 0, vii = 0, cei = 0;
     for (int k = 0; k < W; k++) {
-        double de = cur_e(i, first + k) - me, di = cur_i(i, first + k) - mi;
+        double de = ref_e(i, first + k) - me, di = ref_i(i, first + k) - mi;
         vee += de * de;
         vii += di * di;
         cei += de * di;
@@ -120,7 +144,21 @@ static void reference(int64_t i, int64_t first, int W, double out[4]) {
     out[3] = vii > 0 ? -cei / sqrt(vee * vii) : NAN;
 }
 
-static double *run_balance(int with_probes, int threads, int W, int H, int64_t *rows) {
+/* The rows of E_balance_pop.npy (float64 [rows, 4]) after a run. */
+static double *read_pop(int64_t rows) {
+    char descr[64];
+    int64_t r, cols;
+    double *d = read_npy("E_balance_pop.npy", descr, &r, &cols, 4 * 8);
+    ck_assert_str_eq(descr, "'<f8'");
+    ck_assert_int_eq(r, rows);
+    ck_assert_int_eq(cols, 4);
+    return d;
+}
+
+/* Balance of neurons [2, 7) (sets *rows); *pop, if not NULL, receives the
+ * rows of the population file. */
+static double *run_balance_pop(int with_probes, int threads, int W, int H, int64_t *rows,
+                               double **pop_rows) {
     RtPopDesc pop = pop_e(with_probes);
     RtRecDesc rec = {.kind = RT_REC_BALANCE, .pop = 0, .var = 0, .var2 = 1, .begin = 2, .end = 7,
                      .every = W, .file = "E_balance.npy", .hop = H};
@@ -130,7 +168,13 @@ static double *run_balance(int with_probes, int threads, int W, int H, int64_t *
     double *d = read_npy("E_balance.npy", descr, rows, &cols, 5 * 32);
     ck_assert_int_eq(cols, 5);
     ck_assert_str_eq(descr, "[('I_E','<f8'),('I_I','<f8'),('ratio','<f8'),('corr','<f8')]");
+    if (pop_rows)
+        *pop_rows = read_pop(*rows);
     return d;
+}
+
+static double *run_balance(int with_probes, int threads, int W, int H, int64_t *rows) {
+    return run_balance_pop(with_probes, threads, W, H, rows, NULL);
 }
 
 START_TEST(test_sliding_windows) {
@@ -155,11 +199,49 @@ START_TEST(test_sliding_windows) {
     ck_assert(strstr(man, "\"window_s\": 0.0025") != NULL);
     ck_assert(strstr(man, "\"every_s\": 0.00050000000000000001") != NULL);
     ck_assert(strstr(man, "\"windows\": 18") != NULL);
+    ck_assert(strstr(man, "\"population_file\": \"E_balance_pop.npy\"") != NULL);
     double *d3 = run_balance(1, 3, 25, 5, &rows);   /* any thread count: same bits */
     ck_assert_mem_eq(d3, d1, 18 * 5 * 32);
     ck_assert_int_eq(atomic_load(&outside), 0);     /* only neurons [2, 7) were probed */
     free(d1);
     free(d3);
+    remove_dir();
+}
+END_TEST
+
+/* The population file: statistics of the averaged currents (neuron 5's
+ * constant I_I is averaged with the others, so corr is defined). */
+START_TEST(test_population) {
+    make_dir();
+    int64_t rows;
+    double *p[2];
+    for (int k = 0; k < 2; k++)
+        free(run_balance_pop(1, k ? 3 : 1, 25, 5, &rows, &p[k]));
+    ck_assert_int_eq(rows, 18);
+    for (int r = 0; r < 18; r++) {
+        double ref[4], *got = p[0] + r * 4;
+        reference(-1, 5 * r, 25, ref);
+        for (int f = 0; f < 3; f++)
+            ck_assert_msg(fabs(got[f] - ref[f]) <= 1e-12 * fabs(ref[f]), "row %d field %d: %.17g vs "
+                          "%.17g", r, f, got[f], ref[f]);
+        ck_assert_msg(fabs(got[3] - ref[3]) <= 1e-12, "corr %.17g vs %.17g", got[3], ref[3]);
+        ck_assert(fabs(got[3]) > 0.01);
+    }
+    ck_assert_mem_eq(p[1], p[0], 18 * 4 * 8);          /* 1 == 3 threads */
+    free(p[0]);
+    free(p[1]);
+    double *q[2];                                      /* H = W: probed == states */
+    for (int k = 0; k < 2; k++)
+        free(run_balance_pop(k, 2, 25, 25, &rows, &q[k]));
+    ck_assert_int_eq(rows, 4);
+    ck_assert_mem_eq(q[0], q[1], 4 * 4 * 8);
+    free(q[0]);
+    free(q[1]);
+    RtPopDesc pop = pop_e(1);                          /* no neurons: no rows */
+    RtRecDesc rec = {.kind = RT_REC_BALANCE, .pop = 0, .var = 0, .var2 = 1, .begin = 3, .end = 3,
+                     .every = 5, .file = "E_balance", .hop = 5};
+    run(&pop, &rec, 2, 20);
+    free(read_pop(0));
     remove_dir();
 }
 END_TEST
@@ -281,6 +363,7 @@ Suite *rt_balance_suite(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_sliding_windows);
     tcase_add_test(tc, test_hop_equals_window);
+    tcase_add_test(tc, test_population);
     tcase_add_test(tc, test_probe_recording);
     tcase_add_test(tc, test_invalid);
     tcase_add_test(tc, test_alloc_failure);

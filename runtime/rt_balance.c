@@ -298,21 +298,21 @@ int rt_bal_holds(const RtBalSet *b, RtStep step) {
     return 0;
 }
 
-/* Sum of y[0..n) in a fixed order, whatever the thread count: four partial
- * sums over j mod 4 (four independent addition chains, not one long chain
- * in the serial phase), then (s0 + s1) + (s2 + s3). */
+/* The sum of y[0..n) in a fixed order, whatever the thread count: lane k
+ * (0..7) adds y[j] for j = k mod 8 in index order, then ((l0 + l1) + (l2 +
+ * l3)) + ((l4 + l5) + (l6 + l7)). Eight independent addition chains in
+ * locals (registers), not one long chain: the serial phase stays short. */
 static double sum_fixed(const double *y, int64_t n) {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    double l0 = 0, l1 = 0, l2 = 0, l3 = 0, l4 = 0, l5 = 0, l6 = 0, l7 = 0;
     int64_t j = 0;
-    for (; j + 4 <= n; j += 4) {
-        s0 += y[j];
-        s1 += y[j + 1];
-        s2 += y[j + 2];
-        s3 += y[j + 3];
+    for (; j + 8 <= n; j += 8) {
+        l0 += y[j], l1 += y[j + 1], l2 += y[j + 2], l3 += y[j + 3];
+        l4 += y[j + 4], l5 += y[j + 5], l6 += y[j + 6], l7 += y[j + 7];
     }
-    for (; j < n; j++)
-        s0 += y[j];
-    return (s0 + s1) + (s2 + s3);
+    double *rest[7] = {&l0, &l1, &l2, &l3, &l4, &l5, &l6};
+    for (int k = 0; j < n; j++, k++)
+        *rest[k] += y[j];
+    return ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7));
 }
 
 /* Serial phase of `step`: the population sample, the mean of the threads'

@@ -577,7 +577,10 @@ typedef struct RtEventDesc {
  * squared deviations and co-moment accumulated by Welford's updates (5
  * doubles), a window combining its blocks oldest first by Chan's pairwise
  * formulas (with H = W: the block itself, as before v5). Raw traces are
- * never stored.
+ * never stored. Alongside, NAME_pop.npy (float64 [windows, 4], the same
+ * columns) holds the population level: the same statistics of the currents
+ * averaged over the sampled neurons each step, summed in a fixed order in
+ * the serial phase, so the bits do not depend on the thread count.
  *
  * ABI v5: probes. A neuron population may list probes (RtPopDesc.nprobes,
  * probes, probe): values its update kernel computes without storing them.

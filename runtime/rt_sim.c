@@ -829,6 +829,13 @@ static RtErrorCode validate_pops(const RtModelDesc *m, RtError *err) {
         if (d->kind == RT_POP_SPIKE_TIMES && !d->spike_file && d->nspikes
             && (!d->spike_times || !d->spike_neurons))
             return invalid(err, "population", p, "spike source without spikes");
+        /* v5: manifests read probes[var], and only neuron updates run the
+           probe kernel (another kind would record rows never computed) */
+        if (m->abi_version >= 5
+            && (d->nprobes < 0
+                || (d->nprobes && (!d->probes || !d->probe || d->kind != RT_POP_NEURON))))
+            return invalid(err, "population", p, "probes need nprobes >= 0, their names, a probe "
+                           "kernel and a neuron population");
     }
     return RT_OK;
 }

@@ -15,7 +15,7 @@
  *     update, ceil(N/every) rows, 1 == 2 threads;
  *   - descriptor checks: a hop that does not divide the window, probe
  *     recordings below v5, a probe index out of range, probes without a
- *     probe kernel;
+ *     probe kernel, without names, on a Poisson population, nprobes < 0;
  *   - every allocation of a sliding, probed monitor and a probe recording
  *     may fail: RT_E_NOMEM, no crash, no leak (ASan). */
 #include <check.h>
@@ -333,6 +333,16 @@ START_TEST(test_invalid) {
     ck_assert_int_eq(create_code(&pop, &pr, RT_ABI_VERSION), RT_OK);
     ck_assert_int_eq(create_code(&pop, &pr, 4), RT_E_INVALID);
     pr.var = 3;
+    ck_assert_int_eq(create_code(&pop, &pr, RT_ABI_VERSION), RT_E_INVALID);
+    pr.var = 2;
+    pop.probes = NULL;                                   /* no names: the manifest reads them */
+    ck_assert_int_eq(create_code(&pop, &pr, RT_ABI_VERSION), RT_E_INVALID);
+    pop = pop_e(1);
+    pop.kind = RT_POP_POISSON;                           /* never updated: rows never computed */
+    pop.rate_hz = 10;
+    ck_assert_int_eq(create_code(&pop, &pr, RT_ABI_VERSION), RT_E_INVALID);
+    pop = pop_e(1);
+    pop.nprobes = -1;
     ck_assert_int_eq(create_code(&pop, &pr, RT_ABI_VERSION), RT_E_INVALID);
 }
 END_TEST

@@ -31,22 +31,23 @@ typedef struct RtPlastic {
     int64_t nvirt;            /* ngroups * npre */
     int64_t *col;             /* npost + 1 offsets into csc */
     uint32_t *csc;            /* the synapses of each post neuron, ascending:
-                                 off_bits < 32: packed (pre i << off_bits) | (q -
-                                 row[i]); off_bits == 32: the synapse index q */
-    uint32_t *csc_pre;        /* off_bits == 32: the pre neuron of each entry;
-                                 otherwise NULL */
-    int off_bits;             /* bits of a packed entry's offset in its row */
+                                 csc_pre == NULL: packed (pre i << off_bits) |
+                                 (q - row[i]); else the synapse index q */
+    uint32_t *csc_pre;        /* when i and the longest row's offsets do not fit
+                                 in 32 bits together: the (virtual) pre index of
+                                 each entry; otherwise NULL */
+    int off_bits;             /* 32 - bits of npre: a packed entry's offset bits */
     int64_t max_in;           /* largest in-degree (scratch size) */
     uint32_t **scratch;       /* per thread, packed: the synapse indices of one
                                  column, then (at max_in + 1) their pre neurons */
     double **syn;             /* nsynvars arrays (nsyn, or npre when per_pre) */
     RtStep *syn_last;         /* nsyn, or NULL */
-    double **pre_tr;          /* current pre traces, npre each */
+    double **pre_tr;          /* current pre traces, nvirt each */
     double **pre_before;      /* value before the jump of this step's arrival */
     double **post_tr;         /* npost each */
     double *pre_f, *post_f;   /* per-step decay factors exp(-dt/tau) */
-    double **pre_snap;        /* npre_vars snapshots of pre states, npre each */
-    RtStep *last_arr;         /* npre: step of the row's last arrival (0: none) */
+    double **pre_snap;        /* npre_vars snapshots of pre states, nvirt each */
+    RtStep *last_arr;         /* nvirt: step of the row's (group's) last arrival (0: none) */
     RtStep *last_post;        /* npost: step of the neuron's last spike (0: none) */
     double *consts;           /* copy of d->consts (events change it) */
     RtStep n_every;           /* steps per every-kernel call, 0: none */

@@ -592,7 +592,8 @@ typedef struct RtEventDesc {
  *
  * WEIGHT RECORDING (RT_REC_WEIGHTS: proj, every). NAME.npy, float64
  * [samples, synapses], weights (SI) in CSR order (rows by pre, post
- * ascending): with every >= 1 row k holds the weights at t = k*every*dt
+ * ascending; a plastic projection with per-synapse delays: by delay, then
+ * post, see "ABI v2"): with every >= 1 row k holds the weights at t = k*every*dt
  * (row 0: initial weights); with every = 0 one row, at the end of the run
  * (rt_sim_finish). NAME_syn.npy (NAME.npy with "_syn" before ".npy"),
  * written once: [('pre','<u4'),('post','<u4')] [synapses], the same order.
@@ -714,7 +715,8 @@ int64_t rt_sim_spike_count(const RtSim *s, int pop);        /* since step 0 */
 const RtNeuron *rt_sim_last_spikes(const RtSim *s, int pop, int64_t *n);
 int64_t rt_sim_synapse_count(const RtSim *s, int proj);
 /* v2, synapses of projection `proj` in CSR order (rows by pre neuron, post
- * ascending within a row): row offsets (npre + 1), post indices, weights
+ * ascending within a row; a plastic projection with per-synapse delays sorts
+ * each row by delay, then post): row offsets (npre + 1), post indices, weights
  * (plastic projections change them in place). */
 const int64_t *rt_sim_rows(const RtSim *s, int proj);
 const uint32_t *rt_sim_posts(const RtSim *s, int proj);
@@ -724,7 +726,9 @@ double *rt_sim_weights(RtSim *s, int proj);
  * (post == 0) or post (post != 0) neurons. */
 double *rt_sim_synvar(RtSim *s, int proj, int var);
 /* Trace values at t = now*dt, i.e. what the next step's handlers read (pre
- * traces already include the jumps of the spikes arriving in step now). */
+ * traces already include the jumps of the spikes arriving in step now).
+ * With per-synapse delays a pre trace holds one block of npre per distinct
+ * delay, ascending (index g*npre + i, see "ABI v2"). */
 double *rt_sim_trace(RtSim *s, int proj, int post, int k);
 /* Bytes of synapse storage of a projection: CSR (row offsets, posts,
  * weights, delays) plus, when plastic, CSC index, synapse state, traces and

@@ -273,6 +273,8 @@ static void bal_probe(RtSim *s, Bal *b, int t, RtPopArgs *args, RtStep step, int
     out[b->d->var] = ye + (lo - b->begin);
     out[b->d->var2] = yi + (lo - b->begin);
     s->pops[b->d->pop].d->probe(args, lo, hi, out);
+    if (b->d->var == b->d->var2)   /* one out[] slot for both: the kernel filled yi only */
+        memcpy(ye + (lo - b->begin), yi + (lo - b->begin), (size_t)(hi - lo) * sizeof(double));
     Pos ps = pos_of(b, step);
     for (int64_t j = lo - b->begin; j < hi - b->begin; j++)
         add_sample(b, j, ps, ye[j], yi[j]);

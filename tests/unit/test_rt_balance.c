@@ -9,7 +9,8 @@
  *     step, against the two-pass reference of the averaged traces, 1 == 3
  *     threads; probed == states for H = W; no rows without neurons;
  *   - a probed monitor with H = W (and H = 0) writes the same bytes as the
- *     state-reading monitor of ABI v3/v4 on the same currents;
+ *     state-reading monitor of ABI v3/v4 on the same currents, also when I_E and
+ *     I_I name one variable;
  *   - probe kernels run only over the recorded neurons;
  *   - RT_REC_PROBE: row k is the probe of step k*every, before that step's
  *     update, ceil(N/every) rows, 1 == 2 threads;
@@ -266,6 +267,34 @@ START_TEST(test_hop_equals_window) {
 }
 END_TEST
 
+/* A monitor whose I_E and I_I are one variable (var == var2 == 1): the
+ * probed monitor writes the same bytes as the state-reading one (the probe
+ * kernel's out[] has one slot for both, which must fill both samples). */
+static double *run_same_var(int with_probes, int64_t *rows) {
+    RtPopDesc pop = pop_e(with_probes);
+    RtRecDesc rec = {.kind = RT_REC_BALANCE, .pop = 0, .var = 1, .var2 = 1, .begin = 2, .end = 7,
+                     .every = 25, .file = "E_balance.npy"};
+    run(&pop, &rec, 2, 110);
+    char descr[64];
+    int64_t cols;
+    return read_npy("E_balance.npy", descr, rows, &cols, 5 * 32);
+}
+
+START_TEST(test_same_var) {
+    make_dir();
+    int64_t r1, r2;
+    double *states_path = run_same_var(0, &r1);
+    double *probed = run_same_var(1, &r2);
+    ck_assert_int_eq(r1, 4);
+    ck_assert_int_eq(r2, 4);
+    ck_assert_double_eq(states_path[0], states_path[1]);   /* mean I_E == mean I_I */
+    ck_assert_mem_eq(probed, states_path, 4 * 5 * 32);
+    free(states_path);
+    free(probed);
+    remove_dir();
+}
+END_TEST
+
 /* ---- probe recordings ---- */
 
 START_TEST(test_probe_recording) {
@@ -373,6 +402,7 @@ Suite *rt_balance_suite(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_sliding_windows);
     tcase_add_test(tc, test_hop_equals_window);
+    tcase_add_test(tc, test_same_var);
     tcase_add_test(tc, test_population);
     tcase_add_test(tc, test_probe_recording);
     tcase_add_test(tc, test_invalid);

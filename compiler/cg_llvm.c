@@ -542,16 +542,31 @@ static LLVMValueRef emit_spike_logic(Emit *e, LLVMValueRef fn, LLVMValueRef i, L
     return spike;
 }
 
-/* round(refractory_s / dt) as i64, or NULL when the population has none
- * or its period differs per neuron (emit_n_ref_neuron). In double in float
- * kernels too: the step count must not depend on the precision of the state. */
+/* At most this many refractory steps (2^53, exact in double and float):
+ * more than any run has, so such a period still outlasts the run, and
+ * step + n_ref cannot overflow the i64 ref_until. Without the bound a period
+ * of 2^63 steps or more (or an infinite float t_ref) made fptosi poison, in
+ * practice INT64_MIN: the neuron was never refractory. */
+#define CG_REF_STEPS_MAX 0x1p53
+
+/* min(q, CG_REF_STEPS_MAX) for a step count q >= 0 in double. */
+static LLVMValueRef clamp_ref_steps(Emit *e, LLVMValueRef q)
+{
+    LLVMValueRef mn[2] = {q, LLVMConstReal(e->f64, CG_REF_STEPS_MAX)};
+    return cg_math_intrinsic(&e->math, "llvm.minnum", mn, 2);
+}
+
+/* round(refractory_s / dt) as i64 (at most CG_REF_STEPS_MAX), or NULL when
+ * the population has none or its period differs per neuron
+ * (emit_n_ref_neuron). In double in float kernels too: the step count must
+ * not depend on the precision of the state. */
 static LLVMValueRef emit_n_ref(Emit *e)
 {
     if (!(e->p->refractory_s > 0) || e->p->refractory)
         return NULL;
     LLVMValueRef q = LLVMBuildFDiv(e->b, LLVMConstReal(e->f64, e->p->refractory_s), e->dt64, "");
     q = cg_math_intrinsic(&e->math, "llvm.round", &q, 1);
-    return LLVMBuildFPToSI(e->b, q, e->i64, "n_ref");
+    return LLVMBuildFPToSI(e->b, clamp_ref_steps(e, q), e->i64, "n_ref");
 }
 
 /* This neuron's round(t_ref / dt) as i64 for a refractory period that
@@ -568,10 +583,11 @@ static LLVMValueRef emit_n_ref_neuron(Emit *e)
     return LLVMBuildFPToSI(e->b, emit_n_ref_value(e), e->i64, "n_ref");
 }
 
-/* round(t_ref / dt) of this neuron as a double (an integer >= 0), for
- * emit_n_ref_neuron or for the init kernel to store in the hidden
- * parameter MirPop.refractory_param (a float population's float holds it
- * exactly up to 2^24 steps). */
+/* round(t_ref / dt) of this neuron as a double (an integer in [0,
+ * CG_REF_STEPS_MAX], as emit_n_ref bounds it), for emit_n_ref_neuron or for
+ * the init kernel to store in the hidden parameter MirPop.refractory_param
+ * (a float population's float holds it exactly up to 2^24 steps, and
+ * CG_REF_STEPS_MAX too). */
 static LLVMValueRef emit_n_ref_value(Emit *e)
 {
     LLVMValueRef tr = emit_expr(e, e->p->refractory);
@@ -580,7 +596,7 @@ static LLVMValueRef emit_n_ref_value(Emit *e)
     LLVMValueRef q = LLVMBuildFDiv(e->b, tr, e->dt64, "");
     q = cg_math_intrinsic(&e->math, "llvm.round", &q, 1);
     LLVMValueRef mx[2] = {q, LLVMConstReal(e->f64, 0.0)};
-    return cg_math_intrinsic(&e->math, "llvm.maxnum", mx, 2);
+    return clamp_ref_steps(e, cg_math_intrinsic(&e->math, "llvm.maxnum", mx, 2));
 }
 
 /* Loop metadata asking the vectorizer for `width` lanes: !{self,

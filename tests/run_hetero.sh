@@ -14,6 +14,10 @@
 #     (tests/run/hetero_tref_event.ei, steps computed by the update kernel):
 #     intervals starting before step 1000 use round(t_ref/dt), later ones
 #     round(2 t_ref/dt)
+#   - refractory periods far beyond 2^63 steps (tests/run/hetero_tref_huge.ei:
+#     drawn per neuron, recomputed every step, constant; double and float,
+#     where the drawn 1e300 s is an infinite float): every neuron spikes once
+#     and stays refractory (the step count was INT64_MIN: never refractory)
 #   - initial values computed per neuron (tests/run/hetero_init.ei), state
 #     recording row 0 (t = 0): W == 2*V and X == E_L (drawn) exactly, Z == W + U
 #     exactly although Z is declared first; U = normal(E_L, 2 mV) with E_L
@@ -92,6 +96,22 @@ for i in range(10):
         n_after += k == 2
 assert n_after >= 30, n_after
 PY
+
+for prec in double float; do
+  sed "s/seed 3\$/seed 3 precision $prec/" tests/run/hetero_tref_huge.ei > "$work/huge_$prec.ei"
+  grep -q "precision $prec\$" "$work/huge_$prec.ei" || fail "tref huge $prec: could not make the model"
+  "$eic" run "$work/huge_$prec.ei" -o "$work/h_$prec" --quiet || fail "tref huge $prec: run"
+  check "tref huge ($prec): a period beyond 2^63 steps outlasts the run: one spike per neuron (init kernel, every step, constant)" \
+    "$py" - "$work/h_$prec" <<'PY'
+import sys
+import numpy as np
+d = sys.argv[1]
+for p in "ABC":
+    s = np.load(d + "/%s_spikes.npy" % p)
+    assert len(s) == 8 and sorted(s["i"]) == list(range(8)), (p, len(s), s["i"])
+    assert np.all(np.rint(s["t"] / 1e-4) == 81), (p, s["t"])     # the first spike, step 81
+PY
+done
 
 # --- 2. initial values per neuron -------------------------------------------------
 "$eic" run tests/run/hetero_init.ei -o "$work/i1" --quiet || fail "init: run"

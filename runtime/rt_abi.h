@@ -224,7 +224,8 @@ typedef struct RtPopDesc {
     /* v5: values the update kernel computes but does not store (balance
      * currents, definitions, port currents), named with their units (init
      * unused); the probe kernel computes them (RtProbeFn). nprobes > 0 needs
-     * probe != NULL; ignored below v5. */
+     * probes != NULL, probe != NULL and an RT_POP_NEURON population
+     * (RT_E_INVALID otherwise, as for nprobes < 0); ignored below v5. */
     int nprobes;  const RtVarDesc *probes;
     RtProbeFn probe;
 } RtPopDesc;

@@ -28,6 +28,7 @@
 #include "rt_balance.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "rt_npy.h"
@@ -89,6 +90,12 @@ RtErrorCode rt_bal_validate(const RtModelDesc *m, int k, RtError *err) {
     if (h < 1 || d->every % h)
         return rt_err(err, RT_E_INVALID, "model descriptor: recording %d: balance hop %lld "
                       "must divide the window %lld", k, (long long)h, (long long)d->every);
+    /* open_one allocates (neurons + 1) * W/H doubles per array: a count whose
+       byte size does not fit in size_t would wrap to a small allocation */
+    if ((uint64_t)(d->every / h) > (uint64_t)(SIZE_MAX / sizeof(double)) / (uint64_t)(pd->size + 1))
+        return rt_err(err, RT_E_INVALID, "model descriptor: recording %d: balance window %lld / "
+                      "hop %lld = %lld blocks per neuron of '%s' do not fit in memory", k,
+                      (long long)d->every, (long long)h, (long long)(d->every / h), pd->name);
     return RT_OK;
 }
 

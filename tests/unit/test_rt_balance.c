@@ -14,7 +14,8 @@
  *   - probe kernels run only over the recorded neurons;
  *   - RT_REC_PROBE: row k is the probe of step k*every, before that step's
  *     update, ceil(N/every) rows, 1 == 2 threads;
- *   - descriptor checks: a hop that does not divide the window, probe
+ *   - descriptor checks: a hop that does not divide the window, more
+ *     blocks per neuron (W/H) than memory can address, probe
  *     recordings below v5, a probe index out of range, probes without a
  *     probe kernel, without names, on a Poisson population, nprobes < 0;
  *   - every allocation of a sliding, probed monitor and a probe recording
@@ -350,6 +351,10 @@ START_TEST(test_invalid) {
     ck_assert_int_eq(create_code(&pop, &bal, RT_ABI_VERSION), RT_E_INVALID);
     bal.hop = 50;
     ck_assert_int_eq(create_code(&pop, &bal, RT_ABI_VERSION), RT_E_INVALID);
+    bal.every = (int64_t)1 << 61;                        /* 9 * 2^61 doubles: the byte count wraps */
+    bal.hop = 1;
+    ck_assert_int_eq(create_code(&pop, &bal, RT_ABI_VERSION), RT_E_INVALID);
+    bal.every = 25;
     bal.hop = 5;
     bal.var2 = 3;                                        /* 3 probes */
     ck_assert_int_eq(create_code(&pop, &bal, RT_ABI_VERSION), RT_E_INVALID);

@@ -37,8 +37,9 @@ void rt_ei_before_update(RtSim *s, int p, int t, RtPopArgs *args, RtStep step, i
 
 /* Thread phase of step `step`, neurons [lo, hi) of population p, right after
  * its update (or Poisson draw): clears the spike flags of silenced neurons,
- * accumulates the balance monitors, and at a window's last step writes the
- * thread's part of the window's row. */
+ * accumulates the balance monitors that read states (probed ones did in
+ * rt_ei_before_update), and when a row is due writes the thread's part of
+ * it. */
 void rt_ei_after_update(RtSim *s, int p, RtStep step, int64_t lo, int64_t hi);
 
 /* 1 if the serial part of `step` reads what threads write (a balance window
@@ -46,7 +47,8 @@ void rt_ei_after_update(RtSim *s, int p, RtStep step, int64_t lo, int64_t hi);
  * s->always_hold, set by rt_ei_build. */
 int rt_ei_holds(const RtSim *s, RtStep step);
 
-/* Serial phase after recording step `step`: appends finished balance windows
+/* Serial phase after recording step `step`: adds the step's population
+ * averages to the balance monitors (every step), appends their due rows
  * and due weight samples, then advances the globals and linked gains to
  * step+1 (before the events of step+1). */
 RtErrorCode rt_ei_serial(RtSim *s, RtStep step, RtError *err);

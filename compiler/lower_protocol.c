@@ -119,10 +119,31 @@ static bool reads_beyond(const MirExpr *x, int k) {
     return false;
 }
 
+/* The degree of `x` in modulator-local state k when it is affine in it: 0
+ * (does not read it), 1 (c X + r), or -1 (anything else: X under a call,
+ * a condition, a power, a product of two X terms, a division by X). The
+ * samples below cannot tell abs(X) or max(X, 0) from X, which differ only
+ * at the X < 0 that releases and initial values can reach. */
+static int affine_degree(const MirExpr *x, int k) {
+    int a = x->nargs > 0 ? affine_degree(x->args[0], k) : 0, b = x->nargs > 1 ? affine_degree(x->args[1], k) : 0;
+    switch (x->op) {
+    case MX_STATE: return x->slot == k;
+    case MX_NEG: return a;
+    case MX_ADD:
+    case MX_SUB: return a < 0 || b < 0 ? -1 : a > b ? a : b;
+    case MX_MUL: return a < 0 || b < 0 || a + b > 1 ? -1 : a + b;
+    case MX_DIV: return a < 0 || b != 0 ? -1 : a;
+    default:
+        for (int i = 0; i < x->nargs; i++)
+            if (affine_degree(x->args[i], k) != 0) return -1;
+        return 0;
+    }
+}
+
 /* The dynamics of a modulator state: without an ODE a level that only
  * events change (RT_GLOBAL_LEVEL); `dX/dt = c X + r` with constant c < 0 and
- * r, reading nothing else (checked on the MIR, then at X = 0, 1, 2 and 0.37)
- * decays exactly toward -r/c with tau = -1/c (RT_GLOBAL_DECAY); any other
+ * r, reading nothing else (checked on the MIR: affine in X, then at X = 0,
+ * 1, 2 and 0.37) decays exactly toward -r/c with tau = -1/c (RT_GLOBAL_DECAY); any other
  * ODE is integrated by the modulators' kernel (RT_GLOBAL_KERNEL, g->ode,
  * lower_globals.c, which may also move a decay there when a kernel state
  * reads it). */
@@ -141,7 +162,7 @@ static void global_dynamics(Lower *L, GlobalLow *g, Scope *scope) {
     g->desc.kind = RT_GLOBAL_KERNEL;
     LCtx c = {.L = L, .scope = sema_body_scope(L->p, g->mod), .global = g->mod};
     MirExpr *rhs = mir_fold(L->a, lower_expr(&c, ode->a), L->p->sim_dt);
-    if (reads_beyond(rhs, k)) return;
+    if (reads_beyond(rhs, k) || affine_degree(rhs, k) != 1) return;
     double x[64] = {0}, f[4];
     static const double at[4] = {0, 1, 2, 0.37};
     MirEnv env = {.states = x, .dt = L->p->sim_dt};

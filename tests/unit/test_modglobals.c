@@ -154,6 +154,42 @@ START_TEST(decays_only_no_kernel)
 }
 END_TEST
 
+/* Right-hand sides that equal an affine c X + r at the sampled points X >= 0
+ * but not elsewhere (abs, max, a condition on X) or are not affine at all
+ * are integrated by the kernel, not decayed: with X = -1, dX/dt =
+ * -abs(X)/tau grows as -exp(t/tau), which the runtime's decay toward 0
+ * would get wrong. A constant call of no state (exp(-1)) stays a decay. */
+START_TEST(piecewise_not_decay)
+{
+    static const char text[] =
+        "modulator A { parameter tau = 10 ms\n state X = -1\n dX/dt = -abs(X)/tau }\n"
+        "modulator B { parameter tau = 10 ms\n state X = -1\n dX/dt = -max(X, 0)/tau }\n"
+        "modulator C { parameter tau = 10 ms\n state X = -1\n dX/dt = (if X > 0 then -X else X)/tau }\n"
+        "modulator D { parameter tau = 10 ms\n state X = 1\n dX/dt = (exp(-1) - X)/tau }\n"
+        "neuron Reader { state V = 0 mV\n dV/dt = (A.X + B.X + C.X + D.X)*(1 V/s) }\n"
+        "network N { population P = 1 of Reader }\n"
+        "simulate N for 1 ms dt 0.1 ms\n";
+    Compiled c;
+    front_init(&c.s, NULL);
+    ck_assert(front_load_text(&c.s, "piecewise.ei", text, sizeof text - 1));
+    c.prog = sema_check(&c.s);
+    ck_assert_ptr_nonnull(c.prog);
+    c.low = lower_program(c.prog);
+    ck_assert_ptr_nonnull(c.low);
+    const RtModelDesc *m = &c.low->desc;
+    static const char *const kernel[] = {"A.X", "B.X", "C.X"};
+    for (int i = 0; i < 3; i++) {
+        int g = global_named(m, kernel[i]);
+        CHECK(g >= 0 && m->globals[g].kind == RT_GLOBAL_KERNEL, "%s: kind %d, want the kernel", kernel[i],
+              g >= 0 ? (int)m->globals[g].kind : -1);
+    }
+    int d = global_named(m, "D.X");
+    CHECK(d >= 0 && m->globals[d].kind == RT_GLOBAL_DECAY, "D.X: kind %d, want a decay", d >= 0 ? (int)m->globals[d].kind : -1);
+    ck_assert_double_eq_tol(m->globals[d].baseline, exp(-1), 1e-15);
+    front_free(&c.s);
+}
+END_TEST
+
 /* eic_globals_step writes exactly what mir_exec computes from the planned
  * step (propagator constants, rk4 stages, sin of t), reads the levels and
  * decays it does not own and writes nothing else. The reference restarts
@@ -213,6 +249,7 @@ Suite *modglobals_suite(void) {
     tcase_set_timeout(t, 60);
     tcase_add_test(t, kinds_and_closure);
     tcase_add_test(t, decays_only_no_kernel);
+    tcase_add_test(t, piecewise_not_decay);
     tcase_add_test(t, kernel_matches_interpreter);
     suite_add_tcase(s, t);
     return s;

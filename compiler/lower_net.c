@@ -49,10 +49,15 @@ static void lower_connect(Lower *L, NetItem *ni, RtProjDesc *pd, int proj) {
         lower_unsupported(L, d->span, "a delay drawn per synapse with per-presynaptic-neuron synapse state");
 }
 
+/* The steps of a constant input delay: round(D/dt) in [0, 1e15], the bounds
+ * the runtime puts on a drawn one (rt_sim.c), so equal drawn and constant
+ * delays agree; a delay beyond the int64 range made llround give
+ * LONG_MIN, so the trains started at once instead of never. */
 int64_t lower_input_shift(Lower *L, Scope *scope, AstNode *input) {
     AstNode *d = input->op == INPUT_POISSON ? lower_clause(input, CL_DELAY) : NULL;
     if (!d || lower_is_dist_call(d->a)) return 0;
-    return (int64_t)llround(lower_net_value(L, scope, d->a) / L->p->sim_dt);
+    double steps = round(lower_net_value(L, scope, d->a) / L->p->sim_dt);
+    return steps > 0 ? (steps < 1e15 ? (int64_t)steps : (int64_t)1e15) : 0;
 }
 
 static void lower_input(Lower *L, NetItem *ni, RtInputDesc *in) {

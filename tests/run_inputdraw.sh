@@ -10,6 +10,9 @@
 #     each neuron's first arrival is in a step d_i in 10..30 with the
 #     rounded-uniform histogram (5 sigma), and `at 4 ms set drive.rate = 0 Hz`
 #     stops it after step 40 + d_i - 1 (the event reaches it d_i late)
+#   - a constant delay of 1e300 s delivers nothing, as the drawn
+#     uniform(1e300 s, 1e300 s) does (it overflowed to a negative shift:
+#     the trains started at once)
 #   - 1 == 2 threads and eic run == eic build, bit for bit
 # The draws' exact keys are checked in tests/unit/test_rt_input_draw.c.
 . "$(dirname "$0")/lib/e2e.sh" "$@"
@@ -115,6 +118,17 @@ for d in range(10, 31):
     assert abs(h[d] - lam) < 5 * np.sqrt(lam), (d, h[d], lam)
 PY
 check "drawn delay: 1 == 2 threads" cmp -s "$work/ddraw1/A_V.npy" "$work/ddraw2/A_V.npy"
+
+# --- a delay beyond any run: constant as drawn ---------------------------------------
+for dly in "1e300 s" "uniform(1e300 s, 1e300 s)"; do
+  sed -e "s/ delay uniform(1 ms, 3 ms)/ delay $dly/" -e "/set drive.rate/d" "$work/ddraw.ei" > "$work/dhuge.ei"
+  grep -q "delay $dly" "$work/dhuge.ei" || fail "huge delay $dly: could not make the model"
+  "$eic" run "$work/dhuge.ei" -o "$work/dhuge" --quiet || fail "huge delay $dly: run"
+  check "delay $dly: no arrival in the run" "$py" -c "
+import sys, numpy as np
+V = np.load(sys.argv[1])
+assert np.all(V == 0), np.count_nonzero(V)" "$work/dhuge/A_V.npy"
+done
 
 # --- JIT == AOT -----------------------------------------------------------------------
 for m in wdraw ddraw; do

@@ -54,9 +54,11 @@ static bool pull_read(Lower *L, const MirExpr *x) {
     return moved;
 }
 
-/* The closure described in the header, to a fixed point. */
+/* The closure described in the header, to a fixed point. It lowers the
+ * ODEs again, so it stops at the first error: global_dynamics has reported
+ * it, and every pass would report it once more. */
 static void close_kernel_set(Lower *L) {
-    for (bool changed = true; changed;) {
+    for (bool changed = true; changed && !L->failed;) {
         int before = L->nglobals;   /* a newly registered modulator may be a kernel one */
         changed = false;
         for (int q = 0; q < L->nglobals; q++)
@@ -116,7 +118,9 @@ static MirMethod kernel_method(Lower *L) {
 }
 
 void lower_globals(Lower *L, Lowered *out) {
+    if (L->failed) return;   /* errors in a modulator ODE are reported once, by global_dynamics */
     close_kernel_set(L);
+    if (L->failed) return;
     int nk = 0, *kslot = ARENA_ARRAY(L->a, int, L->nglobals + 1);
     for (int q = 0; q < L->nglobals; q++) kslot[q] = L->globals[q].desc.kind == RT_GLOBAL_KERNEL ? nk++ : -1;
     if (!nk) return;

@@ -5,8 +5,8 @@
  * together with the receptor instances its incoming connections and inputs
  * use becomes one MirPop and one RtPopDesc (state layout, initial values,
  * heterogeneous parameters, input buffers). The other parts are in
- * lower_expr.c, lower_syn.c, lower_net.c and lower_protocol.c
- * (lower_int.h lists them). */
+ * lower_expr.c, lower_syn.c, lower_net.c, lower_protocol.c and
+ * lower_globals.c (lower_int.h lists them). */
 #include "lower_int.h"
 
 #include <math.h>
@@ -200,7 +200,7 @@ static void order_init(Lower *L, PopLow *pl, SrcSpan at) {
 }
 
 /* Whether `x` can change during the run (a parameter in the constant block,
- * a global) or per step (time). */
+ * a global, a state) or per step (time). */
 static bool changes_in_run(const MirExpr *x) {
     if (x->op == MX_PCONST || x->op == MX_GLOBAL || x->op == MX_TIME || x->op == MX_STATE) return true;
     for (int k = 0; k < x->nargs; k++)

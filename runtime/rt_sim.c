@@ -860,8 +860,8 @@ static RtErrorCode validate_rest(const RtModelDesc *m, RtError *err) {
         const RtInputDesc *d = &m->inputs[k];
         if (d->post < 0 || d->post >= m->npops || d->receptor < 0
             || d->receptor >= m->pops[d->post].ninputs
-            || (d->kind == RT_INPUT_POISSON && (d->n_sources < 1 || !(d->rate_hz >= 0))))
-            return invalid(err, "input", k, "bad population, receptor, sources or rate");
+            || (d->kind == RT_INPUT_POISSON && (d->n_sources < 1 || !(d->rate_hz >= 0 && isfinite(d->rate_hz)))))
+            return invalid(err, "input", k, "bad population, receptor, sources or rate (a finite rate >= 0)");
         if (!input_dist_ok(&d->weight_dist, d->kind) || !input_dist_ok(&d->delay_dist, d->kind))
             return invalid(err, "input", k, "bad drawn weight or delay");
     }
@@ -884,6 +884,10 @@ static RtErrorCode validate_rest(const RtModelDesc *m, RtError *err) {
                                             || d->index < 0 || d->index >= m->pops[d->target].nconsts))
             || (d->kind == RT_EV_SET_INPUT_RATE && (d->target < 0 || d->target >= m->ninputs)))
             return invalid(err, "event", k, "bad target");
+        /* an infinite rate would reach the Poisson draw's conversion to an integer */
+        if (d->kind == RT_EV_SET_INPUT_RATE && m->inputs[d->target].kind == RT_INPUT_POISSON
+            && !(d->value >= 0 && isfinite(d->value)))
+            return invalid(err, "event", k, "a Poisson input's rate must be finite and >= 0");
         if (d->kind == RT_EV_SET_POP_RATE
             && (m->abi_version < 5 || d->target < 0 || d->target >= m->npops
                 || m->pops[d->target].kind != RT_POP_POISSON || !(d->value >= 0 && isfinite(d->value))))

@@ -583,6 +583,29 @@ START_TEST(test_invalid_descriptor) {
     pops[0].precision = 7;   /* RT_PREC_F32 is valid: test_rt_float.c */
     ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
     ck_assert_int_eq(err.code, RT_E_INVALID);
+    pops[0].precision = RT_PREC_F64;
+    /* a Poisson input with an infinite rate, or set to one, is refused */
+    RtInputDesc in = {.name = "drive", .kind = RT_INPUT_POISSON, .post = 0, .receptor = 0,
+                      .end = -1, .n_sources = 10, .rate_hz = INFINITY, .weight = 1e-9, .stop_s = -1};
+    m.ninputs = 1;
+    m.inputs = &in;
+    ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
+    ck_assert(strstr(err.msg, "input 0") != NULL);
+    in.rate_hz = 10;
+    RtSim *s = rt_sim_create(&m, NULL, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    rt_sim_free(s);
+    RtEventDesc ev = {.time_s = 0.01, .kind = RT_EV_SET_INPUT_RATE, .target = 0, .value = INFINITY};
+    m.nevents = 1;
+    m.events = &ev;
+    ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
+    ck_assert(strstr(err.msg, "event 0") != NULL);
+    ev.value = NAN;
+    ck_assert_ptr_null(rt_sim_create(&m, NULL, &err));
+    ev.value = 20;
+    s = rt_sim_create(&m, NULL, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    rt_sim_free(s);
 }
 END_TEST
 

@@ -92,10 +92,14 @@ static void lower_input(Lower *L, NetItem *ni, RtInputDesc *in) {
     in->start_s = (double)lower_input_shift(L, ni->scope, it) * L->p->sim_dt;
 }
 
+/* A period in steps: round(T/dt), at least 1 (also for a default that
+ * rounds to 0 at a coarse dt) and at most 2^53, longer than any run, so that
+ * a huge T does not overflow llround into a period of one step. */
 static int64_t steps_of(Lower *L, Scope *scope, AstNode *cl, double dt, int64_t dflt) {
-    if (!cl) return dflt;
-    int64_t n = (int64_t)llround(lower_net_value(L, scope, cl->a) / dt);
-    return n < 1 ? 1 : n;
+    double x = cl ? lower_net_value(L, scope, cl->a) / dt : (double)dflt;
+    if (!(x >= 1)) return 1;
+    if (x >= 0x1p53) return (int64_t)1 << 53;
+    return (int64_t)llround(x);
 }
 
 static const char *rec_file(Lower *L, DescBuild *b, const char *pop, const char *what) {

@@ -97,6 +97,18 @@ PY
 "$eic" run tests/run/tiny.ei -o "$work/deep/er/dir" --quiet
 check "outputs: -o creates missing parent directories" test -f "$work/deep/er/dir/manifest.json"
 
+# --- periods beyond any run: no row after step 0, not one row per step ------------
+sed 's/    record V of A every 0.1 ms/    record V of A every 1e300 s\n    record rate of A every 1e300 s/' \
+    tests/run/tiny.ei > "$work/tiny_huge.ei"
+"$eic" run "$work/tiny_huge.ei" -o "$work/tiny_huge" --quiet || fail "huge periods: run"
+check "a recording period of 1e300 s gives step 0 only (V) and no rate bin" "$py" - "$work/tiny_huge" <<'PY'
+import sys
+import numpy as np
+d = sys.argv[1]
+assert np.load(d + "/A_V.npy").shape == (1, 1), np.load(d + "/A_V.npy").shape
+assert np.load(d + "/A_rate.npy").shape[0] == 0, np.load(d + "/A_rate.npy").shape
+PY
+
 # --- -D overrides -------------------------------------------------------------
 "$eic" run examples/cuba.ei -o "$work/cuba_d" --threads 1 --quiet -D E.tau_m=10ms -D I.tau_m=20ms || fail "define: run"
 read -r dE dI < <(rates "$work/cuba_d")

@@ -2,10 +2,7 @@
 # make_run.sh - the README's first command does what it says: tools/run-flagship.sh (what
 # `make run` calls) checks every model and simulates examples/coba.ei into a directory whose
 # parents do not exist yet (run by ctest as: bash make_run.sh EIC_BINARY SOURCE_DIR).
-set -u
-eic=$(readlink -f "${1:?}"); src=$(readlink -f "${2:?}")
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-export XDG_CACHE_HOME=$work/cache
+. "$(dirname "$0")/lib/e2e.sh" "$@"
 EIC_OUT=$work/out/coba bash "$src/tools/run-flagship.sh" "$eic" > "$work/log" 2>&1 || { cat "$work/log"; echo "FAIL: make run"; exit 1; }
 /usr/bin/python3 -c "
 import json, sys

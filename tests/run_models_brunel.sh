@@ -17,10 +17,7 @@
 #   SI slow (g=4.5,nu=0.9): slow global oscillation (peak < 50 Hz), irregular (CV > 0.45), low rate
 #                          (< 20 Hz), population count fluctuating more than its mean (CV > 1)
 #   (seeds 1-4 checked: SI slow CV 0.53-0.55, AI rate 39.9-42.1 Hz vs 42.7, AI/SI slow pop CV 0.40-0.51)
-set -u
-eic=$(readlink -f "${1:?}"); src=$(readlink -f "${2:?}")
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-export XDG_CACHE_HOME=$work/cache
+. "$(dirname "$0")/lib/e2e.sh" "$@"
 cd "$src"
 for r in sr si_fast ai si_slow; do
   "$eic" run "examples/brunel2000_$r.ei" -o "$work/$r" --quiet --duration 700ms || { echo "FAIL: eic run $r"; exit 1; }
@@ -29,11 +26,7 @@ done
 import json, math, sys
 import numpy as np
 w = sys.argv[1]
-fails = 0
-def check(name, ok, detail):
-    global fails
-    print(("ok   - " if ok else "FAIL - ") + name + f" ({detail})")
-    fails += not ok
+from e2e_ref import check, failed
 
 def measure(d, t0=0.2):
     m = json.load(open(d + "/manifest.json"))
@@ -84,5 +77,5 @@ check("AI: irregular, rate of the mean-field theory, far less synchronous than S
 check("SI slow: slow global oscillation, irregular neurons at low rates",
       sl["peak"] < 50 and sl["cv"] > 0.45 and sl["rate"] < 20 and sl["cvpop"] > 1,
       f"peak {sl['peak']:.0f} Hz, CV {sl['cv']:.2f}, {sl['rate']:.1f} Hz, pop CV {sl['cvpop']:.2f}")
-sys.exit(fails > 0)
+sys.exit(failed())
 PY

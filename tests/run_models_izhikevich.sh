@@ -10,21 +10,14 @@
 #   - alpha and gamma band power >= 5x the floor, in eic and in the port alike
 #   - the measure is not trivially met: jittering every spike by +-150 ms (same rates) drops both
 #     bands below 3x the floor
-set -u
-eic=$(readlink -f "${1:?}"); src=$(readlink -f "${2:?}")
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-export XDG_CACHE_HOME=$work/cache
+. "$(dirname "$0")/lib/e2e.sh" "$@"
 cd "$src"
 "$eic" run examples/izhikevich_network.ei -o "$work/out" --quiet || { echo "FAIL: eic run"; exit 1; }
 /usr/bin/python3 - "$work/out" <<'PY'
 import json, sys
 import numpy as np
 d = sys.argv[1]
-fails = 0
-def check(name, ok, detail):
-    global fails
-    print(("ok   - " if ok else "FAIL - ") + name + f" ({detail})")
-    fails += not ok
+from e2e_ref import check, failed
 
 def bands(counts):
     """Mean power per band over the mean power at 150-450 Hz (counts: spikes per 1-ms bin)."""
@@ -73,5 +66,5 @@ jit = jit[(jit >= 0) & (jit < T / 1e3)]
 bj = bands(np.bincount((jit * 1e3).astype(int), minlength=T)[:T][500:].astype(float))
 check("control: jittered spikes lose both rhythms", bj["alpha"] < 3 and bj["gamma"] < 3,
       f"alpha {bj['alpha']:.1f}x, gamma {bj['gamma']:.1f}x")
-sys.exit(fails > 0)
+sys.exit(failed())
 PY

@@ -13,10 +13,7 @@
 #                     with PV silenced the ratio falls below 85% of baseline, and in the runaway
 #                     below 40% of it while I_E exceeds 3x its baseline
 #   JIT and AOT give the same rate recordings bit for bit
-set -u
-eic=$(readlink -f "${1:?}"); src=$(readlink -f "${2:?}")
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-export XDG_CACHE_HOME=$work/cache
+. "$(dirname "$0")/lib/e2e.sh" "$@"
 cd "$src"
 "$eic" run examples/mission_circuit.ei -o "$work/out" --quiet || { echo "FAIL: eic run"; exit 1; }
 aot=1
@@ -27,11 +24,7 @@ fi
 import sys
 import numpy as np
 d, aot = sys.argv[1], int(sys.argv[2])
-fails = 0
-def check(name, ok, detail):
-    global fails
-    print(("ok   - " if ok else "FAIL - ") + name + f" ({detail})")
-    fails += not ok
+from e2e_ref import check, failed
 R = {p: np.load(f"{d}/{p}_rate.npy") for p in ("E", "PV")}
 def rate(p, a, b): return R[p][int(round(a * 100)):int(round(b * 100))].mean()
 B = np.load(f"{d}/E_balance.npy")          # [window, neuron]: I_E, I_I, ratio, corr
@@ -60,5 +53,5 @@ check("balance: inhibition tracks excitation in the burst", II1 <= 2 * II0 and Q
 check("balance: the ratio collapses without PV", Qsil < 0.85 * Q0 and Qrun < 0.4 * Q0 and IErun > 3 * IE0,
       f"ratio {Q0:.2f} -> {Qsil:.2f} -> {Qrun:.2f}, I_E x{IErun / IE0:.1f}")
 check("eic build executable: rate and balance recordings bit-identical to eic run", aot == 0, "cmp")
-sys.exit(fails > 0)
+sys.exit(failed())
 PY

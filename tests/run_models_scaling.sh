@@ -10,21 +10,14 @@
 #     time constant fitted to the measured rate (the map's period/gamma as the free parameter)
 #     is within 25% of the declared 1 s, and the measured recovery stays within 0.6 Hz (RMS,
 #     250-ms bins) of the map with the declared values
-set -u
-eic=$(readlink -f "${1:?}"); src=$(readlink -f "${2:?}")
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-export XDG_CACHE_HOME=$work/cache
+. "$(dirname "$0")/lib/e2e.sh" "$@"
 cd "$src"
 "$eic" run examples/synaptic_scaling.ei -o "$work/out" --quiet || { echo "FAIL: eic run"; exit 1; }
 /usr/bin/python3 - "$work/out" <<'PY'
 import sys
 import numpy as np
 d = sys.argv[1]
-fails = 0
-def check(name, ok, detail):
-    global fails
-    print(("ok   - " if ok else "FAIL - ") + name + f" ({detail})")
-    fails += not ok
+from e2e_ref import check, failed
 rho, P, gamma, T_est, bin_ = 5.0, 0.05, 0.05, 0.1, 0.05
 E, In = np.load(d + "/E_rate.npy"), np.load(d + "/In_rate.npy")      # 50-ms bins
 t = np.arange(len(E)) * bin_
@@ -62,5 +55,5 @@ check("halving the input drops the rate (to what the map predicts after 0-200 ms
 check("recovery time constant = period/gamma", abs(tau_fit / (P / gamma) - 1) < 0.25,
       f"fitted {tau_fit:.2f} s, declared {P / gamma:.2f} s")
 check("recovery follows the mean-field map with the declared values", err_decl < 0.6, f"RMS {err_decl:.2f} Hz")
-sys.exit(fails > 0)
+sys.exit(failed())
 PY

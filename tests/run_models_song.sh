@@ -10,22 +10,15 @@
 #     uniform weights give 1x (seed 1 measures 0.45x and 0.54x; with Brian2's A_plus and 200 s
 #     of learning 0.24x and 0.29x)
 #   - the postsynaptic neuron keeps firing through learning (last 10 s of learning: 5-100 Hz)
-set -u
-eic=$(readlink -f "${1:?}"); src=$(readlink -f "${2:?}")
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-export XDG_CACHE_HOME=$work/cache
+. "$(dirname "$0")/lib/e2e.sh" "$@"
 cd "$src"
 "$eic" run examples/song2000.ei -o "$work/out" --quiet || { echo "FAIL: eic run"; exit 1; }
-PYTHONPATH="$src/tests" /usr/bin/python3 - "$work/out" <<'PY'
+PYTHONPATH="$src/tests:$PYTHONPATH" /usr/bin/python3 - "$work/out" <<'PY'
 import sys
 import numpy as np
 from models_song_weights import read_weights
 d = sys.argv[1]
-fails = 0
-def check(name, ok, detail):
-    global fails
-    print(("ok   - " if ok else "FAIL - ") + name + f" ({detail})")
-    fails += not ok
+from e2e_ref import check, failed
 w, dev = read_weights(d, 60.0)
 ok = np.isfinite(w)
 x = w[ok] / 0.1
@@ -38,5 +31,5 @@ check("bimodal: the middle is depleted against both ends", mid < 0.7 * low and m
       f"middle/low {mid / low:.2f}, middle/high {mid / high:.2f}; histogram {h.tolist()}")
 r = np.load(d + "/Post_rate.npy")       # 10-s bins
 check("the neuron keeps firing", 5 < r[5] < 100, f"{r[5]:.1f} Hz over 50-60 s")
-sys.exit(fails > 0)
+sys.exit(failed())
 PY

@@ -13,10 +13,7 @@
 #     effect in this network, where the co-tuning of the paper is across input channels)
 #   (measured here: 3.7 Hz and 8.5 Hz; the fixed point of the rule lies slightly above rho0
 #   because an inhibitory spike makes a following post spike less likely)
-set -u
-eic=$(readlink -f "${1:?}"); src=$(readlink -f "${2:?}")
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-export XDG_CACHE_HOME=$work/cache
+. "$(dirname "$0")/lib/e2e.sh" "$@"
 cd "$src"
 sed 's/eta = 300 pS)/eta = 300 pS, rho0 = 8 Hz)/' examples/vogels2011.ei > "$work/rho8.ei"
 grep -q "rho0 = 8 Hz" "$work/rho8.ei" || { echo "FAIL: could not derive the rho0 = 8 Hz model"; exit 1; }
@@ -26,11 +23,7 @@ grep -q "rho0 = 8 Hz" "$work/rho8.ei" || { echo "FAIL: could not derive the rho0
 import sys
 import numpy as np
 w = sys.argv[1]
-fails = 0
-def check(name, ok, detail):
-    global fails
-    print(("ok   - " if ok else "FAIL - ") + name + f" ({detail})")
-    fails += not ok
+from e2e_ref import check, failed
 r3, r8 = np.load(w + "/r3/E_rate.npy"), np.load(w + "/r8/E_rate.npy")   # 100-ms bins
 early, late3, late8 = r3[:5].mean(), r3[60:100].mean(), r8[60:100].mean()
 check("before learning E fires fast", early > 10, f"{early:.1f} Hz in the first 0.5 s")
@@ -44,5 +37,5 @@ check("balance: inhibition grows until it balances excitation", q[0] < 1 and lat
       f"-I_I/I_E {q[0]:.2f} -> {late.mean():.2f} (sd/mean {late.std() / late.mean():.2f})")
 check("balance: E/I current correlation rises", c[24:40].mean() > c[1:5].mean(),
       f"{c[1:5].mean():.3f} at 0.25-1.25 s -> {c[24:40].mean():.3f} at 6-10 s")
-sys.exit(fails > 0)
+sys.exit(failed())
 PY

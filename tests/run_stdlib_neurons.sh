@@ -2,11 +2,7 @@
 # run_stdlib_neurons.sh - every neuron type of stdlib/neurons.ei simulates for 300 ms at
 # dt = 0.1 ms under a current step without a runtime error (NaN, overflow) and fires
 # (run by ctest as: bash run_stdlib_neurons.sh EIC_BINARY SOURCE_DIR).
-set -u
-eic=$(readlink -f "${1:?}"); src=$(readlink -f "${2:?}")
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-export XDG_CACHE_HOME=$work/cache
-fails=0
+. "$(dirname "$0")/lib/e2e.sh" "$@"
 # type, and a current that makes it fire (the types differ in size and input resistance)
 while read -r type amp unit; do
   printf 'import std.neurons\nnetwork N {\n    population P = 10 of %s\n    input step = current %s %s -> P\n    record spikes of P\n}\nsimulate N for 300 ms dt 0.1 ms seed 1\n' \

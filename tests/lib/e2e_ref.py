@@ -1,8 +1,24 @@
-"""e2e_ref.py - reference models shared by the end-to-end scripts' Python checks
-(tests/run_*.sh put tests/lib on PYTHONPATH through tests/lib/e2e.sh)."""
+"""e2e_ref.py - reference models and the check reporter shared by the end-to-end
+scripts' Python checks (tests/run_*.sh put tests/lib on PYTHONPATH through
+tests/lib/e2e.sh)."""
 import math
 
 import numpy as np
+
+_fails = 0
+
+
+def check(name, ok, detail):
+    """Prints `ok   - NAME (DETAIL)` or `FAIL - ...`, as e2e.sh's reporters do, and
+    counts the failures for failed()."""
+    global _fails
+    print(("ok   - " if ok else "FAIL - ") + name + f" ({detail})")
+    _fails += not ok
+
+
+def failed():
+    """Whether any check failed: the script's exit status (sys.exit(failed()))."""
+    return _fails > 0
 
 
 def tm_recursion(arrive, dt, U, tau_rec, tau_fac, w=1e-9):

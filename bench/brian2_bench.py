@@ -19,10 +19,10 @@ Python-side code generation before the build), and `python_s`: the process
 from import to exit minus nothing (the caller measures the whole process).
 """
 import json
-import os
-import subprocess
 import sys
 import time
+
+from brian2_timing import build_and_time
 
 T_START = time.time()
 from brian2 import (NeuronGroup, Synapses, SpikeMonitor, Network, set_device, device,  # noqa: E402
@@ -88,16 +88,7 @@ def main():
     # an explicit Network: run() would collect only objects bound to names in
     # this frame and silently leave out the synapses in the list
     Network(P, *syns, mon).run(duration * second)
-    t_build = time.time()
-    device.build(directory=workdir, compile=True, run=True, debug=False)
-    t_end = time.time()
-    runs = [device._last_run_time]
-    t_rep = time.time()
-    for _ in range(repeat - 1):   # the same binary again: same network, same spikes
-        subprocess.run(['./main'], cwd=workdir, check=True, stdout=subprocess.DEVNULL)
-        with open(os.path.join(workdir, 'results', 'last_run_info.txt')) as f:
-            runs.append(float(f.read().split()[0]))
-    t_rep = time.time() - t_rep
+    timing = build_and_time(device, workdir, repeat, T_START)
     i = mon.i[:]
     spikes_e, spikes_i = int((i < ne).sum()), int((i >= ne).sum())
     print(json.dumps({
@@ -105,12 +96,7 @@ def main():
         'synapses': int(sum(len(s) for s in syns)),
         'spikes_E': spikes_e, 'spikes_I': spikes_i,
         'rate_E': spikes_e / (ne * duration), 'rate_I': spikes_i / ((n - ne) * duration),
-        'sim_s': min(runs), 'sim_runs': runs,
-        'compile_s': device.timers['compile']['make'],
-        'binary_s': device.timers['run_binary'],
-        'codegen_s': t_build - T_START,
-        'build_call_s': t_end - t_build,
-        'repeat_s': t_rep,   # time of the repeated binary runs (not part of a cold process)
+        **timing,
     }))
 
 

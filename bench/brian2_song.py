@@ -20,10 +20,10 @@ timings (sim_s: Network::_last_run_time, the run loop alone; compile_s,
 binary_s) and, with REPEAT > 1, the minimum of REPEAT runs of the binary.
 """
 import json
-import os
-import subprocess
 import sys
 import time
+
+from brian2_timing import build_and_time
 
 T_START = time.time()
 from brian2 import (NeuronGroup, PoissonGroup, Synapses, SpikeMonitor, StateMonitor,  # noqa: E402
@@ -74,16 +74,7 @@ def main():
     n = 1000
     inputs, neuron, syn, mons, gmax = build(n, learn_s)
     Network(inputs, neuron, syn, *mons).run(duration * second)
-    t_build = time.time()
-    device.build(directory=workdir, compile=True, run=True, debug=False)
-    t_end = time.time()
-    runs = [device._last_run_time]
-    t_rep = time.time()
-    for _ in range(repeat - 1):   # the same binary again
-        subprocess.run(['./main'], cwd=workdir, check=True, stdout=subprocess.DEVNULL)
-        with open(os.path.join(workdir, 'results', 'last_run_info.txt')) as f:
-            runs.append(float(f.read().split()[0]))
-    t_rep = time.time() - t_rep
+    timing = build_and_time(device, workdir, repeat, T_START)
     w = syn.w[:] / gmax
     print(json.dumps({
         'model': 'song', 'duration_s': duration, 'seed': sd, 'plastic_synapses': int(len(syn)),
@@ -91,10 +82,7 @@ def main():
         'rate_in': mons[0].num_spikes / (n * duration), 'rate_post': mons[1].num_spikes / duration,
         'frac_bimodal': float(((w < 0.1) | (w > 0.9)).mean()),
         'frac_high': float((w > 0.9).mean()),
-        'sim_s': min(runs), 'sim_runs': runs,
-        'compile_s': device.timers['compile']['make'],
-        'binary_s': device.timers['run_binary'],
-        'codegen_s': t_build - T_START, 'build_call_s': t_end - t_build, 'repeat_s': t_rep,
+        **timing,
     }))
 
 

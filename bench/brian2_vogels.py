@@ -24,10 +24,10 @@ synapse creation) and, with REPEAT > 1, the minimum of REPEAT runs of the
 built binary as sim_s (all in sim_runs).
 """
 import json
-import os
-import subprocess
 import sys
 import time
+
+from brian2_timing import build_and_time
 
 T_START = time.time()
 from brian2 import (NeuronGroup, Synapses, SpikeMonitor, Network, set_device, device,  # noqa: E402
@@ -82,16 +82,7 @@ def main():
     ne, ni = 8000, 2000
     neurons, syns, con_ie, me, mi = build(ne, ni, 0.02, 0.01, method)   # eta = 0.01 nS = 10 pS
     Network(neurons, *syns, me, mi).run(duration * second)
-    t_build = time.time()
-    device.build(directory=workdir, compile=True, run=True, debug=False)
-    t_end = time.time()
-    runs = [device._last_run_time]
-    t_rep = time.time()
-    for _ in range(repeat - 1):   # the same binary again: same network, same spikes
-        subprocess.run(['./main'], cwd=workdir, check=True, stdout=subprocess.DEVNULL)
-        with open(os.path.join(workdir, 'results', 'last_run_info.txt')) as f:
-            runs.append(float(f.read().split()[0]))
-    t_rep = time.time() - t_rep
+    timing = build_and_time(device, workdir, repeat, T_START)
     te = me.t[:] / second
     late = float((te >= duration - 2).sum()) / (ne * min(2.0, duration))
     print(json.dumps({
@@ -100,10 +91,7 @@ def main():
         'spikes_E': int(len(te)), 'spikes_I': int(mi.num_spikes),
         'rate_E': len(te) / (ne * duration), 'rate_I': mi.num_spikes / (ni * duration),
         'rate_E_last2s': late, 'mean_w_ie_nS': float(con_ie.w[:].mean()),
-        'sim_s': min(runs), 'sim_runs': runs,
-        'compile_s': device.timers['compile']['make'],
-        'binary_s': device.timers['run_binary'],
-        'codegen_s': t_build - T_START, 'build_call_s': t_end - t_build, 'repeat_s': t_rep,
+        **timing,
     }))
 
 
